@@ -1,0 +1,58 @@
+package io.sluice.control.config;
+
+import io.sluice.control.config.Schema.AddressSpec;
+import io.sluice.control.config.Schema.Field;
+import io.sluice.control.config.Schema.IntSpec;
+import io.sluice.control.config.Schema.ListSpec;
+import io.sluice.control.config.Schema.ObjectSpec;
+import io.sluice.control.config.Schema.StringSpec;
+
+import java.net.InetAddress;
+import java.util.List;
+
+/**
+ * A load-balancer instance: one VIP, its listeners and server groups.
+ *
+ * @param name          unique on the node.
+ * @param vip           the virtual address clients connect to.
+ * @param bandwidthMbps outbound peak of the whole instance, -1 unlimited.
+ * @param listeners     protocol:port entry points.
+ * @param serverGroups  named backend sets.
+ */
+public record LoadBalancer(String name, String vip, int bandwidthMbps, List<Listener> listeners, List<ServerGroup> serverGroups)
+{
+    /** Peak bandwidth ceiling: 100 Gbit/s, the fastest NIC port a node is expected to have. */
+    public static final int MAX_BANDWIDTH_MBPS = 100_000;
+
+    static final Field<String> NAME = Field.required("name", StringSpec.matching(NodeConfig.NAME_PATTERN, NodeConfig.NAME_TEXT),
+        "The load balancer's name.");
+    static final Field<String> VIP = Field.required("vip", new AddressSpec(), "The virtual IP clients connect to (IPv4 or IPv6).");
+    static final Field<Long> BANDWIDTH = Field.optional("bandwidthMbps",
+        IntSpec.rangeOr(1, MAX_BANDWIDTH_MBPS, -1, "unlimited"), -1L,
+        "Outbound (LB to client) peak of the whole instance; in a cluster each live node enforces its share.");
+    static final Field<List<Listener>> LISTENERS = Field.optional("listeners", new ListSpec<>(Listener.SPEC, 0, 256), List.of(),
+        "Protocol:port entry points on the VIP.");
+    static final Field<List<ServerGroup>> SERVER_GROUPS = Field.optional("serverGroups",
+        new ListSpec<>(ServerGroup.SPEC, 0, 256), List.of(), "Named sets of backends.");
+
+    public static final ObjectSpec<LoadBalancer> SPEC = new ObjectSpec<>("loadBalancer", "A load-balancer instance.",
+        v -> new LoadBalancer(v.get(NAME), v.get(VIP), v.get(BANDWIDTH).intValue(), v.get(LISTENERS), v.get(SERVER_GROUPS)),
+        NAME, VIP, BANDWIDTH, LISTENERS, SERVER_GROUPS);
+
+    public InetAddress vipAddress()
+    {
+        return InetAddress.ofLiteral(vip);
+    }
+
+    public ServerGroup serverGroup(final String groupName)
+    {
+        for (final ServerGroup group : serverGroups)
+        {
+            if (group.name().equals(groupName))
+            {
+                return group;
+            }
+        }
+        return null;
+    }
+}

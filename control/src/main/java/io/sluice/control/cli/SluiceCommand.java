@@ -1,0 +1,125 @@
+package io.sluice.control.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/** The root of the {@code sluice} command: every subcommand of CONTRACT.md, and a few more. */
+@Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = SluiceCommand.Version.class,
+    description = "A server load balancer for bare-metal edge servers: L4 FullNAT over AF_XDP, L7 HTTP(S) proxy, key server.",
+    subcommandsRepeatable = false)
+public final class SluiceCommand implements Runnable
+{
+    /**
+     * Subcommands of the contract whose capability lands with a later issue: name → the issue that brings it.
+     * {@code PendingCommandsTest} pins this list so none is forgotten.
+     */
+    static final Map<String, Pending> PENDING = new LinkedHashMap<>();
+
+    /**
+     * A subcommand not built yet.
+     *
+     * @param issue       the issue that brings it.
+     * @param description its one-line help.
+     */
+    record Pending(String issue, String description)
+    {
+    }
+
+    static
+    {
+        PENDING.put("demo", new Pending("the demo issue (after session sync and failover)",
+            "Build if needed, bring up a namespace testbed, drive TCP/UDP/HTTP/HTTPS traffic, fail one LB node over, summarise."));
+        PENDING.put("keyserver", new Pending("issue #8 (key server)",
+            "Run the key server (keys and certificates in --dir, shared memory in --shm); 'keyserver import' adds keys."));
+        PENDING.put("apply", new Pending("issue #9 (control: REST API, CLI, journal)",
+            "Apply the loadBalancers section of a file to a node (declarative)."));
+        PENDING.put("diff", new Pending("issue #9 (control: REST API, CLI, journal)",
+            "Show what 'apply -f FILE' would change on a node."));
+        PENDING.put("get", new Pending("issue #9 (control: REST API, CLI, journal)",
+            "Show load balancers, listeners, server groups, servers or certificates of a node."));
+        PENDING.put("delete", new Pending("issue #9 (control: REST API, CLI, journal)",
+            "Delete a load balancer, listener, server group, server or certificate reference."));
+        PENDING.put("usage", new Pending("issue #6 (outbound metering) with #9 (API)",
+            "Outbound bytes and packets per load balancer per minute, from the usage journal."));
+        PENDING.put("history", new Pending("issue #9 (control: config journal)",
+            "The config journal: who changed what, when, and the resulting version."));
+        PENDING.put("testbed", new Pending("issue #3 (namespace testbed)",
+            "Bring the namespace topology of the tests, demo and benchmarks up or down, or show it."));
+        PENDING.put("bench", new Pending("issue #3 (benchmark harness)",
+            "Run sluice and the baselines side by side on the testbed (l4 | l7 | tls | sync | all)."));
+    }
+
+    @Override
+    public void run()
+    {
+        CommandLine.usage(this, System.out);
+    }
+
+    /** The command line with every subcommand registered. */
+    public static CommandLine commandLine()
+    {
+        final CommandLine root = new CommandLine(new SluiceCommand());
+        root.addSubcommand("node", new NodeCommand());
+        root.addSubcommand("stat", new StatCommand());
+        for (final Map.Entry<String, Pending> entry : PENDING.entrySet())
+        {
+            final CommandLine pending = new CommandLine(new PendingCommand(entry.getKey(), entry.getValue().issue()));
+            pending.getCommandSpec().usageMessage().description(entry.getValue().description() + " (not available yet)");
+            root.addSubcommand(entry.getKey(), pending);
+        }
+        root.addSubcommand("validate", new ValidateCommand());
+        root.addSubcommand("config-reference", new ConfigReferenceCommand());
+        root.addSubcommand("version", new VersionCommand());
+        root.setCaseInsensitiveEnumValuesAllowed(false);
+        return root;
+    }
+
+    /** The build's version. */
+    public static String version()
+    {
+        try (InputStream in = SluiceCommand.class.getResourceAsStream("/io/sluice/control/version.properties"))
+        {
+            final Properties properties = new Properties();
+            if (in != null)
+            {
+                properties.load(in);
+            }
+            return properties.getProperty("version", "unknown");
+        }
+        catch (final IOException ex)
+        {
+            return "unknown";
+        }
+    }
+
+    /** For {@code --version}. */
+    static final class Version implements CommandLine.IVersionProvider
+    {
+        @Override
+        public String[] getVersion()
+        {
+            return new String[] {"sluice " + version(), "JVM " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")",
+                "OS " + System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch")};
+        }
+    }
+
+    /** {@code sluice version}. */
+    @Command(name = "version", description = "Print the version of sluice, the JVM and the kernel.")
+    static final class VersionCommand implements Runnable
+    {
+        @Override
+        public void run()
+        {
+            for (final String line : new Version().getVersion())
+            {
+                System.out.println(line);
+            }
+        }
+    }
+}

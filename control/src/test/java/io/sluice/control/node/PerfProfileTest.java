@@ -1,0 +1,80 @@
+package io.sluice.control.node;
+
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.junit.jupiter.api.Test;
+
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class PerfProfileTest
+{
+    @Test
+    void shouldNeverBusySpinInTheSharedProfile()
+    {
+        final PerfProfile shared = PerfProfile.load("shared", null);
+        assertThat(shared.newIdleStrategy()).isInstanceOf(BackoffIdleStrategy.class);
+        assertThat(shared.yieldsCpu()).isTrue();
+        assertThat(shared.pinThreads()).isFalse();
+        assertThat(shared.maxParkNanos()).isEqualTo(1_000_000L);
+    }
+
+    @Test
+    void shouldSpinAndPinInTheThroughputProfile()
+    {
+        final PerfProfile throughput = PerfProfile.load("throughput", null);
+        assertThat(throughput.newIdleStrategy()).isInstanceOf(BusySpinIdleStrategy.class);
+        assertThat(throughput.pinThreads()).isTrue();
+        assertThat(throughput.xdpBusyPoll()).isTrue();
+    }
+
+    @Test
+    void shouldLoadEveryShippedProfile()
+    {
+        for (final String name : PerfProfile.NAMES)
+        {
+            assertThat(PerfProfile.load(name, null).name()).isEqualTo(name);
+        }
+    }
+
+    @Test
+    void shouldRejectUnknownProfileAndBadKeysWithTheirNames()
+    {
+        assertThatThrownBy(() -> PerfProfile.load("fast", null))
+            .hasMessage("profile \"fast\" is not one of latency | throughput | balanced | shared");
+        final Properties p = new Properties();
+        p.setProperty("idle.strategy", "spin");
+        p.setProperty("idle.maxSpins", "-1");
+        p.setProperty("threads.cpu", "1");
+        assertThatThrownBy(() -> PerfProfile.parse("x", p, "x.properties"))
+            .hasMessageContaining("idle.strategy: \"spin\" is not one of busy-spin | yielding | backoff | sleeping")
+            .hasMessageContaining("idle.maxSpins: -1 is not in 0..1000000")
+            .hasMessageContaining("threads.cpu: unknown key");
+    }
+
+    @Test
+    void shouldExpandCpuLists()
+    {
+        final Properties p = new Properties();
+        p.setProperty("threads.cpus", "0-2,5");
+        assertThat(PerfProfile.parse("x", p, "x").cpuList()).containsExactly(0, 1, 2, 5);
+    }
+
+    @Test
+    void shouldPinTheCallingThread() throws InterruptedException
+    {
+        // On a thread of its own: pinning the test runner's thread would confine the rest of the run to one CPU.
+        final boolean[] results = new boolean[2];
+        final Thread thread = new Thread(() ->
+        {
+            results[0] = ThreadAffinity.pinCurrentThread(0);
+            results[1] = ThreadAffinity.pinCurrentThread(4096);
+        });
+        thread.start();
+        thread.join();
+        assertThat(results[0]).isTrue();
+        assertThat(results[1]).isFalse();
+    }
+}

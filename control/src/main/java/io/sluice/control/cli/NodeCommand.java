@@ -69,7 +69,7 @@ final class NodeCommand implements Callable<Integer>
         final Node node;
         try
         {
-            node = Node.start(config, profile);
+            node = Node.start(config, profile, configWins);
         }
         catch (final RuntimeException ex)
         {
@@ -78,8 +78,10 @@ final class NodeCommand implements Callable<Integer>
         }
         final String added = node.addedAddresses().stream().map(a -> a.address().getHostAddress() + " on " + a.ifname())
             .collect(Collectors.joining(", "));
-        System.err.println("sluice node " + config.node().name() + " ready: " + config.loadBalancers().size()
-            + " load balancers, profile " + profile.name() + ", stateDir " + config.node().stateDir()
+        System.err.println("sluice node " + config.node().name() + " ready: config version " + node.configService().version()
+            + ", " + node.configService().current().loadBalancers().size()
+            + " load balancers, API http://" + node.apiAddress().getHostString() + ":" + node.apiAddress().getPort()
+            + ", profile " + profile.name() + ", stateDir " + config.node().stateDir()
             + (added.isEmpty() ? "" : ", added " + added) + ", pid " + ProcessHandle.current().pid());
         try
         {

@@ -70,6 +70,26 @@ public final class KernelAddresses implements AutoCloseable
         return true;
     }
 
+    /**
+     * Removes an address this node added (one it found already there stays).
+     *
+     * @return true when it was removed.
+     */
+    public synchronized boolean release(final String address) throws IOException
+    {
+        final InetAddress inet = InetAddress.ofLiteral(address);
+        for (final Added entry : added)
+        {
+            if (entry.address().equals(inet))
+            {
+                ip("addr", "del", entry.cidr(), "dev", entry.ifname());
+                added.remove(entry);
+                return true;
+            }
+        }
+        return false;
+    }
+
     public synchronized List<Added> added()
     {
         return List.copyOf(added);

@@ -1,8 +1,16 @@
 package io.sluice.control.node;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.control.api.ApiServer;
+import io.sluice.control.api.ApiToken;
+import io.sluice.control.api.MetricsExporter;
+import io.sluice.control.config.ConfigLoader;
 import io.sluice.control.config.LoadBalancer;
 import io.sluice.control.config.NodeConfig;
 import io.sluice.control.config.SluiceConfig;
+import io.sluice.control.health.HealthChecker;
+import io.sluice.control.journal.ConfigJournal;
 import io.sluice.counters.CountersFile;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -12,13 +20,18 @@ import org.agrona.concurrent.status.CountersManager;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,6 +51,10 @@ public final class Node implements AutoCloseable
     private final Map<NodeCounters, AtomicCounter> counters = new EnumMap<>(NodeCounters.class);
     private final KernelAddresses addresses = new KernelAddresses();
     private final List<AutoCloseable> components = new ArrayList<>();
+    private final List<HealthChecker.StateListener> healthListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private ConfigService configService;
+    private HealthChecker health;
+    private ApiServer api;
     private AgentRunner conductorRunner;
     private boolean closed;
 
@@ -51,11 +68,12 @@ public final class Node implements AutoCloseable
     /**
      * Starts a node and returns when it is ready.
      *
-     * @param config  a validated config with a node section.
-     * @param profile the perf profile.
+     * @param config     a validated config with a node section.
+     * @param profile    the perf profile.
+     * @param configWins apply the file's load balancers on top of the journal's as a new entry.
      * @return the running node.
      */
-    public static Node start(final SluiceConfig config, final PerfProfile profile)
+    public static Node start(final SluiceConfig config, final PerfProfile profile, final boolean configWins)
     {
         final NodeConfig nodeConfig = config.node();
         final Path stateDir = Path.of(nodeConfig.stateDir());
@@ -64,7 +82,7 @@ public final class Node implements AutoCloseable
         final Node node = new Node(config, profile, countersFile);
         try
         {
-            node.startComponents();
+            node.startComponents(stateDir, configWins);
             return node;
         }
         catch (final RuntimeException | IOException ex)
@@ -74,7 +92,7 @@ public final class Node implements AutoCloseable
         }
     }
 
-    private void startComponents() throws IOException
+    private void startComponents(final Path stateDir, final boolean configWins) throws IOException
     {
         final CountersManager manager = countersFile.manager();
         for (final NodeCounters counter : NodeCounters.values())
@@ -83,15 +101,16 @@ public final class Node implements AutoCloseable
         }
         counters.get(NodeCounters.STATE).setRelease(NodeCounters.STATE_STARTING);
 
+        // The journal wins over the file: it holds what the API changed since the file was written.
+        final ConfigJournal journal = ConfigJournal.open(stateDir.resolve("journal"));
+        components.add(journal);
+        configService = new ConfigService(config, journal, counters.get(NodeCounters.CONFIG_VERSION));
+        configService.restore(configWins);
+        final SluiceConfig effective = configService.current();
+        final SluiceConfig nothing = effective.withLoadBalancers(List.of());
+
         final NodeConfig nodeConfig = config.node();
         final String dataInterface = nodeConfig.interfaces().isEmpty() ? "lo" : nodeConfig.interfaces().getFirst().name();
-        for (final LoadBalancer lb : config.loadBalancers())
-        {
-            if (addresses.ensure(lb.vip(), dataInterface))
-            {
-                counters.get(NodeCounters.ADDRESSES_ADDED).incrementRelease();
-            }
-        }
         for (final String local : nodeConfig.localAddresses())
         {
             if (addresses.ensure(local, dataInterface))
@@ -99,6 +118,12 @@ public final class Node implements AutoCloseable
                 counters.get(NodeCounters.ADDRESSES_ADDED).incrementRelease();
             }
         }
+        final ConfigTarget vips = new VipAddresses(dataInterface);
+        applyInitial(vips, nothing, effective);
+
+        health = new HealthChecker(manager, (key, up) -> healthListeners.forEach(l -> l.onHealthChange(key, up)));
+        components.add(health);
+        applyInitial(health, nothing, effective);
 
         // The conductor is not on the packet path: it parks up to 1 ms whatever the profile, so it never costs a core.
         final NodeConductor conductor = new NodeConductor(countersFile, SystemEpochClock.INSTANCE,
@@ -106,7 +131,155 @@ public final class Node implements AutoCloseable
         conductorRunner = new AgentRunner(new BackoffIdleStrategy(10, 5, 1_000, 1_000_000), this::onAgentError, null, conductor);
         AgentRunner.startOnThread(conductorRunner);
 
+        final ApiToken token = ApiToken.loadOrCreate(Path.of(nodeConfig.api().tokenFile()));
+        final String listen = nodeConfig.api().listen();
+        final int colon = listen.lastIndexOf(':');
+        final InetSocketAddress apiAddress = new InetSocketAddress(
+            InetAddress.ofLiteral(listen.substring(0, colon).replace("[", "").replace("]", "")),
+            Integer.parseInt(listen.substring(colon + 1)));
+        api = new ApiServer(apiAddress, token, configService, new MetricsExporter(countersFile.reader(), this::healthSeries),
+            readiness(), this::healthStates, manager.newCounter("api.requests", 620), manager.newCounter("api.auth_failures", 621),
+            nodeConfig::name);
+        api.start();
+        components.add(api);
+
         counters.get(NodeCounters.STATE).setRelease(NodeCounters.STATE_READY);
+    }
+
+    /** Brings a target from nothing to the start config, then registers it for later changes. */
+    private void applyInitial(final ConfigTarget target, final SluiceConfig nothing, final SluiceConfig effective)
+    {
+        try
+        {
+            target.apply(nothing, effective);
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException(target.name() + ": " + ex.getMessage(), ex);
+        }
+        configService.addTarget(target);
+    }
+
+    /** Adds the VIPs a change brings, removes those it drops (only those this node added). */
+    private final class VipAddresses implements ConfigTarget
+    {
+        private final String ifname;
+
+        VipAddresses(final String ifname)
+        {
+            this.ifname = ifname;
+        }
+
+        @Override
+        public String name()
+        {
+            return "kernel addresses";
+        }
+
+        @Override
+        public void apply(final SluiceConfig previous, final SluiceConfig next) throws IOException
+        {
+            final Set<InetAddress> before = vips(previous);
+            final Set<InetAddress> after = vips(next);
+            for (final InetAddress vip : after)
+            {
+                if (!before.contains(vip) && addresses.ensure(vip.getHostAddress(), ifname))
+                {
+                    counters.get(NodeCounters.ADDRESSES_ADDED).incrementRelease();
+                }
+            }
+            for (final InetAddress vip : before)
+            {
+                if (!after.contains(vip) && !config.node().localAddresses().contains(vip.getHostAddress()))
+                {
+                    addresses.release(vip.getHostAddress());
+                }
+            }
+        }
+
+        private static Set<InetAddress> vips(final SluiceConfig config)
+        {
+            final Set<InetAddress> out = new HashSet<>();
+            for (final LoadBalancer lb : config.loadBalancers())
+            {
+                out.add(lb.vipAddress());
+            }
+            return out;
+        }
+    }
+
+    private ApiServer.Readiness readiness()
+    {
+        return new ApiServer.Readiness()
+        {
+            @Override
+            public List<String> notReadyReasons()
+            {
+                final long state = counters.get(NodeCounters.STATE).get();
+                return state == NodeCounters.STATE_READY ? List.of()
+                    : List.of(state == NodeCounters.STATE_DRAINING ? "draining" : state == NodeCounters.STATE_STARTING ? "starting"
+                        : "stopped");
+            }
+
+            @Override
+            public ObjectNode detail()
+            {
+                final ObjectNode detail = ConfigLoader.jsonWriter().createObjectNode();
+                detail.put("profile", profile.name());
+                detail.put("loadBalancers", configService.current().loadBalancers().size());
+                detail.put("serversDown", health.states().stream().filter(s -> !s.up()).count());
+                return detail;
+            }
+        };
+    }
+
+    private ArrayNode healthStates()
+    {
+        final ArrayNode out = ConfigLoader.jsonWriter().createArrayNode();
+        for (final HealthChecker.State state : health.states())
+        {
+            final ObjectNode node = out.addObject()
+                .put("loadBalancer", state.key().lb())
+                .put("listener", state.key().listener())
+                .put("server", state.key().server())
+                .put("up", state.up())
+                .put("since", java.time.Instant.ofEpochMilli(state.lastChangeMs()).toString());
+            if (state.lastError() != null)
+            {
+                node.put("lastError", state.lastError());
+            }
+        }
+        return out;
+    }
+
+    private List<MetricsExporter.Series> healthSeries()
+    {
+        final List<MetricsExporter.Series> out = new ArrayList<>();
+        for (final HealthChecker.State state : health.states())
+        {
+            final Map<String, String> labels = new LinkedHashMap<>();
+            labels.put("lb", state.key().lb());
+            labels.put("listener", state.key().listener());
+            labels.put("server", state.key().server());
+            out.add(new MetricsExporter.Series("server_up", labels, state.up() ? 1 : 0));
+        }
+        return out;
+    }
+
+    /** Registers a component that follows server health (fastpath, proxy). */
+    public void addHealthListener(final HealthChecker.StateListener listener)
+    {
+        healthListeners.add(listener);
+    }
+
+    public ConfigService configService()
+    {
+        return configService;
+    }
+
+    public InetSocketAddress apiAddress()
+    {
+        return api.address();
     }
 
     private void onAgentError(final Throwable error)

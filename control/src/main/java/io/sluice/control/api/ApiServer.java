@@ -118,7 +118,8 @@ public final class ApiServer implements AutoCloseable
     private void handle(final HttpExchange exchange) throws IOException
     {
         requests.incrementRelease();
-        try (exchange)
+        // Not try-with-resources: the exchange must still be open in the catch blocks that answer with an error.
+        try
         {
             final String path = exchange.getRequestURI().getPath();
             final String method = exchange.getRequestMethod();
@@ -164,6 +165,10 @@ public final class ApiServer implements AutoCloseable
         {
             LOG.log(System.Logger.Level.ERROR, "API " + exchange.getRequestMethod() + " " + exchange.getRequestURI(), ex);
             error(exchange, 500, "internal error: " + ex);
+        }
+        finally
+        {
+            exchange.close();
         }
     }
 
@@ -299,7 +304,8 @@ public final class ApiServer implements AutoCloseable
                 }
                 else if (!protoPort[1].equals(listener.get("port").asText()))
                 {
-                    throw new ApiError(400, "port in the body (" + listener.get("port") + ") is not the one in the path (" + protoPort[1] + ")");
+                    throw new ApiError(400, "port in the body (" + listener.get("port") + ") is not the one in the path ("
+                        + protoPort[1] + ")");
                 }
                 changed(exchange, config.edit(tree -> upsert(array(tree, lbIndex, "listeners"), listener, same),
                     ifMatch(exchange), user(exchange), action));
@@ -381,7 +387,8 @@ public final class ApiServer implements AutoCloseable
         }
         switch (method)
         {
-            case "GET" -> send(exchange, 200, JSON.valueToTree(existing.orElseThrow(() -> notFoundServer(lb, groupName, p.get(6)))));
+            case "GET" ->
+                send(exchange, 200, JSON.valueToTree(existing.orElseThrow(() -> notFoundServer(lb, groupName, p.get(6)))));
             case "PUT" ->
             {
                 final ObjectNode server = object(body(exchange), "server");

@@ -37,18 +37,8 @@ public final class SluiceCommand implements Runnable
             "Build if needed, bring up a namespace testbed, drive TCP/UDP/HTTP/HTTPS traffic, fail one LB node over, summarise."));
         PENDING.put("keyserver", new Pending("issue #8 (key server)",
             "Run the key server (keys and certificates in --dir, shared memory in --shm); 'keyserver import' adds keys."));
-        PENDING.put("apply", new Pending("issue #9 (control: REST API, CLI, journal)",
-            "Apply the loadBalancers section of a file to a node (declarative)."));
-        PENDING.put("diff", new Pending("issue #9 (control: REST API, CLI, journal)",
-            "Show what 'apply -f FILE' would change on a node."));
-        PENDING.put("get", new Pending("issue #9 (control: REST API, CLI, journal)",
-            "Show load balancers, listeners, server groups, servers or certificates of a node."));
-        PENDING.put("delete", new Pending("issue #9 (control: REST API, CLI, journal)",
-            "Delete a load balancer, listener, server group, server or certificate reference."));
         PENDING.put("usage", new Pending("issue #6 (outbound metering) with #9 (API)",
             "Outbound bytes and packets per load balancer per minute, from the usage journal."));
-        PENDING.put("history", new Pending("issue #9 (control: config journal)",
-            "The config journal: who changed what, when, and the resulting version."));
         PENDING.put("testbed", new Pending("issue #3 (namespace testbed)",
             "Bring the namespace topology of the tests, demo and benchmarks up or down, or show it."));
         PENDING.put("bench", new Pending("issue #3 (benchmark harness)",
@@ -67,6 +57,11 @@ public final class SluiceCommand implements Runnable
         final CommandLine root = new CommandLine(new SluiceCommand());
         root.addSubcommand("node", new NodeCommand());
         root.addSubcommand("stat", new StatCommand());
+        root.addSubcommand("apply", new ClientCommands.Apply());
+        root.addSubcommand("diff", new ClientCommands.Diff());
+        root.addSubcommand("get", new ClientCommands.Get());
+        root.addSubcommand("delete", new ClientCommands.Delete());
+        root.addSubcommand("history", new ClientCommands.History());
         for (final Map.Entry<String, Pending> entry : PENDING.entrySet())
         {
             final CommandLine pending = new CommandLine(new PendingCommand(entry.getKey(), entry.getValue().issue()));

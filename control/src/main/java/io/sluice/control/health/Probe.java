@@ -106,7 +106,8 @@ final class Probe
                 return "not an HTTP response: \"" + statusLine + "\"";
             }
             final int code = Integer.parseInt(statusLine.substring(9, 12));
-            return accepted(check.expectedCodes(), code) ? null : "status " + code + " is not in " + check.expectedCodes();
+            return accepted(check.expectedCodes(), code) ? null : "status " + code + " is not in "
+                + check.expectedCodes().stream().map(ExpectedCode::wireName).toList();
         }
         catch (final NumberFormatException ex)
         {

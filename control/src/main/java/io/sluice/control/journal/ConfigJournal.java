@@ -72,7 +72,6 @@ public final class ConfigJournal implements AutoCloseable
 
     private final Path dir;
     private final SingleChronicleQueue queue;
-    private final ExcerptAppender appender;
     private final int retainedCycles;
     private int skipped;
 
@@ -80,7 +79,6 @@ public final class ConfigJournal implements AutoCloseable
     {
         this.dir = dir;
         this.queue = queue;
-        this.appender = queue.createAppender();
         this.retainedCycles = retainedCycles;
     }
 
@@ -118,7 +116,8 @@ public final class ConfigJournal implements AutoCloseable
     /** Appends one record and drops roll-cycle files beyond the retention. */
     public synchronized void append(final Entry entry)
     {
-        try (DocumentContext dc = appender.writingDocument())
+        // Chronicle appenders are confined to one thread; changes come from API threads, so one appender per append.
+        try (ExcerptAppender appender = queue.createAppender(); DocumentContext dc = appender.writingDocument())
         {
             final Wire wire = dc.wire();
             wire.write("format").int32(FORMAT)
@@ -138,19 +137,21 @@ public final class ConfigJournal implements AutoCloseable
     {
         final List<Entry> out = new ArrayList<>();
         skipped = 0;
-        final ExcerptTailer tailer = queue.createTailer();
-        while (true)
+        try (ExcerptTailer tailer = queue.createTailer())
         {
-            try (DocumentContext dc = tailer.readingDocument())
+            while (true)
             {
-                if (!dc.isPresent())
+                try (DocumentContext dc = tailer.readingDocument())
                 {
-                    break;
-                }
-                final Entry entry = read(dc.wire(), dc.index());
-                if (entry != null)
-                {
-                    out.add(entry);
+                    if (!dc.isPresent())
+                    {
+                        break;
+                    }
+                    final Entry entry = read(dc.wire(), dc.index());
+                    if (entry != null)
+                    {
+                        out.add(entry);
+                    }
                 }
             }
         }
@@ -236,7 +237,7 @@ public final class ConfigJournal implements AutoCloseable
     /** For tests: appends a record whose checksum does not match, as a write torn by a crash would leave. */
     void appendCorrupted(final Entry entry)
     {
-        try (DocumentContext dc = appender.writingDocument())
+        try (ExcerptAppender appender = queue.createAppender(); DocumentContext dc = appender.writingDocument())
         {
             dc.wire().write("format").int32(FORMAT)
                 .write("version").int64(entry.version())
@@ -257,7 +258,6 @@ public final class ConfigJournal implements AutoCloseable
     @Override
     public synchronized void close()
     {
-        appender.close();
         queue.close();
     }
 }

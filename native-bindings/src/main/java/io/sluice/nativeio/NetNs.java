@@ -20,6 +20,19 @@ public final class NetNs
     {
     }
 
+    /** @return an identity of the calling thread's network namespace ("net:[inode]"), for comparing namespaces. */
+    public static String current()
+    {
+        try
+        {
+            return java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self/ns/net")).toString();
+        }
+        catch (final java.io.IOException ex)
+        {
+            return "unknown";
+        }
+    }
+
     /** Move the calling OS thread into namespace {@code name}; there is no way back for the thread. */
     public static void enter(final String name)
     {

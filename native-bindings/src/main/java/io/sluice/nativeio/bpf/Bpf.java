@@ -38,7 +38,10 @@ public final class Bpf
     public static final int BPF_MAP_TYPE_LPM_TRIE = 11;
     public static final int BPF_MAP_TYPE_XSKMAP = 17;
 
+    public static final int BPF_PROG_TYPE_SCHED_CLS = 3;
     public static final int BPF_PROG_TYPE_XDP = 6;
+    /** enum bpf_attach_type BPF_TCX_INGRESS (kernel ≥ 6.6): tc ingress through a link, gone with the process. */
+    public static final int BPF_TCX_INGRESS = 46;
     /** enum bpf_attach_type BPF_XDP. */
     public static final int BPF_XDP = 37;
 
@@ -185,15 +188,21 @@ public final class Bpf
     /** Attach {@code progFd} to {@code ifindex} as XDP through a BPF link; the link (and program) go when the fd closes. */
     public static int linkCreateXdp(final int progFd, final int ifindex, final int xdpFlags)
     {
+        return linkCreate(progFd, ifindex, BPF_XDP, xdpFlags);
+    }
+
+    /** BPF_LINK_CREATE for a device-attached program ({@link #BPF_XDP}, {@link #BPF_TCX_INGRESS}); returns the link fd. */
+    public static int linkCreate(final int progFd, final int ifindex, final int attachType, final int flags)
+    {
         try (Arena arena = Arena.ofConfined())
         {
             final MemorySegment attr = arena.allocate(ATTR_LINK_CREATE_SIZE, 8);
             attr.set(JAVA_INT, 0, progFd);
             attr.set(JAVA_INT, 4, ifindex);
-            attr.set(JAVA_INT, 8, BPF_XDP);
-            attr.set(JAVA_INT, 12, xdpFlags);
+            attr.set(JAVA_INT, 8, attachType);
+            attr.set(JAVA_INT, 12, flags);
             return (int)NativeException.check(sys(BPF_LINK_CREATE, attr, ATTR_LINK_CREATE_SIZE),
-                "bpf(BPF_LINK_CREATE, ifindex " + ifindex + ", flags " + xdpFlags + ")",
+                "bpf(BPF_LINK_CREATE, ifindex " + ifindex + ", attach type " + attachType + ", flags " + flags + ")",
                 "EBUSY: another XDP program is attached; EOPNOTSUPP/EINVAL: the driver has no native XDP (use generic mode)");
         }
     }

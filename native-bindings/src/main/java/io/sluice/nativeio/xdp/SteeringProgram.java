@@ -45,6 +45,13 @@ public final class SteeringProgram
 {
     static final int XDP_DROP = 1;
     static final int XDP_PASS = 2;
+    static final int TC_ACT_OK = 0;
+    static final int TC_ACT_SHOT = 2;
+    /** Offsets of data/data_end in struct xdp_md and struct __sk_buff. */
+    static final int XDP_MD_DATA = 0;
+    static final int XDP_MD_DATA_END = 4;
+    static final int SK_BUFF_DATA = 76;
+    static final int SK_BUFF_DATA_END = 80;
     /** Ethertypes as a 16-bit load sees them on a little-endian machine. */
     static final int ETH_P_IP_LE = 0x0008;
     static final int ETH_P_IPV6_LE = 0xdd86;
@@ -59,16 +66,28 @@ public final class SteeringProgram
     static final int KEY_PROTO = KEY + VipKey.PROTO_OFFSET;
     static final int COUNTER_INDEX = -32;
 
+    private final boolean tc;
     private int countLabels;
 
-    private SteeringProgram()
+    private SteeringProgram(final boolean tc)
     {
+        this.tc = tc;
     }
 
-    /** @return the program's instructions for the given map fds. */
+    /** @return the XDP program's instructions for the given map fds. */
     public static long[] build(final int vipMapFd, final int xsksMapFd, final int countersMapFd)
     {
-        return new SteeringProgram().assemble(vipMapFd, xsksMapFd, countersMapFd);
+        return new SteeringProgram(false).assemble(vipMapFd, xsksMapFd, countersMapFd);
+    }
+
+    /**
+     * @return the same lookup as a tc classifier (BPF_PROG_TYPE_SCHED_CLS, attached at TCX ingress) for interfaces
+     *     served by AF_PACKET: a packet socket only taps a copy, so what would be redirected is dropped here instead
+     *     (TC_ACT_SHOT) and the kernel never answers it with a RST or port unreachable; the rest goes on (TC_ACT_OK).
+     */
+    public static long[] buildTc(final int vipMapFd, final int countersMapFd)
+    {
+        return new SteeringProgram(true).assemble(vipMapFd, -1, countersMapFd);
     }
 
     private long[] assemble(final int vipMap, final int xsksMap, final int counters)
@@ -77,7 +96,7 @@ public final class SteeringProgram
         a.mov64(R6, R1);
         // Zero the whole key: privileged loads accept uninitialised stack, and a lookup would then silently miss.
         a.st(DW, R10, KEY, 0).st(DW, R10, KEY + 8, 0).st(DW, R10, KEY + 16, 0);
-        a.ldx(W, R7, R6, 0).ldx(W, R8, R6, 4);
+        a.ldx(W, R7, R6, tc ? SK_BUFF_DATA : XDP_MD_DATA).ldx(W, R8, R6, tc ? SK_BUFF_DATA_END : XDP_MD_DATA_END);
 
         // Ethernet, one optional 802.1Q tag.
         bounds(a, 14);
@@ -191,25 +210,33 @@ public final class SteeringProgram
         a.label("redirectVip");
         count(a, counters, SteeringCounter.REDIRECT_VIP);
         a.label("redirect");
-        // Fall back to XDP_PASS when no XSK is registered for this queue (lower bits of flags).
-        a.ldMapFd(R1, xsksMap).ldx(W, R2, R6, 16).mov64Imm(R3, XDP_PASS).call(FN_REDIRECT_MAP);
-        a.exit();
+        if (tc)
+        {
+            a.returnImm(TC_ACT_SHOT);
+        }
+        else
+        {
+            // Fall back to XDP_PASS when no XSK is registered for this queue (lower bits of flags).
+            a.ldMapFd(R1, xsksMap).ldx(W, R2, R6, 16).mov64Imm(R3, XDP_PASS).call(FN_REDIRECT_MAP);
+            a.exit();
+        }
 
+        final int pass = tc ? TC_ACT_OK : XDP_PASS;
         a.label("drop");
         count(a, counters, SteeringCounter.DROP_ENTRY);
-        a.returnImm(XDP_DROP);
+        a.returnImm(tc ? TC_ACT_SHOT : XDP_DROP);
         a.label("passEntry");
         count(a, counters, SteeringCounter.PASS_ENTRY);
-        a.returnImm(XDP_PASS);
+        a.returnImm(pass);
         a.label("localPass");
         count(a, counters, SteeringCounter.PASS_LOCAL);
-        a.returnImm(XDP_PASS);
+        a.returnImm(pass);
         a.label("unmatched");
         count(a, counters, SteeringCounter.PASS_UNMATCHED);
-        a.returnImm(XDP_PASS);
+        a.returnImm(pass);
         a.label("malformed");
         count(a, counters, SteeringCounter.PASS_MALFORMED);
-        a.returnImm(XDP_PASS);
+        a.returnImm(pass);
         return a.assemble();
     }
 

@@ -52,18 +52,24 @@ public final class XdpSteering implements AutoCloseable
     private int linkFd = -1;
     private int ifindex;
 
-    private XdpSteering(final int maxQueues, final int maxVips)
+    private final boolean tc;
+
+    private XdpSteering(final int maxQueues, final int maxVips, final boolean tc)
     {
+        this.tc = tc;
         BpfMap vips = null;
         BpfMap xsks = null;
         BpfMap counts = null;
         try
         {
             vips = BpfMap.create(Bpf.BPF_MAP_TYPE_HASH, VipKey.LENGTH, VipValue.LENGTH, maxVips, "vip_map");
-            xsks = BpfMap.create(Bpf.BPF_MAP_TYPE_XSKMAP, 4, 4, maxQueues, "xsks_map");
+            xsks = tc ? null : BpfMap.create(Bpf.BPF_MAP_TYPE_XSKMAP, 4, 4, maxQueues, "xsks_map");
             counts = BpfMap.create(Bpf.BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, SteeringCounter.COUNT, "steer_counters");
-            programFd = Bpf.progLoad(Bpf.BPF_PROG_TYPE_XDP, Bpf.BPF_XDP,
-                SteeringProgram.build(vips.fd(), xsks.fd(), counts.fd()), "sluice_steer");
+            programFd = tc
+                ? Bpf.progLoad(Bpf.BPF_PROG_TYPE_SCHED_CLS, Bpf.BPF_TCX_INGRESS, SteeringProgram.buildTc(vips.fd(), counts.fd()),
+                    "sluice_tc_steer")
+                : Bpf.progLoad(Bpf.BPF_PROG_TYPE_XDP, Bpf.BPF_XDP, SteeringProgram.build(vips.fd(), xsks.fd(), counts.fd()),
+                    "sluice_steer");
         }
         catch (final RuntimeException ex)
         {
@@ -96,7 +102,28 @@ public final class XdpSteering implements AutoCloseable
     /** Create the maps and load the program without attaching it (for BPF_PROG_TEST_RUN, or to attach later). */
     public static XdpSteering load(final int maxQueues, final int maxVips)
     {
-        return new XdpSteering(maxQueues, maxVips);
+        return new XdpSteering(maxQueues, maxVips, false);
+    }
+
+    /**
+     * Load the tc variant (see {@link SteeringProgram#buildTc}) and attach it at TCX ingress of {@code ifindex} through
+     * a BPF link: for AF_PACKET interfaces, where steered flows must be kept from the kernel (no RSTs), not redirected.
+     * {@link #registerXsk} is not available on it.
+     */
+    public static XdpSteering attachTcIngress(final int ifindex, final int maxVips)
+    {
+        final XdpSteering steering = new XdpSteering(0, maxVips, true);
+        try
+        {
+            steering.linkFd = Bpf.linkCreate(steering.programFd, ifindex, Bpf.BPF_TCX_INGRESS, 0);
+            steering.ifindex = ifindex;
+        }
+        catch (final RuntimeException ex)
+        {
+            steering.close();
+            throw ex;
+        }
+        return steering;
     }
 
     /** Load and attach to {@code ifname} in the calling thread's network namespace. */
@@ -123,7 +150,7 @@ public final class XdpSteering implements AutoCloseable
     /** Attach the loaded program to {@code ifindex} (in the calling thread's namespace). */
     public void attach(final int ifindex, final XdpMode mode)
     {
-        if (linkFd >= 0)
+        if (linkFd >= 0 || tc)
         {
             throw new IllegalStateException("already attached to ifindex " + this.ifindex);
         }
@@ -177,12 +204,22 @@ public final class XdpSteering implements AutoCloseable
     /** Send frames the program redirects on rx queue {@code queue} to AF_XDP socket {@code xskFd}. */
     public void registerXsk(final int queue, final int xskFd)
     {
+        requireXdp();
         xsksMap.updateInt(queue, xskFd);
     }
 
     public boolean unregisterXsk(final int queue)
     {
+        requireXdp();
         return xsksMap.deleteInt(queue);
+    }
+
+    private void requireXdp()
+    {
+        if (tc)
+        {
+            throw new IllegalStateException("the tc variant has no XSK map");
+        }
     }
 
     /** @return per-{@link SteeringCounter} totals over all CPUs, indexed by {@link SteeringCounter#index()}. */

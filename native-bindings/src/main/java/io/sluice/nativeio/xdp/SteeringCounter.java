@@ -2,8 +2,8 @@ package io.sluice.nativeio.xdp;
 
 /**
  * What the XDP steering program did with a frame: one slot each in its per-CPU counters array, exactly one
- * incremented per frame. Type ids for the node's counters file are 210 + index (native-bindings uses the fastpath
- * range's 210–219 for the XDP program, as the fastpath publishes them).
+ * incremented per frame. In the node's counters file they appear with type id
+ * {@link io.sluice.nativeio.NativeCounterType#STEER_BASE} + index (see {@link io.sluice.nativeio.NativeCounters}).
  */
 public enum SteeringCounter
 {
@@ -23,7 +23,6 @@ public enum SteeringCounter
     PASS_MALFORMED(6, "xdp steer pass malformed");
 
     public static final int COUNT = values().length;
-    public static final int TYPE_ID_BASE = 210;
 
     private final int index;
     private final String label;
@@ -42,10 +41,5 @@ public enum SteeringCounter
     public String label()
     {
         return label;
-    }
-
-    public int typeId()
-    {
-        return TYPE_ID_BASE + index;
     }
 }

@@ -36,7 +36,7 @@ public final class NativeCounters implements AutoCloseable
         for (final SteeringCounter counter : all)
         {
             final NativeCounterType type = NativeCounterType.values()[counter.index()];
-            counters[counter.index()] = manager.newCounter(type.label() + " " + ifname, type.id());
+            counters[counter.index()] = manager.newCounter(type.label() + "." + ifname, type.id());
             final int index = counter.index();
             sources[index] = index == 0
                 ? () ->
@@ -59,7 +59,7 @@ public final class NativeCounters implements AutoCloseable
         final AtomicCounter[] counters = new AtomicCounter[types.length];
         for (int i = 0; i < types.length; i++)
         {
-            counters[i] = manager.newCounter(types[i].label() + " " + ifname + " q" + xsk.queue(), types[i].id());
+            counters[i] = manager.newCounter(types[i].label() + "." + ifname + ".q" + xsk.queue(), types[i].id());
         }
         return new NativeCounters(counters, null, xsk);
     }

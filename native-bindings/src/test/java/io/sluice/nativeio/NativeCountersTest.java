@@ -37,8 +37,8 @@ class NativeCountersTest
                 byLabel.put(label, manager.getCounterValue(counterId));
                 typeByLabel.put(label, typeId);
             });
-            assertThat(byLabel).containsEntry("xdp steer drop entry eth1", 2L).containsEntry("xdp steer pass unmatched eth1", 1L);
-            assertThat(typeByLabel.get("xdp steer drop entry eth1"))
+            assertThat(byLabel).containsEntry("xdp.steer.drop_entry.eth1", 2L).containsEntry("xdp.steer.pass_unmatched.eth1", 1L);
+            assertThat(typeByLabel.get("xdp.steer.drop_entry.eth1"))
                 .isEqualTo(NativeCounterType.STEER_BASE + SteeringCounter.DROP_ENTRY.index())
                 .isEqualTo(NativeCounterType.STEER_DROP_ENTRY.id());
             for (final SteeringCounter counter : SteeringCounter.values())

@@ -66,9 +66,12 @@ class XdpReflectorTest
     {
         final String java = ProcessHandle.current().info().command().orElse("java");
         final String classpath = location(XdpReflector.class) + File.pathSeparator + location(AgentRunner.class);
-        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", nsR, java,
-            "--enable-native-access=ALL-UNNAMED", "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
-            "-Xmx64m", "-cp", classpath, XdpReflector.class.getName(), "--ifname", ifR, "--queue", "0", "--mode", "copy"));
+        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", nsR, java));
+        final String flags = System.getProperty("sluice.jvm.flags");
+        command.addAll(flags != null && !flags.isBlank() ? List.of(flags.trim().split("\\s+"))
+            : List.of("--enable-native-access=ALL-UNNAMED", "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED"));
+        command.addAll(List.of("-Xmx64m", "-cp", classpath, XdpReflector.class.getName(), "--ifname", ifR, "--queue", "0",
+            "--mode", "copy"));
         command.addAll(List.of(extra));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(temp.resolve("reflector.log").toFile()).start();
     }

@@ -11,7 +11,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
  * Receives frames on one XSK and sends each straight back out of the same socket from the same UMEM frame
  * (optionally swapping the Ethernet addresses): the cheapest possible forwarder, the reference for what the AF_XDP
  * path costs per packet here. Frames cycle fill → rx → tx → completion → fill; nothing is copied or allocated.
- * When tx has no room the frames go straight back to the fill ring and count as {@link #txDropped()}.
+ * When tx has no room even after a kick, the rest of the batch goes straight back to the fill ring and counts as
+ * {@link #txDropped()}.
  */
 public final class XdpReflectorAgent implements Agent
 {
@@ -65,10 +66,17 @@ public final class XdpReflectorAgent implements Agent
         if (received > 0)
         {
             final int first = rx.index();
-            if (tx.reserve(received) == received)
+            if (tx.free(received) < received)
+            {
+                // Copy mode transmits inside the kick: let the kernel drain tx before giving up on frames.
+                xsk.kickTx();
+                work += recycleCompleted();
+            }
+            final int sent = tx.reserveUpTo(received);
+            if (sent > 0)
             {
                 final int txIndex = tx.index();
-                for (int i = 0; i < received; i++)
+                for (int i = 0; i < sent; i++)
                 {
                     final long address = rx.descAddress(first + i);
                     final int length = rx.descLength(first + i);
@@ -78,15 +86,15 @@ public final class XdpReflectorAgent implements Agent
                     }
                     tx.desc(txIndex + i, address, length, 0);
                 }
-                rx.release(received);
-                tx.submit(received);
-                txPackets += received;
+                tx.submit(sent);
+                txPackets += sent;
             }
-            else
+            if (sent < received)
             {
-                returnToFill(first, received);
-                txDropped += received;
+                returnToFill(first + sent, received - sent);
+                txDropped += received - sent;
             }
+            rx.release(received);
             rxPackets += received;
             work += received;
         }
@@ -137,7 +145,6 @@ public final class XdpReflectorAgent implements Agent
         {
             fill.address(fill.index() + i, rx.descAddress(first + i));
         }
-        rx.release(count);
         fill.submit(count);
     }
 

@@ -117,6 +117,19 @@ public final class XskRing
         return n;
     }
 
+    /** Reserve as many as are free, up to n; returns how many (start at {@link #index()}), possibly 0. */
+    public int reserveUpTo(final int n)
+    {
+        final int k = Math.min(free(n), n);
+        if (k <= 0)
+        {
+            return 0;
+        }
+        index = cachedProducer;
+        cachedProducer += k;
+        return k;
+    }
+
     /** Publish n reserved entries to the kernel (release store of the producer index). */
     public void submit(final int n)
     {

@@ -32,6 +32,8 @@ class NetlinkTest
         network.ip(nsA, "addr", "add", "198.18.0.1/24", "dev", ifA);
         network.ip(nsB, "addr", "add", "198.18.0.2/24", "dev", ifB);
         network.ip(nsB, "link", "set", ifB, "address", "02:00:00:00:0b:02");
+        network.ip(nsA, "addr", "add", "2001:2::1/64", "dev", ifA, "nodad");
+        network.ip(nsB, "addr", "add", "2001:2::2/64", "dev", ifB, "nodad");
     }
 
     @AfterAll
@@ -83,9 +85,21 @@ class NetlinkTest
     }
 
     @Test
+    void shouldResolveIpv6NeighbourThroughNeighbourDiscovery() throws Exception
+    {
+        assertThat(Netlink.formatMac(resolve(InetAddress.getByName("2001:2::2")).mac())).isEqualTo("02:00:00:00:0b:02");
+    }
+
+    @Test
     void shouldResolveNeighbourMacThroughTheKernel() throws Exception
     {
-        final InetAddress peer = InetAddress.getByName("198.18.0.2");
+        final Netlink.Neighbour neighbour = resolve(InetAddress.getByName("198.18.0.2"));
+        assertThat(neighbour.usable()).isTrue();
+        assertThat(Netlink.formatMac(neighbour.mac())).isEqualTo("02:00:00:00:0b:02");
+    }
+
+    private static Netlink.Neighbour resolve(final InetAddress peer)
+    {
         final Netlink.Neighbour neighbour = NetNs.call(nsA, () ->
         {
             try (Netlink netlink = new Netlink())
@@ -102,8 +116,8 @@ class NetlinkTest
                 return found.orElseThrow();
             }
         });
-        assertThat(neighbour.usable()).isTrue();
-        assertThat(Netlink.formatMac(neighbour.mac())).isEqualTo("02:00:00:00:0b:02");
+        assertThat(neighbour.usable()).as(neighbour.toString()).isTrue();
+        return neighbour;
     }
 
     @Test

@@ -81,7 +81,7 @@ public final class Libc
     private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
     private static final ThreadLocal<MemorySegment> CAPTURE = ThreadLocal.withInitial(
-        () -> Arena.global().allocate(CAPTURE_LAYOUT));
+        () -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
 
     private static final MethodHandle SYSCALL = handle("syscall", FunctionDescriptor.of(JAVA_LONG,
         JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1));

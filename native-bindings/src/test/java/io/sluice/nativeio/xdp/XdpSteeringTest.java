@@ -207,6 +207,18 @@ class XdpSteeringTest
     }
 
     @Test
+    void shouldSteerInGenericModeToo() throws Exception
+    {
+        steering.close();
+        steering = NetNs.call(nsA, () -> XdpSteering.attach(ifA, XdpMode.GENERIC));
+        steering.registerXsk(0, xsk.fd());
+        steering.addVip(ip("198.18.0.100"), 5454, VipKey.IPPROTO_UDP, XdpSteering.Action.REDIRECT);
+        assertThat(TestNetwork.run("ip", "-n", nsA, "link", "show", "dev", ifA)).contains("xdpgeneric");
+        sendUdp("198.18.0.100", 5454);
+        assertThat(nextXskUdpPort()).isEqualTo(5454);
+    }
+
+    @Test
     void shouldHandTrafficBackToKernelWhenVipIsRemoved() throws Exception
     {
         try (DatagramChannel kernelSocket = NetNs.call(nsA, DatagramChannel::open))

@@ -220,6 +220,16 @@ class XskSocketTest
     }
 
     @Test
+    void shouldSetBusyPollOptions()
+    {
+        try (SideA side = new SideA(64, XskConfig.defaults().withBindMode(XskConfig.BindMode.COPY).withBusyPoll(20, 64)))
+        {
+            assertThat(side.xsk.fd()).isPositive();
+            assertThat(side.xsk.usesNeedWakeup()).isTrue();
+        }
+    }
+
+    @Test
     void shouldShareUmemWithSocketOnAnotherInterface()
     {
         final Umem umem = Umem.allocate(new UmemConfig(256, 2048, 0, false));

@@ -1,0 +1,520 @@
+package io.sluice.nativeio;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The libc calls sluice needs, as Panama downcall handles with {@code errno} captured by the linker
+ * ({@link Linker.Option#captureCallState}), so no thread-local errno is ever read after another call clobbered it.
+ * <p>
+ * Every method returns the call's result, or {@code -errno} when the call failed: no exception, no allocation,
+ * usable on the data path. Setup code turns a negative result into a {@link NativeException} with
+ * {@link NativeException#check(int, String, String)}.
+ * <p>
+ * Pointers are passed as {@link MemorySegment}s; {@link MemorySegment#NULL} for NULL.
+ */
+public final class Libc
+{
+    // x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl); only x86_64 is built for.
+    public static final long SYS_BPF = 321;
+    public static final long SYS_IO_URING_SETUP = 425;
+    public static final long SYS_IO_URING_ENTER = 426;
+    public static final long SYS_IO_URING_REGISTER = 427;
+    public static final long SYS_GETTID = 186;
+
+    public static final int AF_UNIX = 1;
+    public static final int AF_INET = 2;
+    public static final int AF_INET6 = 10;
+    public static final int AF_NETLINK = 16;
+    public static final int AF_PACKET = 17;
+    public static final int AF_XDP = 44;
+    public static final int SOCK_STREAM = 1;
+    public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_RAW = 3;
+    public static final int SOCK_NONBLOCK = 0x800;
+    public static final int SOCK_CLOEXEC = 0x80000;
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_RCVBUF = 8;
+    public static final int SO_RCVTIMEO = 20;
+    public static final int SO_BUSY_POLL = 46;
+    public static final int SO_PREFER_BUSY_POLL = 69;
+    public static final int SO_BUSY_POLL_BUDGET = 70;
+    public static final int MSG_DONTWAIT = 0x40;
+    public static final int MSG_TRUNC = 0x20;
+
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    public static final int MAP_SHARED = 0x01;
+    public static final int MAP_PRIVATE = 0x02;
+    public static final int MAP_ANONYMOUS = 0x20;
+    public static final int MAP_POPULATE = 0x8000;
+    public static final int MAP_HUGETLB = 0x40000;
+    public static final int MAP_HUGE_2MB = 21 << 26;
+
+    public static final int O_RDONLY = 0;
+    public static final int O_CLOEXEC = 0x80000;
+    public static final int CLONE_NEWNET = 0x40000000;
+
+    public static final short POLLIN = 0x1;
+    public static final short POLLOUT = 0x4;
+
+    /** struct pollfd (poll.h): int fd; short events; short revents. */
+    public static final StructLayout POLLFD = MemoryLayout.structLayout(
+        JAVA_INT.withName("fd"), ValueLayout.JAVA_SHORT.withName("events"), ValueLayout.JAVA_SHORT.withName("revents"))
+        .withName("pollfd");
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LOOKUP = LINKER.defaultLookup();
+    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    private static final ThreadLocal<MemorySegment> CAPTURE = ThreadLocal.withInitial(
+        () -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
+
+    private static final MethodHandle SYSCALL = handle("syscall", FunctionDescriptor.of(JAVA_LONG,
+        JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle SOCKET = handle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle BIND = handle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle CONNECT = handle("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle SETSOCKOPT = handle("setsockopt",
+        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle GETSOCKOPT = handle("getsockopt",
+        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle MMAP = handle("mmap",
+        FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle MUNMAP = handle("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle SENDTO = handle("sendto",
+        FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle RECVFROM = handle("recvfrom",
+        FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle SENDMSG = handle("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle RECVMSG = handle("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle POLL = handle("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle IOCTL = handle("ioctl",
+        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle SETNS = handle("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle OPEN = handle("open",
+        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle READ = handle("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITE = handle("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle IF_NAMETOINDEX = handle("if_nametoindex", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle GETPID = LINKER.downcallHandle(
+        LOOKUP.find("getpid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
+
+    private Libc()
+    {
+    }
+
+    private static MethodHandle handle(final String name, final FunctionDescriptor descriptor, final Linker.Option... extra)
+    {
+        final Linker.Option[] options = new Linker.Option[extra.length + 1];
+        options[0] = CAPTURE_ERRNO;
+        System.arraycopy(extra, 0, options, 1, extra.length);
+        final MemorySegment symbol = LOOKUP.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+        return LINKER.downcallHandle(symbol, descriptor, options);
+    }
+
+    private static MemorySegment capture()
+    {
+        return CAPTURE.get();
+    }
+
+    private static int errno(final MemorySegment capture)
+    {
+        return (int)ERRNO.get(capture, 0L);
+    }
+
+    private static int result(final int rc, final MemorySegment capture)
+    {
+        return rc == -1 ? -errno(capture) : rc;
+    }
+
+    private static long result(final long rc, final MemorySegment capture)
+    {
+        return rc == -1 ? -errno(capture) : rc;
+    }
+
+    private static RuntimeException rethrow(final Throwable t)
+    {
+        if (t instanceof RuntimeException re)
+        {
+            return re;
+        }
+        if (t instanceof Error e)
+        {
+            throw e;
+        }
+        return new IllegalStateException(t);
+    }
+
+    /** {@code long syscall(long number, ...)} with six argument registers; pointers as addresses. */
+    public static long syscall(final long number, final long a1, final long a2, final long a3, final long a4, final long a5,
+        final long a6)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((long)SYSCALL.invokeExact(cs, number, a1, a2, a3, a4, a5, a6), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static int socket(final int domain, final int type, final int protocol)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((int)SOCKET.invokeExact(cs, domain, type, protocol), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static int bind(final int fd, final MemorySegment address, final int length)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((int)BIND.invokeExact(cs, fd, address, length), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static int connect(final int fd, final MemorySegment address, final int length)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((int)CONNECT.invokeExact(cs, fd, address, length), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static int setsockopt(final int fd, final int level, final int name, final MemorySegment value, final int length)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((int)SETSOCKOPT.invokeExact(cs, fd, level, name, value, length), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    /** setsockopt with an int value; allocates a small confined segment (setup path only). */
+    public static int setsockoptInt(final int fd, final int level, final int name, final int value)
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment v = arena.allocate(JAVA_INT);
+            v.set(JAVA_INT, 0, value);
+            return setsockopt(fd, level, name, v, 4);
+        }
+    }
+
+    /** @param length a segment holding a socklen_t that is read and updated by the kernel. */
+    public static int getsockopt(final int fd, final int level, final int name, final MemorySegment value,
+        final MemorySegment length)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((int)GETSOCKOPT.invokeExact(cs, fd, level, name, value, length), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    /** @return the mapped address, or -errno. */
+    public static long mmap(final MemorySegment address, final long length, final int prot, final int flags, final int fd,
+        final long offset)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((long)MMAP.invokeExact(cs, address, length, prot, flags, fd, offset), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static int munmap(final MemorySegment address, final long length)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((int)MUNMAP.invokeExact(cs, address, length), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static int close(final int fd)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((int)CLOSE.invokeExact(cs, fd), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static long sendto(final int fd, final MemorySegment buffer, final long length, final int flags,
+        final MemorySegment address, final int addressLength)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((long)SENDTO.invokeExact(cs, fd, buffer, length, flags, address, addressLength), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static long recvfrom(final int fd, final MemorySegment buffer, final long length, final int flags,
+        final MemorySegment address, final MemorySegment addressLength)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((long)RECVFROM.invokeExact(cs, fd, buffer, length, flags, address, addressLength), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static long sendmsg(final int fd, final MemorySegment msghdr, final int flags)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((long)SENDMSG.invokeExact(cs, fd, msghdr, flags), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static long recvmsg(final int fd, final MemorySegment msghdr, final int flags)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((long)RECVMSG.invokeExact(cs, fd, msghdr, flags), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static int poll(final MemorySegment pollfds, final long count, final int timeoutMs)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((int)POLL.invokeExact(cs, pollfds, count, timeoutMs), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static int ioctl(final int fd, final long request, final MemorySegment argument)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((int)IOCTL.invokeExact(cs, fd, request, argument), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    /** Move the calling OS thread into the namespace behind {@code fd} (see setns(2)). */
+    public static int setns(final int fd, final int nsType)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((int)SETNS.invokeExact(cs, fd, nsType), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static int open(final String path, final int flags)
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment cs = capture();
+            return result((int)OPEN.invokeExact(cs, arena.allocateFrom(path), flags, 0), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static long read(final int fd, final MemorySegment buffer, final long length)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((long)READ.invokeExact(cs, fd, buffer, length), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static long write(final int fd, final MemorySegment buffer, final long length)
+    {
+        final MemorySegment cs = capture();
+        try
+        {
+            return result((long)WRITE.invokeExact(cs, fd, buffer, length), cs);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    /** @return the interface index in the calling thread's network namespace, or -errno (ENODEV when absent). */
+    public static int ifNameToIndex(final String name)
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment cs = capture();
+            final int index = (int)IF_NAMETOINDEX.invokeExact(cs, arena.allocateFrom(name));
+            return index == 0 ? -errno(cs) : index;
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    public static int getpid()
+    {
+        try
+        {
+            return (int)GETPID.invokeExact();
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    /** @return the kernel thread id of the calling thread. */
+    public static int gettid()
+    {
+        return (int)syscall(SYS_GETTID, 0, 0, 0, 0, 0, 0);
+    }
+
+    /** Close, ignoring the result: for cleanup paths where the fd is being abandoned anyway. */
+    public static void closeQuietly(final int fd)
+    {
+        if (fd >= 0)
+        {
+            close(fd);
+        }
+    }
+
+    /** @return true when the calling process has effective uid 0 (most AF_XDP/BPF/netlink writes need it). */
+    public static boolean isRoot()
+    {
+        try
+        {
+            final String status = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/status"));
+            for (final String line : status.split("\n"))
+            {
+                if (line.startsWith("Uid:"))
+                {
+                    final String[] parts = line.trim().split("\\s+");
+                    return "0".equals(parts[2]);
+                }
+            }
+        }
+        catch (final java.io.IOException ignored)
+        {
+            // no /proc: treat as unprivileged
+        }
+        return false;
+    }
+
+    /** @return the number of possible CPUs (the size of per-CPU BPF map values), from /sys/devices/system/cpu/possible. */
+    public static int possibleCpus()
+    {
+        try
+        {
+            final String text = java.nio.file.Files.readString(java.nio.file.Path.of("/sys/devices/system/cpu/possible")).trim();
+            int count = 0;
+            for (final String range : text.split(","))
+            {
+                final int dash = range.indexOf('-');
+                if (dash < 0)
+                {
+                    count++;
+                }
+                else
+                {
+                    count += Integer.parseInt(range.substring(dash + 1)) - Integer.parseInt(range.substring(0, dash)) + 1;
+                }
+            }
+            return count;
+        }
+        catch (final java.io.IOException ex)
+        {
+            return Runtime.getRuntime().availableProcessors();
+        }
+    }
+}

@@ -35,7 +35,8 @@ public enum KeyServerCounter
     CLIENT_ERROR_RESPONSES(544, "keyserver-client error responses"),
     CLIENT_RING_FULL(545, "keyserver-client error request ring full"),
     CLIENT_TIMEOUTS(546, "keyserver-client error timeout"),
-    CLIENT_HANDSHAKE_KEY_FAILURES(547, "keyserver-client tls key op failures");
+    CLIENT_HANDSHAKE_KEY_FAILURES(547, "keyserver-client tls key op failures"),
+    CLIENT_HANDSHAKE_ALERTS(548, "keyserver-client tls alerts for key op failures");
 
     private final int typeId;
     private final String label;

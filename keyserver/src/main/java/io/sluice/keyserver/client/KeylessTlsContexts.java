@@ -18,6 +18,7 @@ import javax.net.ssl.SSLException;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
@@ -71,6 +72,7 @@ public final class KeylessTlsContexts
     private final KeyServerClient client;
     private final Spec spec;
     private final AtomicCounter keyFailures;
+    private final AtomicCounter alertsSent;
     private volatile Map<String, SslContext> contexts = Map.of();
     private volatile Mapping<String, SslContext> sniMapping;
     private volatile String readiness = "not loaded";
@@ -81,6 +83,7 @@ public final class KeylessTlsContexts
         this.client = client;
         this.spec = spec;
         this.keyFailures = KeyServerCounter.CLIENT_HANDSHAKE_KEY_FAILURES.allocate(counters);
+        this.alertsSent = KeyServerCounter.CLIENT_HANDSHAKE_ALERTS.allocate(counters);
     }
 
     /**
@@ -93,7 +96,7 @@ public final class KeylessTlsContexts
         try
         {
             final Map<String, SslContext> built = new LinkedHashMap<>();
-            final DomainWildcardMappingBuilder<SslContext> mapping = new DomainWildcardMappingBuilder<>(null);
+            DomainWildcardMappingBuilder<SslContext> mapping = null;
             X509Certificate[] trust = null;
             if (spec.clientCaName() != null)
             {
@@ -119,6 +122,7 @@ public final class KeylessTlsContexts
                 if (first == null)
                 {
                     first = ctx;
+                    mapping = new DomainWildcardMappingBuilder<>(ctx);
                 }
                 for (final String host : dnsNames(chain.certificates().getFirst()))
                 {
@@ -128,11 +132,8 @@ public final class KeylessTlsContexts
             final SslContext defaultContext = first;
             final Mapping<String, SslContext> byHost = mapping.build();
             contexts = Map.copyOf(built);
-            sniMapping = host ->
-            {
-                final SslContext ctx = host == null ? null : byHost.map(host);
-                return ctx == null ? defaultContext : ctx;
-            };
+            // no SNI, or a name no certificate covers: the first certificate (as nginx's default server)
+            sniMapping = host -> host == null ? defaultContext : byHost.map(host);
             refreshTicketKeys();
             readiness = "ready";
             return true;
@@ -182,6 +183,17 @@ public final class KeylessTlsContexts
             throw new IllegalStateException("TLS contexts not loaded: " + readiness);
         }
         return new SniHandler(m);
+    }
+
+    /**
+     * Add this listener's TLS stage to a new connection's pipeline: the SNI handler (which becomes the SslHandler) and
+     * the alert sender for key-server failures. Add HTTP handlers after it.
+     *
+     * @param pipeline the accepted channel's pipeline.
+     */
+    public void addTo(final ChannelPipeline pipeline)
+    {
+        pipeline.addLast(newSniHandler(), new KeyServerAlertHandler(alertsSent));
     }
 
     public long ticketRefreshIntervalMs()

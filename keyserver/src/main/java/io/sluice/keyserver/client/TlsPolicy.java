@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * Named TLS policies (CONTRACT.md {@code tlsPolicy}): each a fixed set of protocol versions and cipher suites, so a
- * listener's behaviour is known from its name. Suites use OpenSSL/BoringSSL names; BoringSSL always enables its three
- * TLS 1.3 suites (TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256) when 1.3 is on.
+ * listener's behaviour is known from its name. Suites use OpenSSL/BoringSSL names; BoringSSL always offers its three
+ * TLS 1.3 suites (TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256) whenever 1.3 is on.
  */
 public enum TlsPolicy
 {
@@ -14,7 +14,7 @@ public enum TlsPolicy
     TLS_1_2("tls_1_2", List.of("TLSv1.2"), Suites.LEGACY),
     /** ECDHE key exchange and AEAD ciphers only: forward secrecy, no RSA decrypt on the key server. */
     TLS_1_2_STRICT("tls_1_2_strict", List.of("TLSv1.2"), Suites.STRICT),
-    TLS_1_2_STRICT_WITH_1_3("tls_1_2_strict_with_1_3", List.of("TLSv1.2", "TLSv1.3"), Suites.STRICT);
+    TLS_1_2_STRICT_WITH_1_3("tls_1_2_strict_with_1_3", List.of("TLSv1.2", "TLSv1.3"), Suites.STRICT_WITH_1_3);
 
     private final String configName;
     private final List<String> protocols;
@@ -66,6 +66,13 @@ public enum TlsPolicy
     private static final class Suites
     {
         static final List<String> STRICT = List.of(
+            "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+            "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+            "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305");
+
+        /** Netty turns TLS 1.3 off unless a 1.3 suite is named, though BoringSSL does not let the set be chosen. */
+        static final List<String> STRICT_WITH_1_3 = List.of(
+            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
             "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
             "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
             "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305");

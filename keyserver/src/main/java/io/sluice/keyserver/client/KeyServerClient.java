@@ -214,6 +214,15 @@ public final class KeyServerClient implements AutoCloseable
         return submit(Operation.TICKET_KEYS, 0, null, new byte[0]).thenApply(TicketKeysCodec::decode);
     }
 
+    /**
+     * @param payload echoed back by the server's poller (no crypto): the bare IPC round trip.
+     * @return the payload.
+     */
+    public CompletableFuture<byte[]> ping(final byte[] payload)
+    {
+        return submit(Operation.PING, 0, null, payload);
+    }
+
     private CompletableFuture<byte[]> submit(final int op, final int param, final byte[] keyId, final byte[] payload)
     {
         requests.increment();

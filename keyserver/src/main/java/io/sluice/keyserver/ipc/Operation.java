@@ -11,6 +11,8 @@ public final class Operation
     public static final int GET_CHAIN = 3;
     /** key id and payload ignored. Reply: see {@link TicketKeysCodec}. */
     public static final int TICKET_KEYS = 4;
+    /** Echoes the payload from the poller: liveness probes and measuring the bare IPC round trip. */
+    public static final int PING = 5;
 
     private Operation()
     {
@@ -24,6 +26,7 @@ public final class Operation
             case DECRYPT -> "decrypt";
             case GET_CHAIN -> "get-chain";
             case TICKET_KEYS -> "ticket-keys";
+            case PING -> "ping";
             default -> "op-" + op;
         };
     }

@@ -238,6 +238,12 @@ final class KeyServerAgent implements Agent
                 respond(slot, token, correlationId, Status.OK,
                     TicketKeysCodec.encode(tickets.periodMs(), tickets.msUntilNextRotation(now), tickets.keysAt(now)));
             }
+            case Operation.PING ->
+            {
+                final byte[] echo = new byte[payloadLength];
+                buffer.getBytes(request.payloadOffset(), echo);
+                respond(slot, token, correlationId, Status.OK, echo);
+            }
             default ->
             {
                 badOperation.increment();

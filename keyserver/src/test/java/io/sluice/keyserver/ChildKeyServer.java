@@ -58,11 +58,12 @@ public final class ChildKeyServer implements AutoCloseable
 
     private static List<String> command(final String... args)
     {
-        final List<String> cmd = new ArrayList<>(List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-            "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx128m", "-XX:+UseSerialGC",
-            "-cp", System.getProperty("java.class.path"), KeyServerCommand.class.getName()));
+        final List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // CONTRIBUTING.md: child JVMs take the flags from `sluice.jvm.flags`; the minimum the key server needs otherwise
+        cmd.addAll(List.of(System.getProperty("sluice.jvm.flags", "--enable-native-access=ALL-UNNAMED "
+            + "--sun-misc-unsafe-memory-access=allow --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED").trim().split("\\s+")));
+        cmd.addAll(List.of("-Xmx128m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), KeyServerCommand.class.getName()));
         cmd.addAll(List.of(args));
         return cmd;
     }

@@ -54,6 +54,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslHandler;
 import io.sluice.keyserver.ChildKeyServer;
+import io.sluice.keyserver.TestNetns;
 import io.sluice.keyserver.TestPki;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -79,6 +80,7 @@ class KeylessTlsIntegrationTest
     static Path masterKey;
     static ChildKeyServer keyServer;
     static KeyServerClient client;
+    static TestNetns netns;
     static EventLoopGroup group;
     static final List<Channel> SERVERS = new ArrayList<>();
     static int strictPort;
@@ -111,6 +113,7 @@ class KeylessTlsIntegrationTest
         client = KeyServerClient.start(KeyServerClient.Configuration.defaults(shm), counters);
         await(client::isConnected);
 
+        netns = TestNetns.create("tls");
         group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         strictPort = listen(contexts(counters, TlsPolicy.TLS_1_2_STRICT_WITH_1_3, null));
         strictPort2 = listen(contexts(counters, TlsPolicy.TLS_1_2_STRICT_WITH_1_3, null));
@@ -137,6 +140,10 @@ class KeylessTlsIntegrationTest
         {
             keyServer.close();
         }
+        if (netns != null)
+        {
+            netns.close();
+        }
     }
 
     private static void importOk(final String... args) throws Exception
@@ -155,9 +162,10 @@ class KeylessTlsIntegrationTest
         return c;
     }
 
-    private static int listen(final KeylessTlsContexts contexts) throws InterruptedException
+    private static int listen(final KeylessTlsContexts contexts) throws Exception
     {
-        final Channel ch = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        // the listening socket is created by the calling thread, so create it from inside the test's namespace
+        final Channel ch = netns.call(() -> new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
             .childHandler(new ChannelInitializer<SocketChannel>()
             {
                 @Override
@@ -167,7 +175,7 @@ class KeylessTlsIntegrationTest
                     ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192), new Responder());
                 }
             })
-            .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+            .bind(new InetSocketAddress(TestNetns.ADDRESS_V4, 0)).sync().channel());
         SERVERS.add(ch);
         return ((InetSocketAddress)ch.localAddress()).getPort();
     }
@@ -390,7 +398,7 @@ class KeylessTlsIntegrationTest
 
     private static Output sClient(final int port, final String sni, final String... extra) throws Exception
     {
-        final List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-brief", "-connect", "127.0.0.1:" + port,
+        final List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-brief", "-connect", TestNetns.ADDRESS_V4 + ":" + port,
             "-servername", sni, "-CAfile", root.cert().toString(), "-verify_return_error"));
         cmd.addAll(List.of(extra));
         return run(cmd);
@@ -398,7 +406,7 @@ class KeylessTlsIntegrationTest
 
     private static Output sClientFull(final int port, final String sni, final String... extra) throws Exception
     {
-        final List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port,
+        final List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-connect", TestNetns.ADDRESS_V4 + ":" + port,
             "-servername", sni, "-CAfile", root.cert().toString(), "-verify_return_error"));
         cmd.addAll(List.of(extra));
         return run(cmd);
@@ -407,12 +415,12 @@ class KeylessTlsIntegrationTest
     private static List<String> curl(final int port, final String host)
     {
         return List.of("curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", root.cert().toString(),
-            "--resolve", host + ":" + port + ":127.0.0.1", "https://" + host + ":" + port + "/");
+            "--resolve", host + ":" + port + ":" + TestNetns.ADDRESS_V4, "https://" + host + ":" + port + "/");
     }
 
     private static Output run(final List<String> cmd) throws Exception
     {
-        final Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(new File("/dev/null")).start();
+        final Process p = new ProcessBuilder(netns.exec(cmd)).redirectErrorStream(true).redirectInput(new File("/dev/null")).start();
         final byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(30, TimeUnit.SECONDS))
         {

@@ -11,6 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.Signature;
 import java.security.spec.MGF1ParameterSpec;
 import java.security.spec.PSSParameterSpec;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +32,8 @@ import io.sluice.keyserver.TestPki;
 import io.sluice.keyserver.client.CertificateChain;
 import io.sluice.keyserver.client.KeyServerClient;
 import io.sluice.keyserver.client.KeyServerException;
+import io.sluice.keyserver.client.KeylessTlsContexts;
+import io.sluice.keyserver.client.TlsPolicy;
 import io.sluice.keyserver.server.KeyServer;
 import io.sluice.keyserver.server.KeyServerConfiguration;
 import io.sluice.nativeio.crypto.SignatureScheme;
@@ -216,6 +219,32 @@ class KeyServerIpcTest
         final CertificateChain chain = client.getChain("late").get(5, TimeUnit.SECONDS);
         assertThat(client.sign(chain.keyId(), SignatureScheme.ECDSA_SECP384R1_SHA384.code(), new byte[3]).get(5, TimeUnit.SECONDS))
             .isNotEmpty();
+    }
+
+    @Test
+    void shouldReportWhyAListenerIsNotReady() throws Exception
+    {
+        final KeylessTlsContexts unknown = new KeylessTlsContexts(client,
+            new KeylessTlsContexts.Spec(List.of("ec", "nope"), TlsPolicy.TLS_1_2_STRICT_WITH_1_3, true, null), counters);
+        assertThat(unknown.load()).isFalse();
+        assertThat(unknown.readiness()).isEqualTo("certificate nope: unknown certificate name: nope");
+
+        final KeylessTlsContexts notCa = new KeylessTlsContexts(client,
+            new KeylessTlsContexts.Spec(List.of("ec"), TlsPolicy.TLS_1_2_STRICT_WITH_1_3, true, "rsa"), counters);
+        assertThat(notCa.load()).isFalse();
+        assertThat(notCa.readiness()).contains("is a server certificate, not a CA");
+
+        final KeylessTlsContexts good = new KeylessTlsContexts(client,
+            new KeylessTlsContexts.Spec(List.of("ec", "rsa"), TlsPolicy.TLS_1_2_STRICT_WITH_1_3, true, null), counters);
+        server.close();
+        server = null;
+        await(() -> !client.isConnected());
+        assertThat(good.load()).isFalse();
+        assertThat(good.readiness()).startsWith("certificate ec: key server down");
+        server = KeyServer.start(config(), counters);
+        await(client::isConnected);
+        assertThat(good.load()).isTrue();
+        assertThat(good.isReady()).isTrue();
     }
 
     @Test

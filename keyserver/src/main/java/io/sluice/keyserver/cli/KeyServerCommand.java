@@ -1,0 +1,83 @@
+package io.sluice.keyserver.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersManager;
+
+import io.sluice.keyserver.ipc.KeyServerDescriptor;
+import io.sluice.keyserver.server.KeyServer;
+import io.sluice.keyserver.server.KeyServerConfiguration;
+import io.sluice.keyserver.store.MasterKey;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code sluice keyserver}: runs the key server in the foreground until SIGTERM/SIGINT.
+ * Standalone: {@code java -cp ... io.sluice.keyserver.cli.KeyServerCommand --dir DIR}.
+ */
+@Command(name = "keyserver", mixinStandardHelpOptions = true,
+    description = "Run the key server: holds private keys (sealed in --dir) and signs for TLS proxies over shared memory.",
+    subcommands = {ImportCommand.class, TicketSecretCommand.class})
+public final class KeyServerCommand implements Callable<Integer>
+{
+    @Option(names = "--dir", description = "key directory (sealed entries, 0700); required to run the server")
+    Path dir;
+
+    @Option(names = "--shm", description = "shared-memory directory (default ${DEFAULT-VALUE})")
+    Path shm = KeyServerConfiguration.DEFAULT_SHM_DIR;
+
+    @Option(names = "--master-key-file", description = "master key, outside --dir (default ${DEFAULT-VALUE})")
+    Path masterKeyFile = MasterKey.DEFAULT_PATH;
+
+    @Option(names = "--workers", description = "crypto worker threads (default: CPU count)")
+    int workers = KeyServerConfiguration.DEFAULT_WORKER_THREADS;
+
+    @Option(names = "--crypto", description = "auto | libcrypto | jca (default ${DEFAULT-VALUE})")
+    String crypto = "auto";
+
+    @Option(names = "--max-clients", description = "client slots (default ${DEFAULT-VALUE})")
+    int maxClients = KeyServerConfiguration.DEFAULT_LAYOUT.maxClients();
+
+    @Option(names = "--ticket-rotation-seconds", description = "session-ticket key period (default ${DEFAULT-VALUE})")
+    long ticketRotationSeconds = KeyServerConfiguration.DEFAULT_TICKET_ROTATION_MS / 1000;
+
+    @Override
+    public Integer call() throws Exception
+    {
+        if (dir == null)
+        {
+            // not `required` in picocli terms: that would also demand it before the import subcommand
+            throw new CommandLine.ParameterException(new CommandLine(this), "Missing required option: '--dir=<dir>'");
+        }
+        final KeyServerDescriptor.Layout d = KeyServerConfiguration.DEFAULT_LAYOUT;
+        final KeyServerConfiguration config = new KeyServerConfiguration(dir, shm, masterKeyFile,
+            new KeyServerDescriptor.Layout(d.requestRingCapacity(), d.responseRingCapacity(), maxClients, d.maxPayloadLength()),
+            workers, KeyServerConfiguration.DEFAULT_HEARTBEAT_INTERVAL_MS, KeyServerConfiguration.DEFAULT_CLIENT_TIMEOUT_MS,
+            KeyServerConfiguration.DEFAULT_UNBLOCK_TIMEOUT_MS, KeyServerConfiguration.DEFAULT_RESCAN_INTERVAL_MS,
+            ticketRotationSeconds * 1000, crypto);
+        // the node hands a CountersManager over its mmap'd counters file; standalone the counters stay in this process
+        final CountersManager counters = new CountersManager(new UnsafeBuffer(new byte[1 << 20]), new UnsafeBuffer(new byte[1 << 18]));
+        final CountDownLatch stop = new CountDownLatch(1);
+        final KeyServer server = KeyServer.start(config, counters);
+        final Thread hook = new Thread(() ->
+        {
+            server.close();
+            stop.countDown();
+        }, "keyserver-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        System.out.println("keyserver ready: " + server.registry().size() + " entries, shm " + server.shmFile()
+            + ", crypto " + server.cryptoProviderName());
+        System.out.flush();
+        stop.await();
+        return 0;
+    }
+
+    public static void main(final String[] args)
+    {
+        System.exit(new CommandLine(new KeyServerCommand()).execute(args));
+    }
+}

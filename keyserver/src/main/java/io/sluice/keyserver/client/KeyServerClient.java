@@ -1,0 +1,453 @@
+package io.sluice.keyserver.client;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+
+import io.sluice.keyserver.KeyServerCounter;
+import io.sluice.keyserver.ipc.ChainCodec;
+import io.sluice.keyserver.ipc.KeyServerDescriptor;
+import io.sluice.keyserver.ipc.Operation;
+import io.sluice.keyserver.ipc.RequestFlyweight;
+import io.sluice.keyserver.ipc.ResponseFlyweight;
+import io.sluice.keyserver.ipc.Status;
+import io.sluice.keyserver.ipc.TicketKeysCodec;
+import io.sluice.nativeio.crypto.RsaPadding;
+
+/**
+ * The proxy's side of the key server IPC. Any thread may call {@link #sign}, {@link #decrypt}, {@link #getChain} and
+ * {@link #ticketKeys}; each writes one record into the shared request ring and returns a future. One poller agent drains
+ * this client's response ring, completes the futures, heartbeats, and watches the server's heartbeat: when it stops for
+ * {@code serverTimeoutMs} every pending operation fails at once ({@link Status#SERVER_DOWN}) and the client reconnects
+ * by itself as soon as a key server publishes a fresh file at the same path.
+ */
+public final class KeyServerClient implements AutoCloseable
+{
+    private static final Logger LOG = System.getLogger(KeyServerClient.class.getName());
+
+    /**
+     * @param shmDir the key server's --shm directory.
+     * @param serverTimeoutMs server heartbeat silence that counts as dead (100..10000; default 500, well inside 1 s).
+     * @param heartbeatIntervalMs how often this client heartbeats and checks the server (10..1000).
+     * @param reconnectIntervalMs how often to retry while disconnected (10..10000).
+     * @param operationTimeoutMs an operation without reply for this long fails (100..60000).
+     */
+    public record Configuration(Path shmDir, long serverTimeoutMs, long heartbeatIntervalMs, long reconnectIntervalMs,
+        long operationTimeoutMs)
+    {
+        public Configuration
+        {
+            check("serverTimeoutMs", serverTimeoutMs, 100, 10_000);
+            check("heartbeatIntervalMs", heartbeatIntervalMs, 10, 1000);
+            check("reconnectIntervalMs", reconnectIntervalMs, 10, 10_000);
+            check("operationTimeoutMs", operationTimeoutMs, 100, 60_000);
+        }
+
+        public static Configuration defaults(final Path shmDir)
+        {
+            return new Configuration(shmDir, 500, 50, 100, 2000);
+        }
+
+        private static void check(final String field, final long value, final long min, final long max)
+        {
+            if (value < min || value > max)
+            {
+                throw new IllegalArgumentException(field + ": " + value + " is not in " + min + ".." + max);
+            }
+        }
+    }
+
+    private record Pending(CompletableFuture<byte[]> future, long deadlineMs)
+    {
+    }
+
+    /** One mapping of one key server run; replaced (never unmapped under a writer: the GC unmaps it) on reconnect. */
+    private record Connection(UnsafeBuffer file, MappedByteBuffer mapped, KeyServerDescriptor.Layout layout, int slot, long token,
+        long instanceId, ManyToOneRingBuffer requests, ManyToOneRingBuffer responses)
+    {
+        int slotOffset()
+        {
+            return layout.slotOffset(slot);
+        }
+    }
+
+    private final Configuration config;
+    private final EpochClock clock = SystemEpochClock.INSTANCE;
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final AtomicLong correlationIds = new AtomicLong(new SecureRandom().nextInt() & 0xffffffL);
+    private final AgentRunner runner;
+    private volatile Connection connection;
+    private volatile String status = "not connected yet";
+
+    private final AtomicCounter requests;
+    private final AtomicCounter serverDownErrors;
+    private final AtomicCounter serverDeaths;
+    private final AtomicCounter reconnects;
+    private final AtomicCounter errorResponses;
+    private final AtomicCounter ringFull;
+    private final AtomicCounter timeouts;
+
+    private KeyServerClient(final Configuration config, final CountersManager counters)
+    {
+        this.config = config;
+        requests = KeyServerCounter.CLIENT_REQUESTS.allocate(counters);
+        serverDownErrors = KeyServerCounter.CLIENT_SERVER_DOWN_ERRORS.allocate(counters);
+        serverDeaths = KeyServerCounter.CLIENT_SERVER_DEATHS.allocate(counters);
+        reconnects = KeyServerCounter.CLIENT_RECONNECTS.allocate(counters);
+        errorResponses = KeyServerCounter.CLIENT_ERROR_RESPONSES.allocate(counters);
+        ringFull = KeyServerCounter.CLIENT_RING_FULL.allocate(counters);
+        timeouts = KeyServerCounter.CLIENT_TIMEOUTS.allocate(counters);
+        runner = new AgentRunner(new BackoffIdleStrategy(100, 100, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1)),
+            t -> LOG.log(Level.ERROR, "key server client poller error", t), null, new Poller());
+    }
+
+    /**
+     * Start a client; it connects in the background (and tries once right away).
+     *
+     * @param config configuration.
+     * @param counters where the client's counters go.
+     * @return the client.
+     */
+    public static KeyServerClient start(final Configuration config, final CountersManager counters)
+    {
+        final KeyServerClient client = new KeyServerClient(config, counters);
+        client.tryConnect(client.clock.time());
+        AgentRunner.startOnThread(client.runner);
+        return client;
+    }
+
+    public boolean isConnected()
+    {
+        return connection != null;
+    }
+
+    /**
+     * @return "connected (slot N)" or why not, for a node's health output.
+     */
+    public String status()
+    {
+        return status;
+    }
+
+    /**
+     * @param keyId SHA-256 of the leaf certificate.
+     * @param signatureScheme TLS SignatureScheme code point.
+     * @param message the whole message (the key server hashes it).
+     * @return the signature.
+     */
+    public CompletableFuture<byte[]> sign(final byte[] keyId, final int signatureScheme, final byte[] message)
+    {
+        return submit(Operation.SIGN, signatureScheme, keyId, message);
+    }
+
+    /**
+     * @param keyId SHA-256 of the leaf certificate (an RSA key).
+     * @param ciphertext RSA ciphertext.
+     * @return the raw (unpadded) RSA plaintext, as BoringSSL expects.
+     */
+    public CompletableFuture<byte[]> decrypt(final byte[] keyId, final byte[] ciphertext)
+    {
+        return submit(Operation.DECRYPT, RsaPadding.NONE.ordinal(), keyId, ciphertext);
+    }
+
+    /**
+     * @param name certificate (or CA) name as imported.
+     * @return its chain and key id.
+     */
+    public CompletableFuture<CertificateChain> getChain(final String name)
+    {
+        return submit(Operation.GET_CHAIN, 0, null, name.getBytes(StandardCharsets.UTF_8)).thenApply(payload ->
+        {
+            final ChainCodec.Chain chain = ChainCodec.decode(payload);
+            try
+            {
+                final CertificateFactory cf = CertificateFactory.getInstance("X.509");
+                final List<X509Certificate> certs = new ArrayList<>();
+                for (final byte[] der : chain.certificatesDer())
+                {
+                    certs.add((X509Certificate)cf.generateCertificate(new ByteArrayInputStream(der)));
+                }
+                return new CertificateChain(name, chain.keyId(), chain.kind() == 2, List.copyOf(certs));
+            }
+            catch (final CertificateException ex)
+            {
+                throw new IllegalStateException("key server sent a certificate that does not parse", ex);
+            }
+        });
+    }
+
+    /**
+     * @return the current session-ticket keys (encrypt with the first).
+     */
+    public CompletableFuture<TicketKeysCodec.TicketKeys> ticketKeys()
+    {
+        return submit(Operation.TICKET_KEYS, 0, null, new byte[0]).thenApply(TicketKeysCodec::decode);
+    }
+
+    /**
+     * @param payload echoed back by the server's poller (no crypto): the bare IPC round trip.
+     * @return the payload.
+     */
+    public CompletableFuture<byte[]> ping(final byte[] payload)
+    {
+        return submit(Operation.PING, 0, null, payload);
+    }
+
+    private CompletableFuture<byte[]> submit(final int op, final int param, final byte[] keyId, final byte[] payload)
+    {
+        requests.increment();
+        final CompletableFuture<byte[]> future = new CompletableFuture<>();
+        final Connection c = connection;
+        if (c == null)
+        {
+            serverDownErrors.increment();
+            future.completeExceptionally(new KeyServerException(Status.SERVER_DOWN, status));
+            return future;
+        }
+        if (payload.length > c.layout().maxPayloadLength())
+        {
+            future.completeExceptionally(new KeyServerException(Status.BAD_LENGTH, payload.length + " bytes > "
+                + c.layout().maxPayloadLength()));
+            return future;
+        }
+        final long correlationId = correlationIds.incrementAndGet();
+        pending.put(correlationId, new Pending(future, clock.time() + config.operationTimeoutMs()));
+        final int index = c.requests().tryClaim(op, RequestFlyweight.HEADER_LENGTH + payload.length);
+        if (index <= 0)
+        {
+            pending.remove(correlationId);
+            ringFull.increment();
+            future.completeExceptionally(new KeyServerException(Status.RING_FULL, null));
+            return future;
+        }
+        final MutableDirectBuffer buffer = c.requests().buffer();
+        new RequestFlyweight().wrap(buffer, index)
+            .correlationId(correlationId)
+            .clientSlot(c.slot())
+            .param(param)
+            .keyId(keyId)
+            .payloadLength(payload.length)
+            .slotToken(c.token());
+        buffer.putBytes(index + RequestFlyweight.HEADER_LENGTH, payload);
+        c.requests().commit(index);
+        if (connection != c)
+        {
+            // the poller declared the server dead between our read of the connection and the commit; it may have
+            // failed the pending set before we joined it, so fail this one ourselves
+            fail(correlationId, Status.SERVER_DOWN, status);
+        }
+        return future;
+    }
+
+    private void fail(final long correlationId, final int code, final String detail)
+    {
+        final Pending p = pending.remove(correlationId);
+        if (p != null)
+        {
+            if (code == Status.SERVER_DOWN)
+            {
+                serverDownErrors.increment();
+            }
+            p.future().completeExceptionally(new KeyServerException(code, detail));
+        }
+    }
+
+    private boolean tryConnect(final long nowMs)
+    {
+        final Path path = config.shmDir().resolve(KeyServerDescriptor.FILE_NAME);
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            final long size = ch.size();
+            final MappedByteBuffer mapped = ch.map(FileChannel.MapMode.READ_WRITE, 0, size);
+            final UnsafeBuffer file = new UnsafeBuffer(mapped);
+            final KeyServerDescriptor.Layout layout = KeyServerDescriptor.check(file, size);
+            final long heartbeat = file.getLongVolatile(KeyServerDescriptor.SERVER_HEARTBEAT_OFFSET);
+            if (nowMs - heartbeat > config.serverTimeoutMs())
+            {
+                status = "key server at " + path + " is not heartbeating (last " + (nowMs - heartbeat) + " ms ago)";
+                return false;
+            }
+            final long token = (ProcessHandle.current().pid() << 24) ^ (new SecureRandom().nextLong() >>> 8) | 1L;
+            for (int slot = 0; slot < layout.maxClients(); slot++)
+            {
+                final int slotOffset = layout.slotOffset(slot);
+                if (file.compareAndSetLong(slotOffset + KeyServerDescriptor.SLOT_OWNER_OFFSET, 0, token))
+                {
+                    file.putLong(slotOffset + KeyServerDescriptor.SLOT_PID_OFFSET, ProcessHandle.current().pid());
+                    final long instanceId = file.getLong(KeyServerDescriptor.INSTANCE_ID_OFFSET);
+                    file.putLong(slotOffset + KeyServerDescriptor.SLOT_INSTANCE_OFFSET, instanceId);
+                    file.putLongRelease(slotOffset + KeyServerDescriptor.SLOT_HEARTBEAT_OFFSET, nowMs);
+                    connection = new Connection(file, mapped, layout, slot, token, instanceId,
+                        new ManyToOneRingBuffer(layout.requestRing(file)), new ManyToOneRingBuffer(layout.responseRing(file, slot)));
+                    status = "connected to " + path + " (slot " + slot + ")";
+                    LOG.log(Level.INFO, status);
+                    return true;
+                }
+            }
+            status = "key server at " + path + " has no free client slot (" + layout.maxClients() + " in use)";
+            return false;
+        }
+        catch (final NoSuchFileException ex)
+        {
+            status = "no key server at " + path;
+            return false;
+        }
+        catch (final IOException | IllegalStateException | IllegalArgumentException ex)
+        {
+            status = "cannot attach to key server at " + path + ": " + ex.getMessage();
+            return false;
+        }
+    }
+
+    private void disconnect(final Connection c, final String reason)
+    {
+        connection = null;
+        status = reason;
+        LOG.log(Level.WARNING, reason);
+        // hand the slot back: the server reclaims a slot whose heartbeat reads 0
+        if (c.file().getLongVolatile(c.slotOffset() + KeyServerDescriptor.SLOT_OWNER_OFFSET) == c.token())
+        {
+            c.file().putLongRelease(c.slotOffset() + KeyServerDescriptor.SLOT_HEARTBEAT_OFFSET, 0);
+        }
+        final Iterator<Long> ids = pending.keySet().iterator();
+        while (ids.hasNext())
+        {
+            fail(ids.next(), Status.SERVER_DOWN, reason);
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        runner.close();
+        final Connection c = connection;
+        if (c != null)
+        {
+            disconnect(c, "client closed");
+        }
+    }
+
+    private final class Poller implements Agent
+    {
+        private final ResponseFlyweight response = new ResponseFlyweight();
+        private long nextDutyMs;
+        private long nextConnectMs;
+
+        @Override
+        public int doWork()
+        {
+            final long nowMs = clock.time();
+            final Connection c = connection;
+            if (c == null)
+            {
+                if (nowMs >= nextConnectMs)
+                {
+                    nextConnectMs = nowMs + config.reconnectIntervalMs();
+                    if (tryConnect(nowMs))
+                    {
+                        reconnects.increment();
+                        return 1;
+                    }
+                }
+                return 0;
+            }
+            int work = c.responses().read(this::onResponse, 64);
+            if (nowMs >= nextDutyMs)
+            {
+                nextDutyMs = nowMs + config.heartbeatIntervalMs();
+                work += duty(c, nowMs);
+            }
+            return work;
+        }
+
+        private int duty(final Connection c, final long nowMs)
+        {
+            final long serverHeartbeat = c.file().getLongVolatile(KeyServerDescriptor.SERVER_HEARTBEAT_OFFSET);
+            if (nowMs - serverHeartbeat > config.serverTimeoutMs())
+            {
+                serverDeaths.increment();
+                disconnect(c, "key server stopped heartbeating " + (nowMs - serverHeartbeat) + " ms ago");
+                nextConnectMs = nowMs;
+                return 1;
+            }
+            if (c.file().getLongVolatile(c.slotOffset() + KeyServerDescriptor.SLOT_OWNER_OFFSET) != c.token())
+            {
+                disconnect(c, "key server reclaimed this client's slot (client stalled?)");
+                nextConnectMs = nowMs;
+                return 1;
+            }
+            c.file().putLongRelease(c.slotOffset() + KeyServerDescriptor.SLOT_HEARTBEAT_OFFSET, nowMs);
+            for (final Map.Entry<Long, Pending> e : pending.entrySet())
+            {
+                if (e.getValue().deadlineMs() < nowMs)
+                {
+                    timeouts.increment();
+                    fail(e.getKey(), Status.TIMEOUT, "no reply within " + config.operationTimeoutMs() + " ms");
+                }
+            }
+            return 0;
+        }
+
+        private void onResponse(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
+        {
+            if (length < ResponseFlyweight.HEADER_LENGTH)
+            {
+                return;
+            }
+            response.wrap(buffer, index);
+            final Pending p = pending.remove(response.correlationId());
+            if (p == null)
+            {
+                return;
+            }
+            final int code = response.status();
+            final int payloadLength = Math.min(response.payloadLength(), length - ResponseFlyweight.HEADER_LENGTH);
+            if (code != Status.OK)
+            {
+                errorResponses.increment();
+                final String detail = payloadLength > 0 ? buffer.getStringWithoutLengthUtf8(response.payloadOffset(), payloadLength) : null;
+                p.future().completeExceptionally(new KeyServerException(code, detail));
+                return;
+            }
+            final byte[] payload = new byte[Math.max(0, payloadLength)];
+            buffer.getBytes(response.payloadOffset(), payload);
+            p.future().complete(payload);
+        }
+
+        @Override
+        public String roleName()
+        {
+            return "keyserver-client";
+        }
+    }
+}

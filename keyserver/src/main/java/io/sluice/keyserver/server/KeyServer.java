@@ -1,0 +1,190 @@
+package io.sluice.keyserver.server;
+
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.agrona.IoUtil;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
+import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersManager;
+
+import io.sluice.keyserver.ipc.KeyServerDescriptor;
+import io.sluice.keyserver.store.KeyDirectory;
+import io.sluice.keyserver.store.MasterKey;
+import io.sluice.keyserver.store.SecureFiles;
+import io.sluice.nativeio.crypto.CryptoProviders;
+import io.sluice.nativeio.crypto.PrivateKeyCrypto;
+
+/**
+ * A running key server: the shared-memory file, the IPC poller agent, crypto worker agents and the directory rescans.
+ */
+public final class KeyServer implements AutoCloseable
+{
+    private static final Logger LOG = System.getLogger(KeyServer.class.getName());
+
+    private final KeyServerConfiguration config;
+    private final Path shmFile;
+    private final MappedByteBuffer mapped;
+    private final UnsafeBuffer file;
+    private final KeyRegistry registry;
+    private final KeyServerAgent pollerAgent;
+    private final AgentRunner pollerRunner;
+    private final List<AgentRunner> workerRunners = new ArrayList<>();
+    private final PrivateKeyCrypto crypto;
+    private final ScheduledExecutorService rescans;
+
+    private KeyServer(final KeyServerConfiguration config, final CountersManager counters) throws IOException
+    {
+        this.config = config;
+        final MasterKey masterKey = MasterKey.load(config.masterKeyFile(), config.dir());
+        final KeyDirectory directory = new KeyDirectory(config.dir(), masterKey);
+        SecureFiles.ensurePrivateDirectory(config.dir());
+        this.crypto = CryptoProviders.named(config.cryptoProvider());
+        LOG.log(Level.INFO, "signing with " + crypto.name());
+        this.registry = new KeyRegistry(directory, crypto, counters);
+        registry.rescan();
+
+        byte[] ticketSecret = directory.loadTicketSecret();
+        if (ticketSecret == null)
+        {
+            // a lone key server makes its own; a cluster gets one secret provisioned to every machine (docs/keyserver.md)
+            ticketSecret = new byte[48];
+            new SecureRandom().nextBytes(ticketSecret);
+            directory.storeTicketSecret(ticketSecret);
+            LOG.log(Level.INFO, "generated a ticket secret (provision a shared one for resumption across machines)");
+        }
+        final TicketKeyDeriver tickets = new TicketKeyDeriver(ticketSecret, config.ticketRotationMs());
+
+        SecureFiles.ensurePrivateDirectory(config.shmDir());
+        this.shmFile = config.shmDir().resolve(KeyServerDescriptor.FILE_NAME);
+        final KeyServerDescriptor.Layout layout = config.layout();
+        final Path tmp = config.shmDir().resolve(KeyServerDescriptor.FILE_NAME + ".tmp-" + ProcessHandle.current().pid());
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, SecureFiles.FILE_0600);
+        try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE)))
+        {
+            ch.truncate(layout.fileLength());
+            ch.write(ByteBuffer.wrap(new byte[1]), layout.fileLength() - 1);
+            this.mapped = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.fileLength());
+        }
+        this.file = new UnsafeBuffer(mapped);
+        layout.writeHeader(file, ProcessHandle.current().pid(), new SecureRandom().nextLong());
+        file.putLongVolatile(KeyServerDescriptor.SERVER_HEARTBEAT_OFFSET, System.currentTimeMillis());
+        KeyServerDescriptor.Layout.publish(file);
+        // rename over any file a dead predecessor left: its clients see its heartbeat stop and reopen this path
+        Files.move(tmp, shmFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+
+        this.rescans = Executors.newSingleThreadScheduledExecutor(r ->
+        {
+            final Thread t = new Thread(r, "keyserver-rescan");
+            t.setDaemon(true);
+            return t;
+        });
+        final ManyToManyConcurrentArrayQueue<CryptoTask> tasks = new ManyToManyConcurrentArrayQueue<>(4096);
+        this.pollerAgent = new KeyServerAgent(config, file, registry, tickets, tasks, counters, SystemEpochClock.INSTANCE);
+        this.pollerRunner = new AgentRunner(idle(), KeyServer::onAgentError, null, pollerAgent);
+        for (int i = 0; i < config.workerThreads(); i++)
+        {
+            workerRunners.add(new AgentRunner(idle(), KeyServer::onAgentError, null, new CryptoWorkerAgent(i, tasks, pollerAgent)));
+        }
+    }
+
+    /**
+     * Start a key server: load the directory, create the shared-memory file, start poller and workers.
+     *
+     * @param config the configuration.
+     * @param counters where counters go.
+     * @return the running server.
+     * @throws IOException when the directory, master key or shm file cannot be set up.
+     */
+    public static KeyServer start(final KeyServerConfiguration config, final CountersManager counters) throws IOException
+    {
+        final KeyServer server = new KeyServer(config, counters);
+        server.rescans.scheduleWithFixedDelay(server::rescan, config.rescanIntervalMs(), config.rescanIntervalMs(),
+            TimeUnit.MILLISECONDS);
+        AgentRunner.startOnThread(server.pollerRunner);
+        for (final AgentRunner r : server.workerRunners)
+        {
+            AgentRunner.startOnThread(r);
+        }
+        return server;
+    }
+
+    public Path shmFile()
+    {
+        return shmFile;
+    }
+
+    public KeyRegistry registry()
+    {
+        return registry;
+    }
+
+    public String cryptoProviderName()
+    {
+        return crypto.name();
+    }
+
+    /** Spin briefly, then yield, then park up to 1 ms: fast under load, near-idle on a shared 2-core machine. */
+    static BackoffIdleStrategy idle()
+    {
+        return new BackoffIdleStrategy(100, 100, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+    }
+
+    private static void onAgentError(final Throwable t)
+    {
+        LOG.log(Level.ERROR, "key server agent error", t);
+    }
+
+    private void rescan()
+    {
+        try
+        {
+            registry.rescan();
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(Level.WARNING, "rescan failed", ex);
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        rescans.shutdownNow();
+        pollerRunner.close();
+        for (final AgentRunner r : workerRunners)
+        {
+            r.close();
+        }
+        try
+        {
+            Files.deleteIfExists(shmFile);
+        }
+        catch (final IOException ex)
+        {
+            LOG.log(Level.WARNING, "cannot remove " + shmFile + ": " + ex.getMessage());
+        }
+        IoUtil.unmap(mapped);
+        registry.close();
+        LOG.log(Level.INFO, "key server stopped, " + config.dir() + " unchanged");
+    }
+}

@@ -1,0 +1,359 @@
+package io.sluice.keyserver.ipc;
+
+import java.io.IOException;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.Signature;
+import java.security.spec.MGF1ParameterSpec;
+import java.security.spec.PSSParameterSpec;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.status.CountersManager;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.sluice.keyserver.Imports;
+import io.sluice.keyserver.KeyServerCounter;
+import io.sluice.keyserver.TestPki;
+import io.sluice.keyserver.client.CertificateChain;
+import io.sluice.keyserver.client.KeyServerClient;
+import io.sluice.keyserver.client.KeyServerException;
+import io.sluice.keyserver.client.KeylessTlsContexts;
+import io.sluice.keyserver.client.TlsPolicy;
+import io.sluice.keyserver.server.KeyServer;
+import io.sluice.keyserver.server.KeyServerConfiguration;
+import io.sluice.nativeio.crypto.SignatureScheme;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class KeyServerIpcTest
+{
+    @TempDir
+    static Path pkiDir;
+    static TestPki pki;
+    static TestPki.Issued root;
+    static TestPki.Issued rsa;
+    static TestPki.Issued ec;
+
+    @TempDir
+    Path tmp;
+    Path keys;
+    Path shm;
+    Path masterKey;
+    CountersManager counters;
+    KeyServer server;
+    KeyServerClient client;
+
+    @BeforeAll
+    static void pki() throws IOException
+    {
+        pki = new TestPki(pkiDir);
+        root = pki.ca("ipc-root", "ec:P-256");
+        rsa = pki.server(root, "ipc-rsa", "rsa:2048", "rsa.ipc.test");
+        ec = pki.server(root, "ipc-ec", "ec:P-256", "ec.ipc.test");
+    }
+
+    @BeforeEach
+    void start() throws IOException, InterruptedException
+    {
+        keys = tmp.resolve("keys");
+        shm = tmp.resolve("shm");
+        masterKey = tmp.resolve("master.key");
+        Imports.importCertificate(keys, masterKey, "rsa", rsa, root.cert());
+        Imports.importCertificate(keys, masterKey, "ec", ec, root.cert());
+        counters = new CountersManager(new UnsafeBuffer(new byte[1 << 20]), new UnsafeBuffer(new byte[1 << 18]));
+        server = KeyServer.start(config(), counters);
+        client = KeyServerClient.start(KeyServerClient.Configuration.defaults(shm), counters);
+        await(client::isConnected);
+    }
+
+    @AfterEach
+    void stop()
+    {
+        if (client != null)
+        {
+            client.close();
+        }
+        if (server != null)
+        {
+            server.close();
+        }
+    }
+
+    private KeyServerConfiguration config()
+    {
+        final KeyServerConfiguration d = KeyServerConfiguration.defaults(keys, shm, masterKey);
+        return new KeyServerConfiguration(keys, shm, masterKey, new KeyServerDescriptor.Layout(1 << 16, 1 << 16, 4, 4096), 2,
+            50, 500, 200, 100, d.ticketRotationMs(), "auto");
+    }
+
+    @Test
+    void shouldCreateOwnerOnlySharedMemoryFile() throws IOException
+    {
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(shm))).isEqualTo("rwx------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(server.shmFile()))).isEqualTo("rw-------");
+    }
+
+    @Test
+    void shouldSignOverSharedMemoryWithTheCertificatesKey() throws Exception
+    {
+        final CertificateChain rsaChain = client.getChain("rsa").get(5, TimeUnit.SECONDS);
+        final CertificateChain ecChain = client.getChain("ec").get(5, TimeUnit.SECONDS);
+        assertThat(rsaChain.certificates()).hasSize(1);
+        assertThat(rsaChain.ca()).isFalse();
+        final byte[] message = "transcript".getBytes(StandardCharsets.US_ASCII);
+
+        final byte[] pss = client.sign(rsaChain.keyId(), SignatureScheme.RSA_PSS_RSAE_SHA256.code(), message).get(5, TimeUnit.SECONDS);
+        final Signature v = Signature.getInstance("RSASSA-PSS");
+        v.setParameter(new PSSParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, 32, 1));
+        v.initVerify(rsaChain.certificates().getFirst().getPublicKey());
+        v.update(message);
+        assertThat(v.verify(pss)).isTrue();
+
+        final byte[] ecdsa = client.sign(ecChain.keyId(), SignatureScheme.ECDSA_SECP256R1_SHA256.code(), message).get(5, TimeUnit.SECONDS);
+        final Signature e = Signature.getInstance("SHA256withECDSA");
+        e.initVerify(ecChain.certificates().getFirst().getPublicKey());
+        e.update(message);
+        assertThat(e.verify(ecdsa)).isTrue();
+        assertThat(counter(KeyServerCounter.SIGN_OPS)).isEqualTo(2);
+    }
+
+    @Test
+    void shouldAnswerUnknownKeyNameSchemeAndOperationWithCountedErrors() throws Exception
+    {
+        final CertificateChain ecChain = client.getChain("ec").get(5, TimeUnit.SECONDS);
+        assertStatus(client.sign(new byte[32], SignatureScheme.ECDSA_SECP256R1_SHA256.code(), new byte[8]), Status.UNKNOWN_KEY);
+        assertStatus(client.sign(ecChain.keyId(), SignatureScheme.RSA_PSS_RSAE_SHA256.code(), new byte[8]), Status.UNSUPPORTED_SCHEME);
+        assertStatus(client.sign(ecChain.keyId(), 0x1234, new byte[8]), Status.UNSUPPORTED_SCHEME);
+        assertStatus(client.decrypt(ecChain.keyId(), new byte[64]), Status.UNSUPPORTED_SCHEME);
+        assertStatus(client.getChain("nope"), Status.UNKNOWN_NAME);
+        assertThat(counter(KeyServerCounter.ERR_UNKNOWN_KEY)).isEqualTo(1);
+        assertThat(counter(KeyServerCounter.ERR_UNSUPPORTED_SCHEME)).isEqualTo(3);
+        assertThat(counter(KeyServerCounter.ERR_UNKNOWN_NAME)).isEqualTo(1);
+
+        try (RawClient raw = new RawClient(server.shmFile(), 3))
+        {
+            raw.send(99, 7L, new byte[4], 4);
+            assertThat(raw.awaitStatus(7L)).isEqualTo(Status.BAD_OPERATION);
+            raw.send(Operation.SIGN, 8L, new byte[10], 20);
+            assertThat(raw.awaitStatus(8L)).isEqualTo(Status.BAD_LENGTH);
+        }
+        assertThat(counter(KeyServerCounter.ERR_BAD_OPERATION)).isEqualTo(1);
+        assertThat(counter(KeyServerCounter.ERR_BAD_LENGTH)).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRejectPayloadsBeyondTheLimitOnTheClient()
+    {
+        assertStatus(client.sign(new byte[32], SignatureScheme.ED25519.code(), new byte[5000]), Status.BAD_LENGTH);
+    }
+
+    @Test
+    void shouldUnblockRequestRingWhenAClientDiesBetweenClaimAndCommit() throws Exception
+    {
+        final CertificateChain ecChain = client.getChain("ec").get(5, TimeUnit.SECONDS);
+        try (RawClient raw = new RawClient(server.shmFile(), 3))
+        {
+            // a producer that claimed and never committed: everything behind it waits until the server unblocks
+            assertThat(raw.requests.tryClaim(Operation.SIGN, 100)).isPositive();
+            final byte[] sig = client.sign(ecChain.keyId(), SignatureScheme.ECDSA_SECP256R1_SHA256.code(), new byte[8])
+                .get(10, TimeUnit.SECONDS);
+            assertThat(sig).isNotEmpty();
+        }
+        assertThat(counter(KeyServerCounter.REQUEST_RING_UNBLOCKED)).isEqualTo(1);
+    }
+
+    @Test
+    void shouldReclaimTheSlotOfADeadClient() throws Exception
+    {
+        final Process dead = new ProcessBuilder("true").start();
+        dead.waitFor(10, TimeUnit.SECONDS);
+        try (RawClient raw = new RawClient(server.shmFile(), 2))
+        {
+            raw.file.putLong(raw.slotOffset + KeyServerDescriptor.SLOT_PID_OFFSET, dead.pid());
+            // its last heartbeat: the moment it died
+            raw.file.putLongVolatile(raw.slotOffset + KeyServerDescriptor.SLOT_HEARTBEAT_OFFSET, System.currentTimeMillis());
+            await(() -> raw.file.getLongVolatile(raw.slotOffset + KeyServerDescriptor.SLOT_OWNER_OFFSET) == 0);
+        }
+        assertThat(counter(KeyServerCounter.CLIENTS_RECLAIMED)).isEqualTo(1);
+        assertThat(client.isConnected()).isTrue();
+    }
+
+    @Test
+    void shouldFailFastWhileServerIsDownAndReconnectByItself() throws Exception
+    {
+        server.close();
+        server = null;
+        await(() -> !client.isConnected());
+        assertThat(client.status()).containsAnyOf("stopped heartbeating", "no key server");
+        assertStatus(client.getChain("ec"), Status.SERVER_DOWN);
+        assertThat(counter(KeyServerCounter.CLIENT_SERVER_DEATHS)).isEqualTo(1);
+
+        server = KeyServer.start(config(), counters);
+        await(client::isConnected);
+        assertThat(client.getChain("ec").get(5, TimeUnit.SECONDS).name()).isEqualTo("ec");
+    }
+
+    @Test
+    void shouldPickUpImportsWithoutRestart() throws Exception
+    {
+        assertStatus(client.getChain("late"), Status.UNKNOWN_NAME);
+        final TestPki.Issued late = pki.server(root, "ipc-late", "ec:P-384", "late.ipc.test");
+        Imports.importCertificate(keys, masterKey, "late", late, root.cert());
+        await(() -> client.getChain("late").handle((c, e) -> c != null).join());
+        final CertificateChain chain = client.getChain("late").get(5, TimeUnit.SECONDS);
+        assertThat(client.sign(chain.keyId(), SignatureScheme.ECDSA_SECP384R1_SHA384.code(), new byte[3]).get(5, TimeUnit.SECONDS))
+            .isNotEmpty();
+    }
+
+    @Test
+    void shouldReportWhyAListenerIsNotReady() throws Exception
+    {
+        final KeylessTlsContexts unknown = new KeylessTlsContexts(client,
+            new KeylessTlsContexts.Spec(List.of("ec", "nope"), TlsPolicy.TLS_1_2_STRICT_WITH_1_3, true, null), counters);
+        assertThat(unknown.load()).isFalse();
+        assertThat(unknown.readiness()).isEqualTo("certificate nope: unknown certificate name: nope");
+
+        final KeylessTlsContexts notCa = new KeylessTlsContexts(client,
+            new KeylessTlsContexts.Spec(List.of("ec"), TlsPolicy.TLS_1_2_STRICT_WITH_1_3, true, "rsa"), counters);
+        assertThat(notCa.load()).isFalse();
+        assertThat(notCa.readiness()).contains("is a server certificate, not a CA");
+
+        final KeylessTlsContexts good = new KeylessTlsContexts(client,
+            new KeylessTlsContexts.Spec(List.of("ec", "rsa"), TlsPolicy.TLS_1_2_STRICT_WITH_1_3, true, null), counters);
+        server.close();
+        server = null;
+        await(() -> !client.isConnected());
+        assertThat(good.load()).isFalse();
+        assertThat(good.readiness()).startsWith("certificate ec: key server down");
+        server = KeyServer.start(config(), counters);
+        await(client::isConnected);
+        assertThat(good.load()).isTrue();
+        assertThat(good.isReady()).isTrue();
+    }
+
+    @Test
+    void shouldServeTheSameTicketKeysFromTheSameSecret() throws Exception
+    {
+        final TicketKeysCodec.TicketKeys first = client.ticketKeys().get(5, TimeUnit.SECONDS);
+        assertThat(first.keys()).hasSize(3);
+        server.close();
+        server = KeyServer.start(config(), counters);
+        await(() -> client.isConnected() && client.ticketKeys().handle((k, e) -> k != null).join());
+        final TicketKeysCodec.TicketKeys second = client.ticketKeys().get(5, TimeUnit.SECONDS);
+        assertThat(second.keys().getFirst()).isEqualTo(first.keys().getFirst());
+    }
+
+    private long counter(final KeyServerCounter type)
+    {
+        final long[] sum = {0};
+        counters.forEach((id, typeId, key, label) ->
+        {
+            if (typeId == type.typeId())
+            {
+                sum[0] += counters.getCounterValue(id);
+            }
+        });
+        return sum[0];
+    }
+
+    private static void assertStatus(final CompletableFuture<?> future, final int status)
+    {
+        assertThatThrownBy(() -> future.get(5, TimeUnit.SECONDS))
+            .isInstanceOf(ExecutionException.class)
+            .cause().isInstanceOf(KeyServerException.class)
+            .satisfies(e -> assertThat(((KeyServerException)e).status()).isEqualTo(status));
+    }
+
+    static void await(final BooleanSupplier condition) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() > deadline)
+            {
+                throw new AssertionError("condition not met within 10 s");
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /** Speaks the wire format by hand, to send what a well-behaved client never would. */
+    static final class RawClient implements AutoCloseable
+    {
+        final UnsafeBuffer file;
+        final MappedByteBuffer mapped;
+        final KeyServerDescriptor.Layout layout;
+        final ManyToOneRingBuffer requests;
+        final ManyToOneRingBuffer responses;
+        final int slot;
+        final int slotOffset;
+        final long token = 0x5151L;
+
+        RawClient(final Path path, final int slot) throws IOException
+        {
+            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE))
+            {
+                mapped = ch.map(FileChannel.MapMode.READ_WRITE, 0, ch.size());
+            }
+            file = new UnsafeBuffer(mapped);
+            layout = KeyServerDescriptor.check(file, file.capacity());
+            this.slot = slot;
+            slotOffset = layout.slotOffset(slot);
+            assertThat(file.compareAndSetLong(slotOffset + KeyServerDescriptor.SLOT_OWNER_OFFSET, 0, token)).isTrue();
+            file.putLong(slotOffset + KeyServerDescriptor.SLOT_PID_OFFSET, ProcessHandle.current().pid());
+            file.putLongVolatile(slotOffset + KeyServerDescriptor.SLOT_HEARTBEAT_OFFSET, System.currentTimeMillis() + 60_000);
+            requests = new ManyToOneRingBuffer(layout.requestRing(file));
+            responses = new ManyToOneRingBuffer(layout.responseRing(file, slot));
+        }
+
+        void send(final int op, final long correlationId, final byte[] payload, final int declaredLength)
+        {
+            final UnsafeBuffer msg = new UnsafeBuffer(new byte[RequestFlyweight.HEADER_LENGTH + payload.length]);
+            new RequestFlyweight().wrap(msg, 0).correlationId(correlationId).clientSlot(slot).param(0).keyId(null)
+                .payloadLength(declaredLength).slotToken(token);
+            msg.putBytes(RequestFlyweight.HEADER_LENGTH, payload);
+            assertThat(requests.write(op, msg, 0, msg.capacity())).isTrue();
+        }
+
+        int awaitStatus(final long correlationId) throws InterruptedException
+        {
+            final int[] status = {-1};
+            final ResponseFlyweight r = new ResponseFlyweight();
+            await(() ->
+            {
+                responses.read((type, buffer, index, length) ->
+                {
+                    r.wrap(buffer, index);
+                    if (r.correlationId() == correlationId)
+                    {
+                        status[0] = r.status();
+                    }
+                });
+                return status[0] >= 0;
+            });
+            return status[0];
+        }
+
+        @Override
+        public void close()
+        {
+            file.putLongVolatile(slotOffset + KeyServerDescriptor.SLOT_HEARTBEAT_OFFSET, 0);
+        }
+    }
+}

@@ -49,7 +49,7 @@ public final class Benchmarks
     /** A benchmark without cases yet: the reason, or null when it has cases. */
     public static String notYetAvailable(final String name)
     {
-        return name.equals("sync") ? "not yet available: session sync is measured once the sluice node exists (its SyncAgent"
+        return name.equals("sync") ? "session sync is measured once the sluice node exists (its SyncAgent"
             + " between lb1 and lb2); there is no baseline that syncs L4 sessions to compare with on this testbed." : null;
     }
 

@@ -228,8 +228,11 @@ public final class Testbed implements AutoCloseable
     {
         final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         final List<String> cmd = new ArrayList<>(List.of(java, "-Xmx64m", "-Xss512k", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1", "-Djava.net.preferIPv4Stack=false",
-            "-cp", System.getProperty("java.class.path"), mainClass));
+            "-XX:TieredStopAtLevel=1"));
+        // the flags every sluice JVM needs, when the parent knows them (tests, bin/sluice); else native access at least
+        final String flags = System.getProperty("sluice.jvm.flags", "--enable-native-access=ALL-UNNAMED").strip();
+        cmd.addAll(List.of(flags.split("\\s+")));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(args);
         return cmd;
     }

@@ -19,7 +19,6 @@ class TestbedSweepTest
         final Path ready = tmp.resolve("ready");
         final List<String> command = new java.util.ArrayList<>(Testbed.javaCommand(TestbedOwnerMain.class.getName(),
             List.of(deadPrefix, ready.toString())));
-        command.add(1, "--enable-native-access=ALL-UNNAMED");
         // the child must not write to Surefire's stdout channel
         final Process owner = new ProcessBuilder(command).redirectErrorStream(true)
             .redirectOutput(tmp.resolve("owner.log").toFile()).start();

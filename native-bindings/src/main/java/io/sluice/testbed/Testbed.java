@@ -223,12 +223,22 @@ public final class Testbed implements AutoCloseable
         return TestbedState.runDir(prefix);
     }
 
-    /** The command that starts a JVM running {@code mainClass} with this JVM's java and class path. */
+    /**
+     * The command that starts a small JVM (64 MiB heap, C1 only: helpers like the backend servers, which
+     * must start fast and stay out of the way) running {@code mainClass} with this JVM's java and class path.
+     */
     public static List<String> javaCommand(final String mainClass, final List<String> args)
     {
+        return javaCommand(List.of("-Xmx64m", "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), mainClass, args);
+    }
+
+    /** The command that starts a JVM with {@code jvmOptions} running {@code mainClass} with this JVM's java and class path. */
+    public static List<String> javaCommand(final List<String> jvmOptions, final String mainClass, final List<String> args)
+    {
         final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        final List<String> cmd = new ArrayList<>(List.of(java, "-Xmx64m", "-Xss512k", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1"));
+        final List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.addAll(jvmOptions);
         // the flags every sluice JVM needs, when the parent knows them (tests, bin/sluice); else native access at least
         final String flags = System.getProperty("sluice.jvm.flags", "--enable-native-access=ALL-UNNAMED").strip();
         cmd.addAll(List.of(flags.split("\\s+")));

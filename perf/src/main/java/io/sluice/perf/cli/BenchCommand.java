@@ -45,6 +45,13 @@ public final class BenchCommand implements Callable<Integer>
     @Option(names = "--seconds", defaultValue = "5", description = "seconds per run (default ${DEFAULT-VALUE})")
     double seconds;
 
+    @Option(names = "--warmup", defaultValue = "1", description = "unmeasured seconds of load before each run (default ${DEFAULT-VALUE})")
+    double warmup;
+
+    @Option(names = "--pin", description = "pin the subject to CPU 1 and load + backends to CPU 0 (off by default: on a shared "
+        + "2-core VM every cross-CPU wake-up waits behind other work; HAProxy conn/s fell from 4.6k to 0.47k pinned)")
+    boolean pin;
+
     @Option(names = "--backends", defaultValue = "2", description = "backend namespaces (default ${DEFAULT-VALUE})")
     int backends;
 
@@ -90,9 +97,8 @@ public final class BenchCommand implements Callable<Integer>
         {
             spec.commandLine().getErr().println("warning: --runs " + runs + " < 3: a median of fewer than 3 runs is not a result");
         }
-        final Settings defaults = Settings.defaults();
-        final Settings settings = new Settings(runs, seconds, backends, defaults.subjectCpu(), defaults.loadCpu(),
-            defaults.profile());
+        final Settings unpinned = new Settings(runs, seconds, warmup, backends, -1, -1, Settings.defaults().profile());
+        final Settings settings = pin ? unpinned.pinned() : unpinned;
         final BenchReport report = new Harness(settings, System.err).run(what, commandLine());
         if (out != null)
         {
@@ -121,6 +127,15 @@ public final class BenchCommand implements Callable<Integer>
         parts.add(Integer.toString(runs));
         parts.add("--seconds");
         parts.add(seconds == Math.rint(seconds) ? Long.toString((long)seconds) : Double.toString(seconds));
+        if (warmup != 1)
+        {
+            parts.add("--warmup");
+            parts.add(Double.toString(warmup));
+        }
+        if (pin)
+        {
+            parts.add("--pin");
+        }
         if (backends != 2)
         {
             parts.add("--backends");

@@ -63,6 +63,11 @@ public final class Benchmarks
                     udp(64),
                     List.of(References.generatorCeiling(), References.kernelForwarding(), NftablesDnat.forEcho(),
                         new XdpReflector())),
+                new BenchCase("udp-1500B", "UDP, 1500-byte frames, " + UDP_FLOWS + " flows", "packets/s", "CPU-µs/packet",
+                    "sendmmsg generator in client (64 per call, 1500-byte frames), delivered packets counted at the sinks", false,
+                    udp(1500),
+                    List.of(References.generatorCeiling(), References.kernelForwarding(), NftablesDnat.forEcho(),
+                        new XdpReflector())),
                 new BenchCase("tcp-connect", "TCP connections/s", "connections/s", "CPU-µs/connection",
                     TCP_CONCURRENCY + " client threads: connect, 1-byte echo, close with RST", true, tcpConnect(),
                     List.of(References.direct(BackendPorts.TCP_ECHO), NftablesDnat.forEcho(), Haproxy.tcp())));
@@ -93,7 +98,7 @@ public final class Benchmarks
             final int lastPort = UDP_BASE_PORT + UDP_FLOWS - 1;
             for (final String node : target.sinkNodes())
             {
-                NftCounter.install(testbed, node, UDP_BASE_PORT, lastPort);
+                NftCounter.install(testbed, node, UDP_BASE_PORT, lastPort, target.sinkInterface());
             }
             try
             {

@@ -22,11 +22,19 @@ public final class Harness
 {
     private final Settings settings;
     private final PrintStream progress;
+    private String testbedPrefix;
 
     public Harness(final Settings settings, final PrintStream progress)
     {
         this.settings = settings;
         this.progress = progress;
+    }
+
+    /** Names the testbed's run prefix (tests: their prefix + pid) instead of a random one. */
+    public Harness testbedPrefix(final String prefix)
+    {
+        this.testbedPrefix = prefix;
+        return this;
     }
 
     /** Runs the named benchmarks ("all" expands to every one) on a fresh testbed. */
@@ -44,7 +52,12 @@ public final class Harness
         }
         final MachineFacts machine = MachineFacts.collect(settings.profile());
         final List<BenchReport.Benchmark> results = new ArrayList<>();
-        try (Testbed testbed = Testbed.builder().backends(settings.backends()).build())
+        final Testbed.Builder builder = Testbed.builder().backends(settings.backends());
+        if (testbedPrefix != null)
+        {
+            builder.prefix(testbedPrefix);
+        }
+        try (Testbed testbed = builder.build())
         {
             prepare(testbed);
             final BenchContext ctx = new BenchContext(testbed, settings, testbed.runDir().resolve("bench"),
@@ -73,10 +86,15 @@ public final class Harness
             settings, results);
     }
 
-    /** VIP on lb1's loopback (the proxies listen on it), backends and their servers on the load CPU. */
+    /**
+     * VIP on lb1's loopback (the proxies listen on it); lb1 tuned as any LB host is (a proxy that closes
+     * first keeps TIME_WAIT on its backend side: with the default port range and no reuse a connection-rate
+     * run exhausts lb1's ports within seconds); backends and their servers on the load CPU.
+     */
     private void prepare(final Testbed testbed)
     {
         testbed.execChecked(Testbed.LB1, "ip", "addr", "add", AddressPlan.VIP_V4 + "/32", "dev", "lo");
+        testbed.execChecked(Testbed.LB1, "sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65535", "net.ipv4.tcp_tw_reuse=1");
         if (settings.loadCpu() >= 0)
         {
             for (int k = 1; k <= testbed.backendCount(); k++)
@@ -119,6 +137,10 @@ public final class Harness
                 try
                 {
                     final Target target = subject.start(ctx);
+                    if (settings.warmupSeconds() > 0)
+                    {
+                        benchCase.workload().run(ctx, target, settings.warmupSeconds());
+                    }
                     final CpuMeter.Sample before = CpuMeter.sample(ctx.testbed(), List.of(Testbed.LB1));
                     final Measurement m = benchCase.workload().run(ctx, target, settings.runSeconds());
                     final CpuMeter.Sample used = CpuMeter.sample(ctx.testbed(), List.of(Testbed.LB1)).minus(before);

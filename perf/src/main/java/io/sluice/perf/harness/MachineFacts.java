@@ -8,9 +8,12 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The machine the figures came from: cores, CPU model, kernel, JDK, perf profile, memory, tool versions. */
+/**
+ * The machine the figures came from: cores, CPU model, kernel, JDK, perf profile, memory, the load
+ * average when the run started (other work on a shared 2-core machine moves every figure), tool versions.
+ */
 public record MachineFacts(int cores, String cpuModel, String kernel, String jdk, String profile, long memoryMiB,
-                           Map<String, String> tools)
+                           String loadAverageAtStart, Map<String, String> tools)
 {
     public static MachineFacts collect(final String profile)
     {
@@ -22,7 +25,7 @@ public record MachineFacts(int cores, String cpuModel, String kernel, String jdk
         tools.put("h2load", firstLine(Commands.run("h2load", "--version").output()));
         tools.put("openssl", firstLine(Commands.run("openssl", "version").output()));
         return new MachineFacts(Runtime.getRuntime().availableProcessors(), readCpuModel(), read("/proc/sys/kernel/osrelease"),
-            System.getProperty("java.vm.vendor") + " " + Runtime.version(), profile, readMemoryMiB(), tools);
+            System.getProperty("java.vm.vendor") + " " + Runtime.version(), profile, readMemoryMiB(), loadAverage(), tools);
     }
 
     private static String readCpuModel()
@@ -61,6 +64,12 @@ public record MachineFacts(int cores, String cpuModel, String kernel, String jdk
             // unknown size
         }
         return 0;
+    }
+
+    private static String loadAverage()
+    {
+        final String[] fields = read("/proc/loadavg").split(" ");
+        return fields.length >= 3 ? fields[0] + " " + fields[1] + " " + fields[2] : "unknown";
     }
 
     private static String read(final String file)

@@ -22,16 +22,23 @@ public final class NftCounter
     /** Counts and drops UDP to ports [firstPort, lastPort] arriving in {@code node}. */
     public static void install(final Testbed testbed, final String node, final int firstPort, final int lastPort)
     {
+        install(testbed, node, firstPort, lastPort, null);
+    }
+
+    /** As {@link #install(Testbed, String, int, int)}, only for packets received on {@code iifname} (null: any). */
+    public static void install(final Testbed testbed, final String node, final int firstPort, final int lastPort,
+        final String iifname)
+    {
         remove(testbed, node);
         final String script = """
             table inet %1$s {
                 counter pkts { }
                 chain pre {
                     type filter hook prerouting priority raw; policy accept;
-                    udp dport %2$d-%3$d counter name pkts drop
+                    %4$sudp dport %2$d-%3$d counter name pkts drop
                 }
             }
-            """.formatted(TABLE, firstPort, lastPort);
+            """.formatted(TABLE, firstPort, lastPort, iifname == null ? "" : "iifname \"" + iifname + "\" ");
         testbed.execChecked(node, "sh", "-c", "printf '%s' \"$0\" | nft -f -", script);
     }
 

@@ -33,6 +33,7 @@ public final class PerformanceReport
         row(md, "JDK", m.jdk());
         row(md, "perf profile", m.profile());
         row(md, "memory", m.memoryMiB() + " MiB");
+        row(md, "load average at start (1, 5, 15 min)", m.loadAverageAtStart());
         m.tools().forEach((tool, version) -> row(md, tool, version));
         final var s = report.settings();
         md.append("\nRuns per subject: ").append(s.runs()).append(" (noisy cases ").append(Math.max(s.runs(), s.runs() >= 3 ? 5 : 0))

@@ -20,9 +20,10 @@ class HarnessTest
     void shouldRunTinyVersionOfEveryBenchmarkAndReportEveryBaseline(@TempDir final Path tmp) throws Exception
     {
         final ByteArrayOutputStream progress = new ByteArrayOutputStream();
-        final Settings settings = Settings.defaults().withRuns(1).withRunSeconds(1);
+        final Settings settings = Settings.defaults().withRuns(1).withRunSeconds(1).withWarmupSeconds(0);
 
         final BenchReport report = new Harness(settings, new PrintStream(progress, true, StandardCharsets.UTF_8))
+            .testbedPrefix("tb" + Long.toHexString(ProcessHandle.current().pid()) + "h")
             .run(List.of("all"), "test");
 
         assertThat(report.benchmarks()).extracting(BenchReport.Benchmark::name).containsExactly("l4", "l7", "tls", "sync");

@@ -239,12 +239,38 @@ public final class Testbed implements AutoCloseable
         final List<String> cmd = new ArrayList<>();
         cmd.add(java);
         cmd.addAll(jvmOptions);
-        // the flags every sluice JVM needs, when the parent knows them (tests, bin/sluice); else native access at least
-        final String flags = System.getProperty("sluice.jvm.flags", "--enable-native-access=ALL-UNNAMED").strip();
-        cmd.addAll(List.of(flags.split("\\s+")));
+        cmd.addAll(inheritedJvmFlags());
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(args);
         return cmd;
+    }
+
+    /**
+     * The flags every sluice JVM needs (native access, exports, opens): the {@code sluice.jvm.flags} system
+     * property when the parent was given it, else the parent's own such flags (bin/sluice passes them from
+     * lib/jvm.options), and native access at least.
+     */
+    static List<String> inheritedJvmFlags()
+    {
+        final String property = System.getProperty("sluice.jvm.flags");
+        if (property != null && !property.isBlank())
+        {
+            return List.of(property.strip().split("\\s+"));
+        }
+        final List<String> flags = new ArrayList<>();
+        for (final String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
+        {
+            if (arg.startsWith("--enable-native-access") || arg.startsWith("--add-exports") || arg.startsWith("--add-opens")
+                || arg.startsWith("--sun-misc-unsafe-memory-access") || arg.startsWith("-Dio.netty."))
+            {
+                flags.add(arg);
+            }
+        }
+        if (flags.stream().noneMatch(f -> f.startsWith("--enable-native-access")))
+        {
+            flags.add("--enable-native-access=ALL-UNNAMED");
+        }
+        return flags;
     }
 
     /** Waits until something accepts TCP connections on {@code address:port} as seen from {@code node}. */

@@ -1,0 +1,83 @@
+package io.sluice.perf.load;
+
+import io.sluice.testbed.Commands;
+import io.sluice.testbed.Testbed;
+
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** wrk (HTTP/1.1 keep-alive load) run in the client namespace, output parsed for req/s and latency percentiles. */
+public final class Wrk
+{
+    private static final Pattern RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
+    private static final Pattern REQUESTS = Pattern.compile("(\\d+) requests in");
+    private static final Pattern ERRORS = Pattern.compile("Non-2xx or 3xx responses:\\s+(\\d+)");
+    private static final Pattern SOCKET_ERRORS = Pattern.compile(
+        "Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)");
+
+    /** Requests per second, total requests, p50 and p99 latency in ms, errors. */
+    public record Result(double requestsPerSecond, long requests, double p50Ms, double p99Ms, long errors)
+    {
+    }
+
+    private Wrk()
+    {
+    }
+
+    public static Result run(final Testbed testbed, final String url, final int threads, final int connections,
+        final int seconds, final int cpu)
+    {
+        final List<String> command = new java.util.ArrayList<>();
+        if (cpu >= 0)
+        {
+            command.addAll(List.of("taskset", "-c", Integer.toString(cpu)));
+        }
+        command.addAll(List.of("wrk", "-t" + threads, "-c" + connections, "-d" + seconds + "s", "--latency", url));
+        final Commands.Result result = testbed.exec("client", command.toArray(String[]::new));
+        result.check();
+        return parse(result.output());
+    }
+
+    static Result parse(final String out)
+    {
+        final Matcher rps = RPS.matcher(out);
+        if (!rps.find())
+        {
+            throw new IllegalStateException("wrk printed no Requests/sec: " + out);
+        }
+        final Matcher requests = REQUESTS.matcher(out);
+        long errors = 0;
+        final Matcher non2xx = ERRORS.matcher(out);
+        if (non2xx.find())
+        {
+            errors += Long.parseLong(non2xx.group(1));
+        }
+        final Matcher sock = SOCKET_ERRORS.matcher(out);
+        if (sock.find())
+        {
+            for (int g = 1; g <= 4; g++)
+            {
+                errors += Long.parseLong(sock.group(g));
+            }
+        }
+        return new Result(Double.parseDouble(rps.group(1)), requests.find() ? Long.parseLong(requests.group(1)) : 0,
+            percentile(out, "50%"), percentile(out, "99%"), errors);
+    }
+
+    private static double percentile(final String out, final String label)
+    {
+        final Matcher m = Pattern.compile("\\s" + Pattern.quote(label) + "\\s+([0-9.]+)(us|ms|s)").matcher(out);
+        if (!m.find())
+        {
+            return Double.NaN;
+        }
+        final double value = Double.parseDouble(m.group(1));
+        return switch (m.group(2))
+        {
+            case "us" -> value / 1000;
+            case "s" -> value * 1000;
+            default -> value;
+        };
+    }
+}

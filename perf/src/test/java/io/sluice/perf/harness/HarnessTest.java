@@ -1,0 +1,60 @@
+package io.sluice.perf.harness;
+
+import io.sluice.perf.report.BenchReport;
+import io.sluice.perf.report.PerformanceReport;
+import io.sluice.perf.report.ReportJson;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class HarnessTest
+{
+    @Test
+    void shouldRunTinyVersionOfEveryBenchmarkAndReportEveryBaseline(@TempDir final Path tmp) throws Exception
+    {
+        final ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        final Settings settings = Settings.defaults().withRuns(1).withRunSeconds(1).withWarmupSeconds(0);
+
+        final BenchReport report = new Harness(settings, new PrintStream(progress, true, StandardCharsets.UTF_8))
+            .testbedPrefix("tb" + Long.toHexString(ProcessHandle.current().pid()) + "h")
+            .run(List.of("all"), "test");
+
+        assertThat(report.benchmarks()).extracting(BenchReport.Benchmark::name).containsExactly("l4", "l7", "tls", "sync");
+        assertThat(report.benchmarks().get(3).status()).isEqualTo("not-yet-available");
+        for (final BenchReport.Benchmark benchmark : report.benchmarks().subList(0, 3))
+        {
+            assertThat(benchmark.cases()).isNotEmpty();
+            for (final BenchReport.Case c : benchmark.cases())
+            {
+                for (final BenchReport.SubjectResult subject : c.subjects())
+                {
+                    if (subject.name().equals("af-xdp-reflector"))
+                    {
+                        assertThat(subject.status()).isIn("missing", "ok");
+                        continue;
+                    }
+                    assertThat(subject.status()).as("%s/%s: %s", c.name(), subject.name(), subject.reason()).isEqualTo("ok");
+                    assertThat(subject.median()).as("%s/%s", c.name(), subject.name()).isPositive();
+                    assertThat(subject.costMedian()).as("%s/%s cost", c.name(), subject.name()).isNotNull();
+                }
+            }
+        }
+        assertThat(report.machine().cores()).isPositive();
+        assertThat(report.machine().kernel()).isNotBlank();
+        assertThat(progress.toString(StandardCharsets.UTF_8)).contains("[l4] udp-64B run 1/1");
+
+        final Path json = tmp.resolve("bench.json");
+        ReportJson.write(report, json);
+        final BenchReport back = ReportJson.read(json);
+        assertThat(back).isEqualTo(report);
+        final String md = PerformanceReport.markdown(back, "docs/perf/bench.json");
+        assertThat(md).contains("## l4", "## l7", "## tls", "nftables-dnat", "haproxy", "nginx", "ratio to", "not-yet-available");
+    }
+}

@@ -1,0 +1,39 @@
+package io.sluice.perf.load;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+class WrkTest
+{
+    @Test
+    void shouldParseRateLatencyPercentilesAndErrors()
+    {
+        final String out = """
+            Running 2s test @ http://198.18.0.100:80/
+              1 threads and 64 connections
+              Thread Stats   Avg      Stdev     Max   +/- Stdev
+                Latency     1.65ms    1.02ms  20.27ms   91.40%
+                Req/Sec    39.11k     2.41k   42.38k    85.00%
+              Latency Distribution
+                 50%    1.47ms
+                 75%    1.80ms
+                 90%    2.30ms
+                 99%  850.00us
+              77826 requests in 2.00s, 18.26MB read
+              Socket errors: connect 0, read 2, write 0, timeout 1
+              Non-2xx or 3xx responses: 4
+            Requests/sec:  38913.09
+            Transfer/sec:      9.13MB
+            """;
+
+        final Wrk.Result result = Wrk.parse(out);
+
+        assertThat(result.requestsPerSecond()).isEqualTo(38913.09);
+        assertThat(result.requests()).isEqualTo(77826);
+        assertThat(result.p50Ms()).isEqualTo(1.47);
+        assertThat(result.p99Ms()).isCloseTo(0.85, within(1e-9));
+        assertThat(result.errors()).isEqualTo(7);
+    }
+}

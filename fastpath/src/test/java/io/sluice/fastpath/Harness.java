@@ -97,6 +97,26 @@ final class Harness implements AutoCloseable
         return drainAll();
     }
 
+    record Tx(int port, byte[] frame)
+    {
+    }
+
+    /** Like {@link #send} but says which port transmitted each frame. */
+    List<Tx> sendTx(final int queue, final byte[] frame)
+    {
+        ports.get(queue).inject(frame);
+        runUntilIdle();
+        final List<Tx> out = new ArrayList<>();
+        for (int i = 0; i < ports.size(); i++)
+        {
+            for (final byte[] f : ports.get(i).drainTransmitted())
+            {
+                out.add(new Tx(i, f));
+            }
+        }
+        return out;
+    }
+
     List<byte[]> drainAll()
     {
         final List<byte[]> out = new ArrayList<>();

@@ -103,6 +103,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private final int snatPortMin;
     private final int snatPortMax;
     private final int firstSnatPort;
+    private final int snatPortCount;
 
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final VlanFlyweight vlan = new VlanFlyweight();
@@ -133,8 +134,6 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private long nowNs;
     private long lastFlushNs;
     private boolean countersDirty;
-    private int snatCursor;
-    private int localCursor;
     private int chosenLocal;
     private int chosenPort;
     private Verdict lastVerdict = Verdict.CONTINUE;
@@ -158,7 +157,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         this.snatPortMin = snatPortMin;
         this.snatPortMax = snatPortMax;
         this.firstSnatPort = snatPortMin + Math.floorMod(index - snatPortMin, forwarderCount);
-        this.snatCursor = firstSnatPort;
+        this.snatPortCount = (snatPortMax - firstSnatPort) / forwarderCount + 1;
         this.nowNs = clock.nanoTime();
         this.sessions = new SessionTable(sessionCapacity, configuration.wheelTickNs(), configuration.wheelSlots(), nowNs);
         this.persistence = new PersistenceTable(configuration.persistenceCapacity());
@@ -283,6 +282,20 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             }
         }
         return newFlow(buffer, offset, length, listener, flowHash);
+    }
+
+    /** First SNAT port tried for a flow: {@code first + N × slot}, slot drawn from the flow hash. */
+    public static int preferredSnatPort(final long flowHash, final int index, final int forwarderCount,
+        final int snatPortMin, final int snatPortMax)
+    {
+        final int first = snatPortMin + Math.floorMod(index - snatPortMin, forwarderCount);
+        final int count = (snatPortMax - first) / forwarderCount + 1;
+        return first + firstSnatSlot(flowHash, count) * forwarderCount;
+    }
+
+    private static int firstSnatSlot(final long flowHash, final int count)
+    {
+        return (int)(((flowHash >>> 8) & 0xFFFF_FFFFL) % count);
     }
 
     /** The owning forwarder of a client flow hash: every node with the same forwarder count agrees. */
@@ -476,7 +489,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             listener.counters.increment(L_DROP_TABLE_FULL);
             return drop(Verdict.DROP_TABLE_FULL);
         }
-        if (!pickSnat(backend))
+        if (!pickSnat(backend, flowHash))
         {
             sessions.release(record);
             return drop(Verdict.DROP_NO_SNAT_PORT);
@@ -538,15 +551,25 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         return false;
     }
 
-    /** Chooses a local address of the flow's family and a free port ≡ index (mod N); sets chosenLocal/chosenPort. */
-    private boolean pickSnat(final BackendState backend)
+    /**
+     * Chooses a local address of the flow's family and a free port ≡ index (mod N); sets chosenLocal/chosenPort.
+     * Both start from positions drawn from the flow hash, so the (local, backend) pairs and the ports within them
+     * fill evenly whatever the scheduler's rhythm (a cursor shared by all pairs would correlate with a round-robin
+     * scheduler and leave most of the port space unused); then probe linearly with step N.
+     */
+    private boolean pickSnat(final BackendState backend, final long flowHash)
     {
         final ListenerTable t = tables;
         final int locals = t.localAddressCount();
+        if (locals == 0)
+        {
+            return false;
+        }
+        final int startLocal = (int)((flowHash >>> 40) % locals);
         int local = -1;
         for (int i = 0; i < locals; i++)
         {
-            final int candidate = (localCursor + i) % locals;
+            final int candidate = startLocal + i < locals ? startLocal + i : startLocal + i - locals;
             if (IpAddresses.isV4(t.localHigh(candidate), t.localLow(candidate)) == v4)
             {
                 local = candidate;
@@ -557,17 +580,14 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             return false;
         }
-        localCursor = local + 1;
         final long localHigh = t.localHigh(local);
         final long localLow = t.localLow(local);
-        for (int attempt = 0; attempt < configuration.snatProbeLimit(); attempt++)
+        int slot = firstSnatSlot(flowHash, snatPortCount);
+        final int attempts = Math.min(configuration.snatProbeLimit(), snatPortCount);
+        for (int attempt = 0; attempt < attempts; attempt++)
         {
-            final int candidatePort = snatCursor;
-            snatCursor += forwarderCount;
-            if (snatCursor > snatPortMax)
-            {
-                snatCursor = firstSnatPort;
-            }
+            final int candidatePort = firstSnatPort + slot * forwarderCount;
+            slot = slot + 1 == snatPortCount ? 0 : slot + 1;
             if (!sessions.replyKeyInUse(backend.addressHigh, backend.addressLow, localHigh, localLow, backend.port,
                 candidatePort, protocol))
             {

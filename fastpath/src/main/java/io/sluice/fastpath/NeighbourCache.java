@@ -58,7 +58,7 @@ public final class NeighbourCache implements NeighbourTable
     {
         final Snapshot s = snapshot;
         final long[] macs = s.macs;
-        int slot = (int)io.sluice.fastpath.session.FlowHash.hashAddress(high, low) & s.mask;
+        int slot = slot(high, low, s.mask);
         while (true)
         {
             final long mac = macs[slot];
@@ -90,6 +90,12 @@ public final class NeighbourCache implements NeighbourTable
         return requests.read(handler);
     }
 
+    /** One multiply (Fibonacci hashing): next hops are few, and this sits on every packet's path. */
+    private static int slot(final long high, final long low, final int mask)
+    {
+        return (int)(((low ^ high) * 0x9E37_79B9_7F4A_7C15L) >>> 40) & mask;
+    }
+
     private void publish()
     {
         final int size = BitUtil.findNextPositivePowerOfTwo(Math.max(2, entries.size() * 2));
@@ -102,7 +108,7 @@ public final class NeighbourCache implements NeighbourTable
         {
             final long high = IpAddresses.high(e.getKey());
             final long low = IpAddresses.low(e.getKey());
-            int slot = (int)io.sluice.fastpath.session.FlowHash.hashAddress(high, low) & mask;
+            int slot = slot(high, low, mask);
             while (macs[slot] != NO_MAC)
             {
                 slot = (slot + 1) & mask;

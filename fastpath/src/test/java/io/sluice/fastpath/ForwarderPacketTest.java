@@ -15,8 +15,11 @@ import io.sluice.fastpath.config.Backend;
 import io.sluice.fastpath.config.Listener;
 import io.sluice.fastpath.config.ListenerKey;
 import io.sluice.fastpath.config.Protocol;
+import io.sluice.fastpath.config.NodeSettings;
 import io.sluice.fastpath.packet.FrameChecks;
+import io.sluice.fastpath.packet.IpAddresses;
 import io.sluice.fastpath.packet.PacketBuilder;
+import io.sluice.fastpath.session.FlowHash;
 
 import static io.sluice.fastpath.packet.PacketBuilder.LB_MAC;
 import static io.sluice.fastpath.packet.TcpFlyweight.ACK;
@@ -42,7 +45,25 @@ class ForwarderPacketTest
     static final Family V6 = new Family("v6", "2001:2::1", "2001:2:0:1::100", "2001:2:0:10::2", "2001:2:0:10::3",
         "2001:2:0:2::10", Harness.BACKEND6_MAC_1);
 
-    static final int FIRST_SNAT_PORT = 1024;
+    /** The SNAT port the (only) forwarder picks for the client flow {@code client:port → VIP:vipPort}. */
+    static int snat(final Family f, final int clientPort, final int vipPort, final int protocol)
+    {
+        final java.net.InetAddress c = IpAddresses.parse(f.client);
+        final java.net.InetAddress v = IpAddresses.parse(f.vip);
+        return ForwarderAgent.preferredSnatPort(FlowHash.hash(IpAddresses.high(c), IpAddresses.low(c), IpAddresses.high(v),
+            IpAddresses.low(v), clientPort, vipPort, protocol), 0, 1, NodeSettings.DEFAULT_SNAT_PORT_MIN,
+            NodeSettings.DEFAULT_SNAT_PORT_MAX);
+    }
+
+    static int tcpSnat(final Family f)
+    {
+        return snat(f, 40000, 80, 6);
+    }
+
+    static int udpSnat(final Family f)
+    {
+        return snat(f, 41000, 53, 17);
+    }
 
     record Case(String description, Consumer<Harness> setup, List<byte[]> preamble, byte[] input, Verdict verdict,
         byte[] output)
@@ -90,12 +111,12 @@ class ForwarderPacketTest
 
     static PacketBuilder toBackendTcp(final Family f)
     {
-        return PacketBuilder.tcp().macs(LB_MAC, f.backendMac).from(f.local, FIRST_SNAT_PORT).to(f.backend1, 8080);
+        return PacketBuilder.tcp().macs(LB_MAC, f.backendMac).from(f.local, tcpSnat(f)).to(f.backend1, 8080);
     }
 
     static PacketBuilder backendTcp(final Family f)
     {
-        return PacketBuilder.tcp().macs(f.backendMac, LB_MAC).from(f.backend1, 8080).to(f.local, FIRST_SNAT_PORT);
+        return PacketBuilder.tcp().macs(f.backendMac, LB_MAC).from(f.backend1, 8080).to(f.local, tcpSnat(f));
     }
 
     static PacketBuilder toClientTcp(final Family f)
@@ -111,7 +132,7 @@ class ForwarderPacketTest
 
     static PacketBuilder toBackendUdp(final Family f)
     {
-        return PacketBuilder.udp().macs(LB_MAC, f.backendMac).from(f.local, FIRST_SNAT_PORT).to(f.backend1, 5353)
+        return PacketBuilder.udp().macs(LB_MAC, f.backendMac).from(f.local, udpSnat(f)).to(f.backend1, 5353)
             .payload("query");
     }
 
@@ -139,7 +160,7 @@ class ForwarderPacketTest
         c.add(new Case(p + "first UDP datagram creates a session", standard(f), List.of(),
             clientUdp(f).build(), Verdict.TX, toBackendUdp(f).build()));
         c.add(new Case(p + "UDP reply is translated back", standard(f), List.of(clientUdp(f).build()),
-            PacketBuilder.udp().macs(f.backendMac, LB_MAC).from(f.backend1, 5353).to(f.local, FIRST_SNAT_PORT)
+            PacketBuilder.udp().macs(f.backendMac, LB_MAC).from(f.backend1, 5353).to(f.local, udpSnat(f))
                 .payload("answer").build(), Verdict.TX,
             PacketBuilder.udp().macs(LB_MAC, Harness.GATEWAY_MAC).from(f.vip, 53).to(f.client, 41000).payload("answer")
                 .build()));
@@ -164,7 +185,7 @@ class ForwarderPacketTest
         c.add(new Case(p + "backend packet matching no session is unsolicited", standard(f), List.of(),
             backendTcp(f).flags(SYN).build(), Verdict.DROP_UNSOLICITED, null));
         c.add(new Case(p + "backend-initiated flow to another SNAT port is unsolicited", standard(f), List.of(syn),
-            backendTcp(f).to(f.local, 2000).flags(SYN).build(), Verdict.DROP_UNSOLICITED, null));
+            backendTcp(f).to(f.local, tcpSnat(f) == 2000 ? 2001 : 2000).flags(SYN).build(), Verdict.DROP_UNSOLICITED, null));
         c.add(new Case(p + "TCP without SYN and without session is dropped", standard(f), List.of(),
             clientTcp(f).flags(ACK).build(), Verdict.DROP_NO_SESSION, null));
         c.add(new Case(p + "SYN-ACK from a client creates no session", standard(f), List.of(),

@@ -39,7 +39,12 @@ class SessionLifecycleTest
 
     private static byte[] backend(final int flags)
     {
-        return PacketBuilder.tcp().from("198.18.10.2", 8080).to("198.18.2.10", 1024).flags(flags).build();
+        final java.net.InetAddress c = io.sluice.fastpath.packet.IpAddresses.parse("198.18.0.1");
+        final java.net.InetAddress v = io.sluice.fastpath.packet.IpAddresses.parse("198.18.1.100");
+        final int snat = ForwarderAgent.preferredSnatPort(io.sluice.fastpath.session.FlowHash.hash(0,
+            io.sluice.fastpath.packet.IpAddresses.low(c), 0, io.sluice.fastpath.packet.IpAddresses.low(v), 40000, 80, 6), 0, 1,
+            1024, 32767);
+        return PacketBuilder.tcp().from("198.18.10.2", 8080).to("198.18.2.10", snat).flags(flags).build();
     }
 
     private static void establish(final Harness h)

@@ -14,11 +14,14 @@ public final class FlowHash
         final long srcHigh, final long srcLow, final long dstHigh, final long dstLow,
         final int srcPort, final int dstPort, final int protocol)
     {
-        long h = mix(srcLow ^ 0x9E37_79B9_7F4A_7C15L);
-        h = mix(h ^ srcHigh);
-        h = mix(h ^ dstLow);
-        h = mix(h ^ dstHigh);
-        return mix(h ^ (((long)srcPort << 24) | ((long)dstPort << 8) | protocol));
+        // Four independent multiplies (they overlap in the pipeline) folded by one finaliser: ~half the latency of
+        // chaining a finaliser per field, with the same avalanche on the result.
+        final long ports = ((long)srcPort << 24) | ((long)dstPort << 8) | protocol;
+        final long h = srcLow * 0x9E37_79B9_7F4A_7C15L +
+            Long.rotateLeft(dstLow * 0xC2B2_AE3D_27D4_EB4FL, 31) +
+            (srcHigh ^ Long.rotateLeft(dstHigh, 17)) * 0x1656_67B1_9E37_79F9L +
+            (ports ^ 0x27D4_EB2F_1656_67C5L) * 0x85EB_CA77_C2B2_AE63L;
+        return mix(h);
     }
 
     /** Hash of a source address alone (source hashing, persistence). */

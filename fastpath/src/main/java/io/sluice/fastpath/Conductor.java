@@ -1,0 +1,425 @@
+package io.sluice.fastpath;
+
+import java.lang.System.Logger;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+
+import io.sluice.fastpath.config.Backend;
+import io.sluice.fastpath.config.Listener;
+import io.sluice.fastpath.config.ListenerKey;
+import io.sluice.fastpath.config.NodeSettings;
+import io.sluice.fastpath.lb.AclMatcher;
+import io.sluice.fastpath.lb.BackendState;
+import io.sluice.fastpath.lb.ListenerState;
+import io.sluice.fastpath.lb.ListenerTable;
+import io.sluice.fastpath.lb.Schedulers;
+import io.sluice.fastpath.packet.IpAddresses;
+
+/**
+ * The fastpath's control side: owns the configuration model, allocates ids and counters, and after every command
+ * builds a new table generation per forwarder (each with its own scheduler state) and publishes it. Forwarders
+ * swap generations between duty cycles, so traffic never stops; established sessions carry everything they need
+ * and keep flowing when their listener or backend changes. Commands are serialised (synchronized, control path).
+ * <p>
+ * Counters of removed listeners and backends are freed only once every forwarder has applied a later generation
+ * (it flushes its pending increments before swapping), so no increment lands in a reused counter slot.
+ */
+public final class Conductor implements AutoCloseable
+{
+    private static final Logger LOGGER = System.getLogger(Conductor.class.getName());
+
+    private final NodeSettings settings;
+    private final ForwarderConfiguration configuration;
+    private final CountersManager countersManager;
+    private final AtomicCounter[] globalCounters;
+    private final ForwarderAgent[] forwarders;
+    private final Map<ListenerKey, ListenerEntry> listeners = new LinkedHashMap<>();
+    private final List<Retired> retired = new ArrayList<>();
+    private List<InetAddress> localAddresses;
+    private long generation;
+    private boolean started;
+    private int nextListenerId = 1;
+    private int nextBackendId = 1;
+
+    private static final class ListenerEntry
+    {
+        final int id;
+        Listener config;
+        final AtomicCounter[] counters;
+        final Map<Backend.BackendKey, BackendEntry> backends = new HashMap<>();
+
+        ListenerEntry(final int id, final Listener config, final AtomicCounter[] counters)
+        {
+            this.id = id;
+            this.config = config;
+            this.counters = counters;
+        }
+    }
+
+    private record BackendEntry(int id, AtomicCounter[] counters)
+    {
+    }
+
+    private record Retired(long generation, AtomicCounter[] counters)
+    {
+    }
+
+    /**
+     * @param ports one per forwarder (forwarder i serves queue i).
+     */
+    public Conductor(
+        final NodeSettings settings, final ForwarderConfiguration configuration, final CountersManager countersManager,
+        final NeighbourTable neighbours, final List<? extends PacketPort> ports, final NanoClock clock)
+    {
+        if (ports.size() != settings.forwarders())
+        {
+            throw new IllegalArgumentException("ports: " + ports.size() + " given for " + settings.forwarders() +
+                " forwarders");
+        }
+        this.settings = settings;
+        this.configuration = configuration;
+        this.countersManager = countersManager;
+        this.localAddresses = settings.localAddresses();
+        this.globalCounters = new AtomicCounter[FastpathCounter.GLOBAL.length];
+        for (final FastpathCounter c : FastpathCounter.GLOBAL)
+        {
+            globalCounters[c.slot()] = countersManager.newCounter(c.label(), c.typeId());
+        }
+
+        final int n = settings.forwarders();
+        final RingBuffer[][] rings = new RingBuffer[n][n];
+        for (int from = 0; from < n; from++)
+        {
+            for (int to = 0; to < n; to++)
+            {
+                if (from != to)
+                {
+                    rings[from][to] = new OneToOneRingBuffer(new UnsafeBuffer(
+                        ByteBuffer.allocateDirect(configuration.handoffRingBytes() + RingBufferDescriptor.TRAILER_LENGTH)));
+                }
+            }
+        }
+        this.forwarders = new ForwarderAgent[n];
+        for (int i = 0; i < n; i++)
+        {
+            final List<RingBuffer> inbound = new ArrayList<>();
+            for (int from = 0; from < n; from++)
+            {
+                if (from != i)
+                {
+                    inbound.add(rings[from][i]);
+                }
+            }
+            forwarders[i] = new ForwarderAgent(i, n, settings.sessionsPerForwarder(), configuration,
+                settings.snatPortMin(), settings.snatPortMax(), ports.get(i), neighbours, clock,
+                new CounterSet(globalCounters), rings[i], inbound.toArray(new RingBuffer[0]), buildTable(i));
+        }
+    }
+
+    public ForwarderAgent[] forwarders()
+    {
+        return forwarders.clone();
+    }
+
+    /** Starts one thread per forwarder with an idle strategy from the perf profile. */
+    public synchronized List<AgentRunner> start(final Supplier<IdleStrategy> idleStrategy, final ErrorHandler errorHandler,
+        final AtomicCounter errorCounter)
+    {
+        started = true;
+        final List<AgentRunner> runners = new ArrayList<>();
+        for (final ForwarderAgent f : forwarders)
+        {
+            final AgentRunner runner = new AgentRunner(idleStrategy.get(), errorHandler, errorCounter, f);
+            AgentRunner.startOnThread(runner);
+            runners.add(runner);
+        }
+        return runners;
+    }
+
+    public synchronized long generation()
+    {
+        return generation;
+    }
+
+    /** True once every forwarder runs generation {@code g} or later. */
+    public boolean isApplied(final long g)
+    {
+        for (final ForwarderAgent f : forwarders)
+        {
+            if (f.appliedGeneration() < g)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    public synchronized long addListener(final Listener listener)
+    {
+        if (listeners.containsKey(listener.key()))
+        {
+            throw new IllegalArgumentException("listener " + listener.key() + " exists");
+        }
+        final int id = allocateListenerId();
+        final ListenerEntry entry = new ListenerEntry(id, listener, newCounters(FastpathCounter.LISTENER,
+            listener.name() + " " + listener.key()));
+        listeners.put(listener.key(), entry);
+        syncBackends(entry, listener.backends());
+        return publish();
+    }
+
+    /** Replaces a listener's settings (scheduler, ACL, limits, timeouts, backends), keeping its id and counters. */
+    public synchronized long updateListener(final Listener listener)
+    {
+        final ListenerEntry entry = entry(listener.key());
+        entry.config = listener;
+        syncBackends(entry, listener.backends());
+        return publish();
+    }
+
+    public synchronized long removeListener(final ListenerKey key)
+    {
+        final ListenerEntry entry = entry(key);
+        listeners.remove(key);
+        retire(entry.counters);
+        for (final BackendEntry b : entry.backends.values())
+        {
+            retire(b.counters);
+        }
+        return publish();
+    }
+
+    public synchronized long setBackends(final ListenerKey key, final List<Backend> backends)
+    {
+        final ListenerEntry entry = entry(key);
+        entry.config = entry.config.withBackends(backends);
+        syncBackends(entry, entry.config.backends());
+        return publish();
+    }
+
+    /** Health checks drive this: a down backend takes no new flows; its established sessions continue. */
+    public synchronized long setBackendState(final ListenerKey key, final Backend.BackendKey backend, final boolean up)
+    {
+        return replaceBackend(key, backend, b -> b.withUp(up));
+    }
+
+    public synchronized long setBackendWeight(final ListenerKey key, final Backend.BackendKey backend, final int weight)
+    {
+        return replaceBackend(key, backend, b -> b.withWeight(weight));
+    }
+
+    public synchronized long setLocalAddresses(final List<InetAddress> addresses)
+    {
+        localAddresses = List.copyOf(addresses);
+        return publish();
+    }
+
+    public synchronized List<Listener> listeners()
+    {
+        return listeners.values().stream().map(e -> e.config).toList();
+    }
+
+    /** Releases the session tables of forwarders that were driven by hand (runners close their own agents). */
+    @Override
+    public synchronized void close()
+    {
+        if (started)
+        {
+            return;
+        }
+        for (final ForwarderAgent f : forwarders)
+        {
+            f.onClose();
+        }
+    }
+
+    private long replaceBackend(final ListenerKey key, final Backend.BackendKey backendKey,
+        final java.util.function.UnaryOperator<Backend> change)
+    {
+        final ListenerEntry entry = entry(key);
+        final List<Backend> updated = new ArrayList<>();
+        boolean found = false;
+        for (final Backend b : entry.config.backends())
+        {
+            if (b.key().equals(backendKey))
+            {
+                updated.add(change.apply(b));
+                found = true;
+            }
+            else
+            {
+                updated.add(b);
+            }
+        }
+        if (!found)
+        {
+            throw new IllegalArgumentException("server " + backendKey + " is not in listener " + key);
+        }
+        entry.config = entry.config.withBackends(updated);
+        return publish();
+    }
+
+    private ListenerEntry entry(final ListenerKey key)
+    {
+        final ListenerEntry entry = listeners.get(key);
+        if (entry == null)
+        {
+            throw new IllegalArgumentException("listener " + key + " does not exist");
+        }
+        return entry;
+    }
+
+    private void syncBackends(final ListenerEntry entry, final List<Backend> backends)
+    {
+        final Map<Backend.BackendKey, BackendEntry> keep = new HashMap<>();
+        for (final Backend b : backends)
+        {
+            BackendEntry be = entry.backends.get(b.key());
+            if (be == null)
+            {
+                be = new BackendEntry(allocateBackendId(), newCounters(FastpathCounter.BACKEND,
+                    entry.config.name() + " " + entry.config.key() + " " + b.key()));
+            }
+            keep.put(b.key(), be);
+        }
+        for (final Map.Entry<Backend.BackendKey, BackendEntry> e : entry.backends.entrySet())
+        {
+            if (!keep.containsKey(e.getKey()))
+            {
+                retire(e.getValue().counters());
+            }
+        }
+        entry.backends.clear();
+        entry.backends.putAll(keep);
+    }
+
+    private long publish()
+    {
+        generation++;
+        for (int i = 0; i < forwarders.length; i++)
+        {
+            forwarders[i].publish(buildTable(i));
+        }
+        reclaimRetired();
+        return generation;
+    }
+
+    private ListenerTable buildTable(final int forwarder)
+    {
+        final List<ListenerState> states = new ArrayList<>();
+        int maxListenerId = 0;
+        int maxBackendId = 0;
+        for (final ListenerEntry e : listeners.values())
+        {
+            final List<Backend> configured = e.config.backends();
+            final BackendState[] backends = new BackendState[configured.size()];
+            for (int i = 0; i < backends.length; i++)
+            {
+                final BackendEntry be = e.backends.get(configured.get(i).key());
+                backends[i] = new BackendState(be.id(), configured.get(i), new CounterSet(be.counters()));
+                maxBackendId = Math.max(maxBackendId, be.id());
+            }
+            states.add(new ListenerState(e.id, e.config, AclMatcher.compile(e.config.acl()), backends,
+                Schedulers.create(e.config.scheduler(), backends, configuration.maglevMinTableSize()),
+                new CounterSet(e.counters)));
+            maxListenerId = Math.max(maxListenerId, e.id);
+        }
+        final long[] highs = new long[localAddresses.size()];
+        final long[] lows = new long[localAddresses.size()];
+        for (int i = 0; i < highs.length; i++)
+        {
+            highs[i] = IpAddresses.high(localAddresses.get(i));
+            lows[i] = IpAddresses.low(localAddresses.get(i));
+        }
+        return new ListenerTable(generation, states, maxListenerId, maxBackendId, highs, lows);
+    }
+
+    private AtomicCounter[] newCounters(final FastpathCounter[] group, final String name)
+    {
+        final AtomicCounter[] counters = new AtomicCounter[group.length];
+        for (final FastpathCounter c : group)
+        {
+            counters[c.slot()] = countersManager.newCounter(c.label() + ": " + name, c.typeId());
+        }
+        return counters;
+    }
+
+    private void retire(final AtomicCounter[] counters)
+    {
+        retired.add(new Retired(generation + 1, counters));
+    }
+
+    private void reclaimRetired()
+    {
+        retired.removeIf(r ->
+        {
+            if (isApplied(r.generation()))
+            {
+                for (final AtomicCounter c : r.counters())
+                {
+                    c.close();
+                }
+                return true;
+            }
+            return false;
+        });
+    }
+
+    private int allocateListenerId()
+    {
+        final java.util.Set<Integer> used = new java.util.HashSet<>();
+        listeners.values().forEach(e -> used.add(e.id));
+        return nextFree(used, true);
+    }
+
+    private int allocateBackendId()
+    {
+        final java.util.Set<Integer> used = new java.util.HashSet<>();
+        listeners.values().forEach(e -> e.backends.values().forEach(b -> used.add(b.id())));
+        return nextFree(used, false);
+    }
+
+    /** Ids grow monotonically and wrap, skipping live ones, so a just-freed id is not reused while sessions name it. */
+    private int nextFree(final java.util.Set<Integer> used, final boolean listener)
+    {
+        for (int attempt = 0; attempt < ForwarderAgent.MAX_IDS; attempt++)
+        {
+            int candidate = listener ? nextListenerId++ : nextBackendId++;
+            if (candidate >= ForwarderAgent.MAX_IDS)
+            {
+                candidate = 1;
+                if (listener)
+                {
+                    nextListenerId = 2;
+                }
+                else
+                {
+                    nextBackendId = 2;
+                }
+            }
+            if (!used.contains(candidate))
+            {
+                return candidate;
+            }
+        }
+        LOGGER.log(Logger.Level.ERROR, "fastpath ids exhausted");
+        throw new IllegalStateException("no free " + (listener ? "listener" : "backend") + " id");
+    }
+}

@@ -1,0 +1,122 @@
+package io.sluice.fastpath;
+
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.agrona.BitUtil;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+
+import io.sluice.fastpath.packet.IpAddresses;
+
+/**
+ * A {@link NeighbourTable} the node fills (from netlink) and forwarders read: exact entries for on-link next hops
+ * plus a default next-hop MAC (the gateway's) for everything else. Writers copy-on-write an open-addressing snapshot
+ * and publish it through a volatile field (control path, rare); readers probe the snapshot without locks.
+ * Resolution requests go to a many-to-one ring the node drains with {@link #drainRequests}.
+ */
+public final class NeighbourCache implements NeighbourTable
+{
+    public static final int REQUEST_MSG_TYPE = 1;
+
+    private final Map<InetAddress, Long> entries = new HashMap<>();
+    private final ManyToOneRingBuffer requests =
+        new ManyToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(64 * 1024 + RingBufferDescriptor.TRAILER_LENGTH)));
+    private final ThreadLocal<UnsafeBuffer> scratch = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[16]));
+    private long defaultMac = NO_MAC;
+    private volatile Snapshot snapshot = new Snapshot(new long[2], new long[2], new long[2], 1, NO_MAC);
+
+    private record Snapshot(long[] highs, long[] lows, long[] macs, int mask, long defaultMac)
+    {
+    }
+
+    public synchronized void put(final InetAddress address, final long mac)
+    {
+        entries.put(address, mac);
+        publish();
+    }
+
+    public synchronized void remove(final InetAddress address)
+    {
+        entries.remove(address);
+        publish();
+    }
+
+    /** MAC for destinations without an entry (the default gateway's), or {@link #NO_MAC}. */
+    public synchronized void defaultNextHop(final long mac)
+    {
+        defaultMac = mac;
+        publish();
+    }
+
+    @Override
+    public long nextHopMac(final long high, final long low)
+    {
+        final Snapshot s = snapshot;
+        final long[] macs = s.macs;
+        int slot = slot(high, low, s.mask);
+        while (true)
+        {
+            final long mac = macs[slot];
+            if (mac == NO_MAC)
+            {
+                return s.defaultMac;
+            }
+            if (s.lows[slot] == low && s.highs[slot] == high)
+            {
+                return mac;
+            }
+            slot = (slot + 1) & s.mask;
+        }
+    }
+
+    @Override
+    public void requestResolution(final long high, final long low)
+    {
+        // Called by forwarders; each has its own scratch buffer. tryClaim would avoid the copy but write is enough here.
+        final UnsafeBuffer b = scratch.get();
+        b.putLong(0, high);
+        b.putLong(8, low);
+        requests.write(REQUEST_MSG_TYPE, b, 0, 16);
+    }
+
+    /** Drains resolution requests (node thread): each is (high, low) at the message offset. */
+    public int drainRequests(final MessageHandler handler)
+    {
+        return requests.read(handler);
+    }
+
+    /** One multiply (Fibonacci hashing): next hops are few, and this sits on every packet's path. */
+    private static int slot(final long high, final long low, final int mask)
+    {
+        return (int)(((low ^ high) * 0x9E37_79B9_7F4A_7C15L) >>> 40) & mask;
+    }
+
+    private void publish()
+    {
+        final int size = BitUtil.findNextPositivePowerOfTwo(Math.max(2, entries.size() * 2));
+        final long[] highs = new long[size];
+        final long[] lows = new long[size];
+        final long[] macs = new long[size];
+        java.util.Arrays.fill(macs, NO_MAC);
+        final int mask = size - 1;
+        for (final Map.Entry<InetAddress, Long> e : entries.entrySet())
+        {
+            final long high = IpAddresses.high(e.getKey());
+            final long low = IpAddresses.low(e.getKey());
+            int slot = slot(high, low, mask);
+            while (macs[slot] != NO_MAC)
+            {
+                slot = (slot + 1) & mask;
+            }
+            highs[slot] = high;
+            lows[slot] = low;
+            macs[slot] = e.getValue() & 0xFFFF_FFFF_FFFFL;
+        }
+        snapshot = new Snapshot(highs, lows, macs, mask, defaultMac);
+    }
+}

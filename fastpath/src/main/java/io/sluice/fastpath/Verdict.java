@@ -1,0 +1,35 @@
+package io.sluice.fastpath;
+
+/** What the forwarder did with a frame; every drop has a counter of the same name. */
+public enum Verdict
+{
+    /** A parse stage passed; the caller goes on (never the outcome of a frame). */
+    CONTINUE(null),
+    TX(null),
+    HANDOFF(FastpathCounter.HANDOFFS),
+    DROP_MALFORMED(FastpathCounter.DROP_MALFORMED),
+    DROP_UNSUPPORTED(FastpathCounter.DROP_UNSUPPORTED),
+    DROP_NO_LISTENER(FastpathCounter.DROP_NO_LISTENER),
+    DROP_ACL(FastpathCounter.DROP_ACL),
+    DROP_LIMIT(FastpathCounter.DROP_LIMIT),
+    DROP_TABLE_FULL(FastpathCounter.DROP_TABLE_FULL),
+    DROP_NO_NEIGHBOUR(FastpathCounter.DROP_NO_NEIGHBOUR),
+    DROP_UNSOLICITED(FastpathCounter.DROP_UNSOLICITED),
+    DROP_NO_BACKEND(FastpathCounter.DROP_NO_BACKEND),
+    DROP_NO_SNAT_PORT(FastpathCounter.DROP_NO_SNAT_PORT),
+    DROP_NO_SESSION(FastpathCounter.DROP_NO_SESSION),
+    DROP_HANDOFF_FULL(FastpathCounter.DROP_HANDOFF_FULL),
+    DROP_TX_FULL(FastpathCounter.DROP_TX_FULL);
+
+    private final FastpathCounter counter;
+
+    Verdict(final FastpathCounter counter)
+    {
+        this.counter = counter;
+    }
+
+    public FastpathCounter counter()
+    {
+        return counter;
+    }
+}

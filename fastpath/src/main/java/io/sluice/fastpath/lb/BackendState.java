@@ -1,0 +1,42 @@
+package io.sluice.fastpath.lb;
+
+import io.sluice.fastpath.CounterSet;
+import io.sluice.fastpath.config.Backend;
+import io.sluice.fastpath.packet.IpAddresses;
+import io.sluice.fastpath.session.FlowHash;
+
+/** One forwarder's copy of a backend: addresses in the uniform form, scheduler scratch state, counters. */
+public final class BackendState
+{
+    public final int id;
+    public final Backend config;
+    public final long addressHigh;
+    public final long addressLow;
+    public final int port;
+    public final int weight;
+    public final boolean up;
+    /** Stable identity for consistent hashing: the same on every node. */
+    public final long identity;
+    public final CounterSet counters;
+    /** Smooth WRR's running weight (this forwarder's). */
+    int currentWeight;
+
+    public BackendState(final int id, final Backend config, final CounterSet counters)
+    {
+        this.id = id;
+        this.config = config;
+        this.addressHigh = IpAddresses.high(config.address());
+        this.addressLow = IpAddresses.low(config.address());
+        this.port = config.port();
+        this.weight = config.weight();
+        this.up = config.up();
+        this.identity = FlowHash.hash(addressHigh, addressLow, 0, 0, port, 0, 0);
+        this.counters = counters;
+    }
+
+    /** May take new flows. */
+    public boolean available()
+    {
+        return up && weight > 0;
+    }
+}

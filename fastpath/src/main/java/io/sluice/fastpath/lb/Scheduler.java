@@ -1,0 +1,18 @@
+package io.sluice.fastpath.lb;
+
+/**
+ * Picks a backend for a new flow. One instance per forwarder per listener generation: it may keep state
+ * (round-robin cursor, smooth-WRR weights) without synchronisation.
+ */
+public interface Scheduler
+{
+    int NONE = -1;
+
+    /**
+     * @param flowHash        hash of the client 5-tuple (fixed seed: the same on every node).
+     * @param sourceHash      hash of the client address.
+     * @param activeByBackend this forwarder's active sessions per backend id.
+     * @return index into the listener's backends, or {@link #NONE} when no backend is available.
+     */
+    int select(long flowHash, long sourceHash, int[] activeByBackend);
+}

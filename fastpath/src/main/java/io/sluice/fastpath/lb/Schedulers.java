@@ -1,0 +1,172 @@
+package io.sluice.fastpath.lb;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.sluice.fastpath.config.SchedulerKind;
+
+/** The five L4 schedulers over one listener's backend array. Only backends that are up with weight &gt; 0 are chosen. */
+public final class Schedulers
+{
+    /** Smallest source-hashing table: plenty for an even spread of client addresses over few backends. */
+    public static final int SOURCE_HASH_MIN_SIZE = 1021;
+
+    private Schedulers()
+    {
+    }
+
+    /** Builds a scheduler; consistent-hash tables are built here, on the control path. */
+    public static Scheduler create(final SchedulerKind kind, final BackendState[] backends, final int maglevMinSize)
+    {
+        return switch (kind)
+        {
+            case RR -> new RoundRobin(backends);
+            case WRR -> new SmoothWeightedRoundRobin(backends);
+            case WLC -> new WeightedLeastConnection(backends);
+            case SH -> new HashTable(table(backends, SOURCE_HASH_MIN_SIZE), true);
+            case MAGLEV -> new HashTable(table(backends, maglevMinSize), false);
+        };
+    }
+
+    static MaglevTable table(final BackendState[] backends, final int minimumSize)
+    {
+        final List<Integer> candidates = new ArrayList<>();
+        for (int i = 0; i < backends.length; i++)
+        {
+            if (backends[i].available())
+            {
+                candidates.add(i);
+            }
+        }
+        final int n = candidates.size();
+        final long[] identities = new long[n];
+        final int[] weights = new int[n];
+        final int[] values = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            final BackendState b = backends[candidates.get(i)];
+            identities[i] = b.identity;
+            weights[i] = b.weight;
+            values[i] = candidates.get(i);
+        }
+        // Size from all configured backends, not just the live ones, so a failure does not resize (and reshuffle).
+        return MaglevTable.build(identities, weights, values, MaglevTable.sizeFor(backends.length, minimumSize));
+    }
+
+    static final class RoundRobin implements Scheduler
+    {
+        private final BackendState[] backends;
+        private int cursor;
+
+        RoundRobin(final BackendState[] backends)
+        {
+            this.backends = backends;
+        }
+
+        @Override
+        public int select(final long flowHash, final long sourceHash, final int[] activeByBackend)
+        {
+            final int n = backends.length;
+            for (int i = 0; i < n; i++)
+            {
+                final int candidate = cursor;
+                cursor = cursor + 1 == n ? 0 : cursor + 1;
+                if (backends[candidate].available())
+                {
+                    return candidate;
+                }
+            }
+            return NONE;
+        }
+    }
+
+    /** nginx's smooth weighted round robin: each pick adds every weight, takes the largest, subtracts the total. */
+    static final class SmoothWeightedRoundRobin implements Scheduler
+    {
+        private final BackendState[] backends;
+
+        SmoothWeightedRoundRobin(final BackendState[] backends)
+        {
+            this.backends = backends;
+        }
+
+        @Override
+        public int select(final long flowHash, final long sourceHash, final int[] activeByBackend)
+        {
+            int best = NONE;
+            int total = 0;
+            for (int i = 0; i < backends.length; i++)
+            {
+                final BackendState b = backends[i];
+                if (!b.available())
+                {
+                    continue;
+                }
+                b.currentWeight += b.weight;
+                total += b.weight;
+                if (best == NONE || b.currentWeight > backends[best].currentWeight)
+                {
+                    best = i;
+                }
+            }
+            if (best != NONE)
+            {
+                backends[best].currentWeight -= total;
+            }
+            return best;
+        }
+    }
+
+    /** Least active sessions per unit of weight (compared by cross-multiplying), as LVS wlc; ties go to the first. */
+    static final class WeightedLeastConnection implements Scheduler
+    {
+        private final BackendState[] backends;
+
+        WeightedLeastConnection(final BackendState[] backends)
+        {
+            this.backends = backends;
+        }
+
+        @Override
+        public int select(final long flowHash, final long sourceHash, final int[] activeByBackend)
+        {
+            int best = NONE;
+            long bestActive = 0;
+            long bestWeight = 1;
+            for (int i = 0; i < backends.length; i++)
+            {
+                final BackendState b = backends[i];
+                if (!b.available())
+                {
+                    continue;
+                }
+                final long active = activeByBackend[b.id];
+                if (best == NONE || active * bestWeight < bestActive * b.weight)
+                {
+                    best = i;
+                    bestActive = active;
+                    bestWeight = b.weight;
+                }
+            }
+            return best;
+        }
+    }
+
+    static final class HashTable implements Scheduler
+    {
+        private final MaglevTable table;
+        private final boolean bySource;
+
+        HashTable(final MaglevTable table, final boolean bySource)
+        {
+            this.table = table;
+            this.bySource = bySource;
+        }
+
+        @Override
+        public int select(final long flowHash, final long sourceHash, final int[] activeByBackend)
+        {
+            return table.lookup(bySource ? sourceHash : flowHash);
+        }
+    }
+}

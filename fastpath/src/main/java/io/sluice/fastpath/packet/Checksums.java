@@ -1,0 +1,101 @@
+package io.sluice.fastpath.packet;
+
+import java.nio.ByteOrder;
+
+import org.agrona.DirectBuffer;
+
+/**
+ * Internet checksum (RFC 1071) and its incremental update (RFC 1624, eqn. 3: {@code HC' = ~(~HC + ~m + m')}).
+ * <p>
+ * Sums are carried unfolded in a long so a caller can add many 16-bit words before one {@link #fold(long)}.
+ * A "delta" is the sum of the one's complement of every old word plus every new word; {@link #apply(int, long)}
+ * applies it to a stored checksum. All values are 16-bit quantities in network order, as read big-endian.
+ */
+public final class Checksums
+{
+    private Checksums()
+    {
+    }
+
+    /** One's complement sum of {@code length} bytes at {@code index}, added to {@code initial}, unfolded. */
+    public static long sum(final DirectBuffer buffer, final int index, final int length, final long initial)
+    {
+        long sum = initial;
+        int i = index;
+        final int end = index + length;
+        while (i + 4 <= end)
+        {
+            sum += buffer.getInt(i, ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL;
+            i += 4;
+        }
+        if (i + 2 <= end)
+        {
+            sum += buffer.getShort(i, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+            i += 2;
+        }
+        if (i < end)
+        {
+            sum += (buffer.getByte(i) & 0xFF) << 8;
+        }
+        return sum;
+    }
+
+    /** Folds an unfolded sum into 16 bits with end-around carry. */
+    public static int fold(final long sum)
+    {
+        long s = (sum & 0xFFFF_FFFFL) + (sum >>> 32);
+        s = (s & 0xFFFF) + (s >>> 16);
+        s = (s & 0xFFFF) + (s >>> 16);
+        s = (s & 0xFFFF) + (s >>> 16);
+        return (int)s;
+    }
+
+    /** The checksum to store for a sum: its folded one's complement. */
+    public static int finish(final long sum)
+    {
+        return ~fold(sum) & 0xFFFF;
+    }
+
+    /** Delta for replacing one 16-bit word. */
+    public static long delta16(final int oldValue, final int newValue)
+    {
+        return (~oldValue & 0xFFFF) + (newValue & 0xFFFF);
+    }
+
+    /** Delta for replacing one 32-bit value (an IPv4 address). */
+    public static long delta32(final int oldValue, final int newValue)
+    {
+        return (~oldValue >>> 16 & 0xFFFF) + (~oldValue & 0xFFFF) + (newValue >>> 16 & 0xFFFF) + (newValue & 0xFFFF);
+    }
+
+    /** Delta for replacing one 64-bit value (half of an IPv6 address). */
+    public static long delta64(final long oldValue, final long newValue)
+    {
+        return delta32((int)(oldValue >>> 32), (int)(newValue >>> 32)) + delta32((int)oldValue, (int)newValue);
+    }
+
+    /** RFC 1624 eqn. 3 applied to a stored checksum. */
+    public static int apply(final int checksum, final long delta)
+    {
+        return ~fold((~checksum & 0xFFFF) + delta) & 0xFFFF;
+    }
+
+    /** Unfolded sum of the IPv4 pseudo header (RFC 9293 §3.1, RFC 768). */
+    public static long pseudoHeaderV4(final int source, final int destination, final int protocol, final int l4Length)
+    {
+        return (source >>> 16) + (source & 0xFFFF) + (destination >>> 16) + (destination & 0xFFFF) + protocol + l4Length;
+    }
+
+    /** Unfolded sum of the IPv6 pseudo header (RFC 8200 §8.1). */
+    public static long pseudoHeaderV6(
+        final long sourceHigh, final long sourceLow, final long destinationHigh, final long destinationLow,
+        final int protocol, final int l4Length)
+    {
+        return words(sourceHigh) + words(sourceLow) + words(destinationHigh) + words(destinationLow) + protocol + l4Length;
+    }
+
+    private static long words(final long value)
+    {
+        return (value >>> 48) + (value >>> 32 & 0xFFFF) + (value >>> 16 & 0xFFFF) + (value & 0xFFFF);
+    }
+}

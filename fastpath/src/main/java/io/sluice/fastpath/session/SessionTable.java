@@ -1,0 +1,419 @@
+package io.sluice.fastpath.session;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import org.agrona.BitUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import static io.sluice.fastpath.session.SessionLayout.BACKEND_ADDRESS_OFFSET;
+import static io.sluice.fastpath.session.SessionLayout.BACKEND_PORT_OFFSET;
+import static io.sluice.fastpath.session.SessionLayout.CLIENT_ADDRESS_OFFSET;
+import static io.sluice.fastpath.session.SessionLayout.CLIENT_PORT_OFFSET;
+import static io.sluice.fastpath.session.SessionLayout.LAST_SEEN_NS_OFFSET;
+import static io.sluice.fastpath.session.SessionLayout.LINK_OFFSET;
+import static io.sluice.fastpath.session.SessionLayout.LOCAL_ADDRESS_OFFSET;
+import static io.sluice.fastpath.session.SessionLayout.LOCAL_PORT_OFFSET;
+import static io.sluice.fastpath.session.SessionLayout.PROTOCOL_OFFSET;
+import static io.sluice.fastpath.session.SessionLayout.RECORD_LENGTH;
+import static io.sluice.fastpath.session.SessionLayout.STATE_CLOSED;
+import static io.sluice.fastpath.session.SessionLayout.STATE_FREE;
+import static io.sluice.fastpath.session.SessionLayout.STATE_OFFSET;
+import static io.sluice.fastpath.session.SessionLayout.TIMEOUT_SECONDS_OFFSET;
+import static io.sluice.fastpath.session.SessionLayout.VIP_ADDRESS_OFFSET;
+import static io.sluice.fastpath.session.SessionLayout.VIP_PORT_OFFSET;
+
+/**
+ * One forwarder's session table: off-heap records ({@link SessionLayout}) plus an open-addressing index holding
+ * both keys of every session, and a lazy timer wheel for expiry. Single writer, single reader: the owning forwarder.
+ * <p>
+ * <b>Index.</b> A power-of-two array of ints, at most 5/8 full with two keys per session, linear probing,
+ * backward-shift deletion (no tombstones). An entry is {@code tag << 25 | (record + 1) << 1 | direction}: the tag
+ * (7 high hash bits) rejects most non-matching probes without touching the record; 0 means empty. Records are
+ * therefore limited to 2^24 - 2 per table (and the record area to 2 GiB, an UnsafeBuffer bound).
+ * <p>
+ * <b>Expiry.</b> Every live record sits in exactly one slot of a {@code wheelSlots}-slot wheel of {@code tickNs} ticks
+ * (singly linked through {@link SessionLayout#LINK_OFFSET}). A packet only writes last-seen; nothing moves per packet.
+ * When the wheel reaches a slot, each record there is expired if {@code lastSeen + timeout <= now}, or re-linked
+ * into the slot of its new deadline. A record closed early (RST) loses its keys at once and is reclaimed when its
+ * slot comes round; since every session starts in the short embryonic slot, that is soon for short flows.
+ * <p>
+ * Memory: {@code capacity × 128} bytes of records + {@code 4 × nextPow2(capacity × 3.2)} bytes of index,
+ * i.e. 128 + 12.8..25.6 bytes per session (141 bytes at 10M sessions: 1.41 GB).
+ */
+public final class SessionTable implements AutoCloseable
+{
+    /** What expiry tells its caller about, before the record is freed. */
+    @FunctionalInterface
+    public interface ExpiryHandler
+    {
+        /** {@code record} timed out (its keys are already gone); {@code closed} when it had been closed before. */
+        void onExpired(int record, boolean closed);
+    }
+
+    public static final int MAX_CAPACITY = (1 << 24) - 2;
+    public static final int NOT_FOUND = -1;
+    public static final int NO_RECORD = -1;
+
+    private static final int TAG_SHIFT = 25;
+    private static final int REF_MASK = (1 << TAG_SHIFT) - 1;
+
+    private final Arena arena;
+    private final UnsafeBuffer records;
+    private final UnsafeBuffer index;
+    private final int capacity;
+    private final int indexMask;
+    private final long tickNs;
+    private final int[] wheel;
+    private final int wheelMask;
+
+    private int highWater;
+    private int freeList;
+    private int live;
+    private int currentRecords;
+    private long currentTick;
+    private int pendingExpiry;
+
+    public SessionTable(final int capacity, final long tickNs, final int wheelSlots, final long nowNs)
+    {
+        if (capacity < 1 || capacity > MAX_CAPACITY)
+        {
+            throw new IllegalArgumentException("session capacity " + capacity + " is not in 1.." + MAX_CAPACITY +
+                " per forwarder");
+        }
+        this.capacity = capacity;
+        final int indexSlots = BitUtil.findNextPositivePowerOfTwo((int)Math.min(1L << 30, (long)capacity * 16 / 5 + 1));
+        this.indexMask = indexSlots - 1;
+        this.arena = Arena.ofShared();
+        final MemorySegment recordSegment = arena.allocate((long)capacity * RECORD_LENGTH, 64);
+        final MemorySegment indexSegment = arena.allocate((long)indexSlots * Integer.BYTES, 64);
+        this.records = new UnsafeBuffer(recordSegment.address(), (int)recordSegment.byteSize());
+        this.index = new UnsafeBuffer(indexSegment.address(), (int)indexSegment.byteSize());
+        this.tickNs = tickNs;
+        this.wheel = new int[BitUtil.findNextPositivePowerOfTwo(wheelSlots)];
+        this.wheelMask = wheel.length - 1;
+        this.currentTick = nowNs / tickNs;
+    }
+
+    public UnsafeBuffer records()
+    {
+        return records;
+    }
+
+    public int capacity()
+    {
+        return capacity;
+    }
+
+    /** Sessions holding keys (not closed, not free). */
+    public int liveCount()
+    {
+        return live;
+    }
+
+    /** Records in use, including closed ones awaiting reclaim. */
+    public int recordsInUse()
+    {
+        return currentRecords;
+    }
+
+    public long indexBytes()
+    {
+        return index.capacity();
+    }
+
+    public long recordBytes()
+    {
+        return records.capacity();
+    }
+
+    public static int offset(final int record)
+    {
+        return record * RECORD_LENGTH;
+    }
+
+    public static int recordOf(final int ref)
+    {
+        return ref >> 1;
+    }
+
+    public static int directionOf(final int ref)
+    {
+        return ref & 1;
+    }
+
+    /**
+     * Finds a session by one of its keys.
+     *
+     * @return {@code record << 1 | direction} ({@link SessionLayout#DIRECTION_CLIENT} or
+     * {@link SessionLayout#DIRECTION_REPLY}), or {@link #NOT_FOUND}.
+     */
+    public int lookup(
+        final long srcHigh, final long srcLow, final long dstHigh, final long dstLow,
+        final int srcPort, final int dstPort, final int protocol)
+    {
+        final long hash = FlowHash.hash(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
+        final int tag = (int)(hash >>> 57);
+        int slot = (int)hash & indexMask;
+        while (true)
+        {
+            final int entry = index.getInt(slot << 2);
+            if (entry == 0)
+            {
+                return NOT_FOUND;
+            }
+            if (entry >>> TAG_SHIFT == tag)
+            {
+                final int ref = (entry & REF_MASK) - 2;
+                if (matches(ref, srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol))
+                {
+                    return ref;
+                }
+            }
+            slot = (slot + 1) & indexMask;
+        }
+    }
+
+    /** Takes a free record (zeroed), or returns {@link #NO_RECORD} when the table is full. */
+    public int allocate()
+    {
+        final int record;
+        if (freeList != 0)
+        {
+            record = freeList - 1;
+            freeList = records.getInt(offset(record) + LINK_OFFSET);
+        }
+        else if (highWater < capacity)
+        {
+            record = highWater++;
+        }
+        else
+        {
+            return NO_RECORD;
+        }
+        records.setMemory(offset(record), RECORD_LENGTH, (byte)0);
+        currentRecords++;
+        return record;
+    }
+
+    /** Returns a record that never got its keys inserted (e.g. a new flow that failed after allocation). */
+    public void release(final int record)
+    {
+        free(record);
+    }
+
+    /** Indexes both keys of a filled-in record and schedules its first expiry check. */
+    public void insert(final int record, final long deadlineNs)
+    {
+        final int base = offset(record);
+        insertKey(record << 1, keyHash(base, SessionLayout.DIRECTION_CLIENT));
+        insertKey((record << 1) | 1, keyHash(base, SessionLayout.DIRECTION_REPLY));
+        live++;
+        schedule(record, deadlineNs);
+    }
+
+    /** Closes a session now (RST, removal): keys go, the record is reclaimed when its wheel slot comes round. */
+    public void close(final int record)
+    {
+        final int base = offset(record);
+        if (records.getByte(base + STATE_OFFSET) == STATE_CLOSED)
+        {
+            return;
+        }
+        removeKeys(record);
+        records.putByte(base + STATE_OFFSET, STATE_CLOSED);
+    }
+
+    /** True when a session already uses this reply key (SNAT port probing). */
+    public boolean replyKeyInUse(
+        final long backendHigh, final long backendLow, final long localHigh, final long localLow,
+        final int backendPort, final int localPort, final int protocol)
+    {
+        return lookup(backendHigh, backendLow, localHigh, localLow, backendPort, localPort, protocol) != NOT_FOUND;
+    }
+
+    /**
+     * Advances the wheel to {@code nowNs}, examining at most {@code budget} records.
+     *
+     * @return records examined (work done).
+     */
+    public int expire(final long nowNs, final int budget, final ExpiryHandler handler)
+    {
+        final long targetTick = nowNs / tickNs;
+        int work = 0;
+        while (work < budget)
+        {
+            if (pendingExpiry != 0)
+            {
+                final int record = pendingExpiry - 1;
+                final int base = offset(record);
+                pendingExpiry = records.getInt(base + LINK_OFFSET);
+                work++;
+                final byte state = records.getByte(base + STATE_OFFSET);
+                if (state == STATE_CLOSED)
+                {
+                    handler.onExpired(record, true);
+                    free(record);
+                    continue;
+                }
+                final long deadline = records.getLong(base + LAST_SEEN_NS_OFFSET) +
+                    (records.getShort(base + TIMEOUT_SECONDS_OFFSET) & 0xFFFFL) * 1_000_000_000L;
+                if (deadline <= nowNs)
+                {
+                    removeKeys(record);
+                    records.putByte(base + STATE_OFFSET, STATE_CLOSED);
+                    handler.onExpired(record, false);
+                    free(record);
+                }
+                else
+                {
+                    schedule(record, deadline);
+                }
+            }
+            else if (currentTick < targetTick)
+            {
+                currentTick++;
+                final int slot = (int)currentTick & wheelMask;
+                pendingExpiry = wheel[slot];
+                wheel[slot] = 0;
+            }
+            else
+            {
+                break;
+            }
+        }
+        return work;
+    }
+
+    @Override
+    public void close()
+    {
+        if (arena.scope().isAlive())
+        {
+            arena.close();
+        }
+    }
+
+    private void schedule(final int record, final long deadlineNs)
+    {
+        long tick = deadlineNs / tickNs;
+        if (deadlineNs % tickNs != 0)
+        {
+            tick++;
+        }
+        if (tick <= currentTick)
+        {
+            tick = currentTick + 1;
+        }
+        else if (tick - currentTick > wheelMask)
+        {
+            // Beyond one revolution: park it in the farthest slot; it is re-examined and re-linked then.
+            tick = currentTick + wheelMask;
+        }
+        final int slot = (int)tick & wheelMask;
+        records.putInt(offset(record) + LINK_OFFSET, wheel[slot]);
+        wheel[slot] = record + 1;
+    }
+
+    private void free(final int record)
+    {
+        final int base = offset(record);
+        records.putByte(base + STATE_OFFSET, STATE_FREE);
+        records.putInt(base + LINK_OFFSET, freeList);
+        freeList = record + 1;
+        currentRecords--;
+    }
+
+    private void removeKeys(final int record)
+    {
+        final int base = offset(record);
+        removeKey(record << 1, keyHash(base, SessionLayout.DIRECTION_CLIENT));
+        removeKey((record << 1) | 1, keyHash(base, SessionLayout.DIRECTION_REPLY));
+        live--;
+    }
+
+    private long keyHash(final int base, final int direction)
+    {
+        final int src = direction == SessionLayout.DIRECTION_CLIENT ? CLIENT_ADDRESS_OFFSET : BACKEND_ADDRESS_OFFSET;
+        final int dst = direction == SessionLayout.DIRECTION_CLIENT ? VIP_ADDRESS_OFFSET : LOCAL_ADDRESS_OFFSET;
+        final int srcPort = direction == SessionLayout.DIRECTION_CLIENT ? CLIENT_PORT_OFFSET : BACKEND_PORT_OFFSET;
+        final int dstPort = direction == SessionLayout.DIRECTION_CLIENT ? VIP_PORT_OFFSET : LOCAL_PORT_OFFSET;
+        return FlowHash.hash(
+            records.getLong(base + src), records.getLong(base + src + 8),
+            records.getLong(base + dst), records.getLong(base + dst + 8),
+            records.getShort(base + srcPort) & 0xFFFF, records.getShort(base + dstPort) & 0xFFFF,
+            records.getByte(base + PROTOCOL_OFFSET) & 0xFF);
+    }
+
+    private boolean matches(
+        final int ref, final long srcHigh, final long srcLow, final long dstHigh, final long dstLow,
+        final int srcPort, final int dstPort, final int protocol)
+    {
+        final int base = offset(ref >> 1);
+        final boolean client = (ref & 1) == SessionLayout.DIRECTION_CLIENT;
+        final int src = client ? CLIENT_ADDRESS_OFFSET : BACKEND_ADDRESS_OFFSET;
+        final int dst = client ? VIP_ADDRESS_OFFSET : LOCAL_ADDRESS_OFFSET;
+        final int ports = client ? CLIENT_PORT_OFFSET : BACKEND_PORT_OFFSET;
+        // Ports are adjacent (client, VIP) and (backend, local): one int compare in native order.
+        return records.getLong(base + src + 8) == srcLow &&
+            records.getLong(base + dst + 8) == dstLow &&
+            records.getShort(base + ports) == (short)srcPort &&
+            records.getShort(base + ports + 2) == (short)dstPort &&
+            records.getLong(base + src) == srcHigh &&
+            records.getLong(base + dst) == dstHigh &&
+            (records.getByte(base + PROTOCOL_OFFSET) & 0xFF) == protocol;
+    }
+
+    private void insertKey(final int ref, final long hash)
+    {
+        final int entry = ((int)(hash >>> 57) << TAG_SHIFT) | (ref + 2);
+        int slot = (int)hash & indexMask;
+        while (index.getInt(slot << 2) != 0)
+        {
+            slot = (slot + 1) & indexMask;
+        }
+        index.putInt(slot << 2, entry);
+    }
+
+    private void removeKey(final int ref, final long hash)
+    {
+        int slot = (int)hash & indexMask;
+        while (true)
+        {
+            final int entry = index.getInt(slot << 2);
+            if (entry == 0)
+            {
+                return;
+            }
+            if ((entry & REF_MASK) - 2 == ref)
+            {
+                break;
+            }
+            slot = (slot + 1) & indexMask;
+        }
+        // Backward-shift deletion: pull later members of the probe run into the hole so lookups never stop early.
+        int hole = slot;
+        int next = (hole + 1) & indexMask;
+        while (true)
+        {
+            final int entry = index.getInt(next << 2);
+            if (entry == 0)
+            {
+                break;
+            }
+            final int home = homeSlot((entry & REF_MASK) - 2);
+            if (((next - home) & indexMask) >= ((next - hole) & indexMask))
+            {
+                index.putInt(hole << 2, entry);
+                hole = next;
+            }
+            next = (next + 1) & indexMask;
+        }
+        index.putInt(hole << 2, 0);
+    }
+
+    private int homeSlot(final int ref)
+    {
+        return (int)keyHash(offset(ref >> 1), ref & 1) & indexMask;
+    }
+}

@@ -916,6 +916,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         requestTimer = null;
         if (state == State.FORWARDING && !responseStarted)
         {
+            if (!requestComplete)
+            {
+                // the client is still sending its body (slow POST): its fault, not the backend's
+                abortExchange(HttpResponseStatus.REQUEST_TIMEOUT, listener.counters.headerTimeout);
+                return;
+            }
             if (server != null && server.onFailure(System.nanoTime(), snapshot.upstream()))
             {
                 listener.counters.ejections.increment();

@@ -19,7 +19,7 @@ public enum L7Counter
     BAD_REQUEST_DROPS(410, "l7 bad request (400) drops"),
     HEADER_TOO_LARGE_DROPS(411, "l7 header too large (431) drops"),
     BODY_TOO_LARGE_DROPS(412, "l7 body too large (413) drops"),
-    HEADER_TIMEOUT_DROPS(413, "l7 header timeout (408) drops"),
+    HEADER_TIMEOUT_DROPS(413, "l7 header or body timeout (408) drops"),
     URI_TOO_LONG_DROPS(414, "l7 uri too long (414) drops"),
     SMUGGLING_DROPS(415, "l7 conflicting length/encoding drops"),
     REDIRECTS(416, "l7 redirects"),

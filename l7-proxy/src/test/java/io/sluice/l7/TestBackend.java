@@ -50,7 +50,7 @@ final class TestBackend implements AutoCloseable
     {
         this.name = name;
         server = HttpServer.create(new InetSocketAddress(address, 0), 128);
-        server.setExecutor(Executors.newFixedThreadPool(4, r ->
+        server.setExecutor(Executors.newCachedThreadPool(r ->
         {
             final Thread thread = new Thread(r, "backend-" + name);
             thread.setDaemon(true);

@@ -19,6 +19,9 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
@@ -34,6 +37,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -150,6 +154,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         if (state == State.CLOSED)
         {
             ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof FullHttpRequest full)
+        {
+            // HTTP/2 streams deliver a bodyless request whole: head and end of body are handled (and retried) apart
+            final DefaultHttpRequest head = new DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(), full.headers());
+            head.setDecoderResult(full.decoderResult());
+            channelRead(ctx, head);
+            channelRead(ctx, new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
             return;
         }
         if (!pending.isEmpty() || !accepts(msg))
@@ -1065,6 +1078,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             headers.set(HttpHeaderNames.UPGRADE, upgradeTo);
         }
         req.setProtocolVersion(HttpVersion.HTTP_1_1);
+        // what Netty's HTTP/2 → HTTP/1 conversion adds for its own use
+        headers.remove(HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text());
+        headers.remove(HttpConversionUtil.ExtensionHeaderNames.SCHEME.text());
+        headers.remove(HttpConversionUtil.ExtensionHeaderNames.PATH.text());
         if (config.xForwardedFor() && clientIp != null)
         {
             final String existing = headers.get("x-forwarded-for");

@@ -364,6 +364,10 @@ public final class L7Proxy implements AutoCloseable
             final HeaderTimeoutHandler headerTimeout = new HeaderTimeoutHandler(
                 TimeUnit.SECONDS.toNanos(listener.timeouts().headerTimeoutSeconds()), frontend::onHeaderTimeout);
             frontend.headerTimer(headerTimeout);
+            if (listener.http2() && listener.tls() == null)
+            {
+                pipeline.addLast("h2detect", new H2PriorKnowledgeDetector(runtime, transport, accessLog));
+            }
             pipeline.addLast("headerTimeout", headerTimeout);
             pipeline.addLast("decoder", new EdgeRequestDecoder(listener.maxHeaderBytes()));
             pipeline.addLast("encoder", encoder);

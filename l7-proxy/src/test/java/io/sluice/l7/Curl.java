@@ -60,13 +60,13 @@ final class Curl
         String head = text.substring(0, split);
         String body = text.substring(split + 4);
         // skip interim 100 Continue heads
-        while (head.startsWith("HTTP/1.1 100") && body.contains("\r\n\r\n"))
+        while (head.matches("(?s)HTTP/[0-9.]+ 100.*") && body.contains("\r\n\r\n"))
         {
             final int next = body.indexOf("\r\n\r\n");
             head = body.substring(0, next);
             body = body.substring(next + 4);
         }
-        final int status = Integer.parseInt(head.substring(9, 12));
+        final int status = Integer.parseInt(head.split(" ", 3)[1].trim());
         return new Result(status, head, body);
     }
 }

@@ -419,6 +419,26 @@ class L7ProxyTest
             "\"method\":\"GET\"", "\"status\":200");
     }
 
+    @Test
+    void shouldServeCleartextHttp2WithPriorKnowledgeAndHttp1OnTheSamePort() throws Exception
+    {
+        start(l -> l.http2(true).rules(List.of(new Rule(null, "/api", "api"))));
+        final Curl.Result h2 = Curl.get(url("/api/x?y=1"), "--http2-prior-knowledge", "-H", "X-Forwarded-For: 203.0.113.1");
+        assertThat(h2.status()).isEqualTo(200);
+        assertThat(h2.headers()).startsWith("HTTP/2 200");
+        assertThat(h2.body()).isEqualTo("api GET /api/x?y=1 0");
+        final TestBackend.Seen seen = api.seen.get(0);
+        assertThat(seen.header("Host")).isEqualTo("127.0.0.1:" + port);
+        assertThat(seen.header("X-Forwarded-For")).isEqualTo("203.0.113.1, 127.0.0.1");
+        assertThat(seen.header("x-http2-stream-id")).isNull();
+
+        final Curl.Result post = Curl.get(url("/upload"), "--http2-prior-knowledge", "--data-binary", "x".repeat(100_000));
+        assertThat(post.body()).endsWith("POST /upload 100000");
+        final Curl.Result big = Curl.get(url("/big/512"), "--http2-prior-knowledge");
+        assertThat(big.body()).hasSize(512 * 1024);
+        assertThat(Curl.get(url("/h1")).headers()).startsWith("HTTP/1.1 200");
+    }
+
     static String exchange(final Socket socket, final String request) throws java.io.IOException
     {
         socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));

@@ -39,6 +39,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -487,6 +488,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
                 protected void initChannel(final Channel ch)
                 {
                     ch.pipeline().addLast("codec", new HttpClientCodec(4096, 65_536, 16_384));
+                    // an idle pooled connection is closed before the backend's own keep-alive timeout is likely to race us
+                    ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, config.timeouts().idleTimeoutSeconds()));
                     ch.pipeline().addLast("backend", handler);
                 }
             });

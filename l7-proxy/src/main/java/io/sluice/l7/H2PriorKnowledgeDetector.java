@@ -53,7 +53,17 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
             ctx.read();
             return;
         }
-        final ChannelPipeline pipeline = ctx.pipeline();
+        installHttp2(ctx.pipeline(), runtime, transport, accessLog);
+        ctx.pipeline().remove(this);
+    }
+
+    /**
+     * Replaces the HTTP/1 handlers of a client pipeline with HTTP/2 (after the prior-knowledge preface, or after ALPN
+     * chose h2 on an https listener).
+     */
+    static void installHttp2(final ChannelPipeline pipeline, final ListenerRuntime runtime, final TransportSupport transport,
+        final AccessLog accessLog)
+    {
         for (final String name : new String[] {"headerTimeout", "decoder", "encoder", "compressor", "frontend"})
         {
             if (pipeline.get(name) != null)
@@ -66,13 +76,13 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
             .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(config.maxHeaderBytes()))
             .validateHeaders(true)
             .build());
-        pipeline.addLast("h2mux", new Http2MultiplexHandler(streamInitializer()));
+        pipeline.addLast("h2mux", new Http2MultiplexHandler(streamInitializer(runtime, transport, accessLog)));
         // flow control now bounds what the client may send; the connection itself reads freely
-        ctx.channel().config().setAutoRead(true);
-        pipeline.remove(this);
+        pipeline.channel().config().setAutoRead(true);
     }
 
-    private ChannelHandler streamInitializer()
+    private static ChannelHandler streamInitializer(final ListenerRuntime runtime, final TransportSupport transport,
+        final AccessLog accessLog)
     {
         return new ChannelInitializer<Http2StreamChannel>()
         {

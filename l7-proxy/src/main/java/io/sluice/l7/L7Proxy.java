@@ -11,15 +11,19 @@ import java.util.concurrent.TimeUnit;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpContentCompressor;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.DomainWildcardMappingBuilder;
+import io.netty.util.AsyncMapping;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
@@ -348,14 +352,19 @@ public final class L7Proxy implements AutoCloseable
             final ChannelPipeline pipeline = ch.pipeline();
             if (listener.tls() != null)
             {
+                // the TLS seam: SNI picks the listener's context (keyless, signing through the key server), ALPN picks h2
                 final TlsContexts tls = listener.tls();
-                pipeline.addLast("tls", new SniHandler(new DomainWildcardMappingBuilder<>(tls.contextFor(null)).build())
+                pipeline.addLast("tls", new SniHandler((AsyncMapping<String, SslContext>)(hostname, promise) ->
+                    promise.setSuccess(tls.contextFor(hostname))));
+                pipeline.addLast("alpn", new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1)
                 {
                     @Override
-                    protected io.netty.util.concurrent.Future<io.netty.handler.ssl.SslContext> lookup(
-                        final io.netty.channel.ChannelHandlerContext ctx, final String hostname)
+                    protected void configurePipeline(final ChannelHandlerContext ctx, final String protocol)
                     {
-                        return ctx.executor().newSucceededFuture(tls.contextFor(hostname));
+                        if (ApplicationProtocolNames.HTTP_2.equals(protocol) && runtime.snapshot.config().http2())
+                        {
+                            H2PriorKnowledgeDetector.installHttp2(ctx.pipeline(), runtime, transport, accessLog);
+                        }
                     }
                 });
             }

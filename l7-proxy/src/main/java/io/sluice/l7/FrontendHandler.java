@@ -272,7 +272,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         }
         final HttpListener config = snapshot.config();
         final long contentLength = HttpUtil.getContentLength(req, -1L);
-        if (config.maxBodyBytes() > 0 && contentLength > config.maxBodyBytes())
+        if (contentLength > config.maxBodyBytes())
         {
             reject(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, counters.bodyTooLarge);
             return;
@@ -325,8 +325,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             return;
         }
         bodyBytes += content.content().readableBytes();
-        final long maxBody = snapshot.config().maxBodyBytes();
-        if (maxBody > 0 && bodyBytes > maxBody)
+        if (bodyBytes > snapshot.config().maxBodyBytes())
         {
             content.release();
             abortExchange(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, listener.counters.bodyTooLarge);

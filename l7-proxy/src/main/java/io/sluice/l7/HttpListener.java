@@ -27,8 +27,8 @@ import java.util.Set;
  * @param loadBalancerName       value of {@code X-Sluice-Lb}.
  * @param timeouts               idle/request/header/connect.
  * @param maxHeaderBytes         request line + headers beyond → 431, 1024..1048576 (default 32768).
- * @param maxBodyBytes           request body beyond → 413, 0..2^40 (0 = no limit).
- * @param maxConnections         concurrent client connections, 0 = unlimited.
+ * @param maxBodyBytes           request body beyond → 413, 0..2^40 (0 = no body allowed; default 10485760).
+ * @param maxConnections         concurrent client connections, 0..100000000, 0 = unlimited.
  * @param proxyProtocol          send a PROXY protocol v2 header on each backend connection (one client per connection).
  * @param http2                  accept cleartext HTTP/2 with prior knowledge (h2 by ALPN once TLS is plugged in).
  * @param acl                    optional source-address ACL.
@@ -76,7 +76,7 @@ public record HttpListener(
         timeouts = timeouts == null ? Timeouts.DEFAULT : timeouts;
         ConfigException.range(name + ".maxHeaderBytes", maxHeaderBytes, 1024, 1 << 20);
         ConfigException.range(name + ".maxBodyBytes", maxBodyBytes, 0, 1L << 40);
-        ConfigException.range(name + ".maxConnections", maxConnections, 0, 10_000_000);
+        ConfigException.range(name + ".maxConnections", maxConnections, 0, 100_000_000);
         final Set<String> groupNames = new HashSet<>();
         for (final ServerGroup group : serverGroups)
         {

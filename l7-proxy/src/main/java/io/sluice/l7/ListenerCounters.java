@@ -39,7 +39,7 @@ final class ListenerCounters implements AutoCloseable
         {
             if (counter.typeId() < 450 && counter != L7Counter.ACCESS_LOG_DROPS)
             {
-                all.put(counter, manager.newCounter(counter.label() + ": " + listenerName, counter.typeId()));
+                all.put(counter, manager.newCounter(counter.label() + "[" + listenerName + "]", counter.typeId()));
             }
         }
         accepted = all.get(L7Counter.CONNECTIONS_ACCEPTED);

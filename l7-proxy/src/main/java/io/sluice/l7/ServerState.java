@@ -37,9 +37,9 @@ final class ServerState implements AutoCloseable
         this.key = server.key();
         this.id = Long.toHexString(Hashing.hash64(key) & 0xffff_ffffL);
         this.address = new InetSocketAddress(server.address(), server.port());
-        this.requests = counters.newCounter(L7Counter.BACKEND_REQUESTS.label() + ": " + listenerName + " " + key,
+        this.requests = counters.newCounter(L7Counter.BACKEND_REQUESTS.label() + "[" + listenerName + " " + key + "]",
             L7Counter.BACKEND_REQUESTS.typeId());
-        this.failures = counters.newCounter(L7Counter.BACKEND_FAILURES.label() + ": " + listenerName + " " + key,
+        this.failures = counters.newCounter(L7Counter.BACKEND_FAILURES.label() + "[" + listenerName + " " + key + "]",
             L7Counter.BACKEND_FAILURES.typeId());
     }
 

@@ -108,6 +108,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
     private int status;
     private String stickyInsertId;
     private ScheduledFuture<?> requestTimer;
+    private long requestDeadlineNanos;
 
     FrontendHandler(final ListenerRuntime listener, final TransportSupport transport, final AccessLog accessLog,
         final EdgeResponseEncoder encoder)
@@ -568,8 +569,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
                 return;
             }
             state = State.FORWARDING;
-            requestTimer = inbound.eventLoop().schedule(this::onRequestTimeout,
-                snapshot.config().timeouts().requestTimeoutSeconds(), TimeUnit.SECONDS);
+            armRequestTimer(TimeUnit.SECONDS.toNanos(snapshot.config().timeouts().requestTimeoutSeconds()));
             target.read();
             drainPending();
         });
@@ -926,9 +926,33 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         }
     }
 
-    private void onRequestTimeout()
+    /**
+     * The request timer is lazy: one scheduled task per connection that, when it fires, re-arms itself for whatever is
+     * left of the current exchange's deadline, instead of a schedule and a cancel for every request.
+     */
+    private void armRequestTimer(final long timeoutNanos)
+    {
+        requestDeadlineNanos = System.nanoTime() + timeoutNanos;
+        if (requestTimer == null)
+        {
+            requestTimer = inbound.eventLoop().schedule(this::onRequestTimer, timeoutNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void onRequestTimer()
     {
         requestTimer = null;
+        if (requestDeadlineNanos == 0 || state == State.CLOSED)
+        {
+            return;
+        }
+        final long remainingNanos = requestDeadlineNanos - System.nanoTime();
+        if (remainingNanos > 0)
+        {
+            requestTimer = inbound.eventLoop().schedule(this::onRequestTimer, remainingNanos, TimeUnit.NANOSECONDS);
+            return;
+        }
+        requestDeadlineNanos = 0;
         if (state == State.FORWARDING && !responseStarted)
         {
             if (!requestComplete)
@@ -947,11 +971,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
 
     private void cancelRequestTimer()
     {
-        if (requestTimer != null)
-        {
-            requestTimer.cancel(false);
-            requestTimer = null;
-        }
+        requestDeadlineNanos = 0;
     }
 
     // ---------------------------------------------------------------- local answers
@@ -1180,6 +1200,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             ReferenceCountUtil.release(msg);
         }
         detachBackend(false);
+        if (requestTimer != null)
+        {
+            requestTimer.cancel(false);
+            requestTimer = null;
+        }
         if (dedicatedBackend != null)
         {
             dedicatedBackend.close();

@@ -439,6 +439,79 @@ class L7ProxyTest
         assertThat(Curl.get(url("/h1")).headers()).startsWith("HTTP/1.1 200");
     }
 
+    @Test
+    void shouldAnswer504WhenTheBackendIsSilentAnd502WhenItHangsUp() throws Exception
+    {
+        try (java.net.ServerSocket raw = new java.net.ServerSocket(0, 10, java.net.InetAddress.getByName("127.0.0.1")))
+        {
+            start(l -> l.timeouts(new Timeouts(15, 1, 10, 1000)).serverGroups(List.of(new ServerGroup("app",
+                List.of(new Server("127.0.0.1", raw.getLocalPort(), 100))))));
+            final List<Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+            final Thread acceptor = Thread.ofPlatform().daemon(true).start(() ->
+            {
+                try
+                {
+                    // first connection: read the request and say nothing; second: hang up after reading it
+                    final Socket silent = raw.accept();
+                    accepted.add(silent);
+                    final Socket rude = raw.accept();
+                    readHead(rude.getInputStream());
+                    rude.close();
+                }
+                catch (final java.io.IOException ignored)
+                {
+                    // the client side asserts
+                }
+            });
+            assertThat(Curl.get(url("/silent")).status()).isEqualTo(504);
+            assertThat(proxy.counter(LISTENER, L7Counter.REQUEST_TIMEOUTS)).isEqualTo(1);
+            assertThat(Curl.get(url("/rude"), "-X", "POST", "-d", "x").status()).isEqualTo(502);
+            assertThat(proxy.counter(LISTENER, L7Counter.BACKEND_ERRORS)).isEqualTo(1);
+            acceptor.join(5_000);
+            for (final Socket socket : accepted)
+            {
+                socket.close();
+            }
+        }
+    }
+
+    @Test
+    void shouldFinishAnInFlightRequestWhenClosingGracefully() throws Exception
+    {
+        try (java.net.ServerSocket raw = new java.net.ServerSocket(0, 10, java.net.InetAddress.getByName("127.0.0.1")))
+        {
+            start(l -> l.serverGroups(List.of(new ServerGroup("app", List.of(new Server("127.0.0.1", raw.getLocalPort(), 100))))));
+            try (Socket client = new Socket("127.0.0.1", port))
+            {
+                client.setSoTimeout(5_000);
+                client.getOutputStream().write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                try (Socket backend = raw.accept())
+                {
+                    readHead(backend.getInputStream());
+                    final L7Proxy closing = proxy;
+                    proxy = null;
+                    final Thread closer = Thread.ofPlatform().start(closing::close);
+                    ProxyTests.await(() ->
+                    {
+                        try (Socket probe = new Socket("127.0.0.1", port))
+                        {
+                            return !probe.isConnected();
+                        }
+                        catch (final java.io.IOException refused)
+                        {
+                            return true;
+                        }
+                    }, 5_000);
+                    backend.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+                    final String answer = ProxyTests.readAll(client.getInputStream());
+                    assertThat(answer).startsWith("HTTP/1.1 200 OK").contains("connection: close").endsWith("ok");
+                    closer.join(10_000);
+                    assertThat(closer.isAlive()).isFalse();
+                }
+            }
+        }
+    }
+
     static String exchange(final Socket socket, final String request) throws java.io.IOException
     {
         socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));

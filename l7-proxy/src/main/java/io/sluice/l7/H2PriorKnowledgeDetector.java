@@ -1,0 +1,98 @@
+package io.sluice.l7;
+
+import java.util.List;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+
+/**
+ * Cleartext HTTP/2 with prior knowledge on an http listener with {@code http2: true}: looks at the first bytes; the
+ * HTTP/2 connection preface switches the connection to Netty's frame codec with one child channel per stream (each
+ * running the same {@link FrontendHandler} over HTTP/1-style objects, so routing, headers and backends are shared), anything
+ * else leaves the HTTP/1.1 pipeline in place. Stream channels read only when their backend write succeeded; HTTP/2 flow
+ * control then holds the client back.
+ */
+final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
+{
+    private static final ByteBuf PREFACE = Http2CodecUtil.connectionPrefaceBuf();
+
+    private final ListenerRuntime runtime;
+    private final TransportSupport transport;
+    private final AccessLog accessLog;
+
+    H2PriorKnowledgeDetector(final ListenerRuntime runtime, final TransportSupport transport, final AccessLog accessLog)
+    {
+        this.runtime = runtime;
+        this.transport = transport;
+        this.accessLog = accessLog;
+    }
+
+    @Override
+    protected void decode(final ChannelHandlerContext ctx, final ByteBuf in, final List<Object> out)
+    {
+        final int length = Math.min(in.readableBytes(), PREFACE.readableBytes());
+        if (!ByteBufUtil.equals(in, in.readerIndex(), PREFACE, 0, length))
+        {
+            // HTTP/1.x: step aside; the buffered bytes go on to the HTTP/1 decoder
+            ctx.pipeline().remove(this);
+            return;
+        }
+        if (length < PREFACE.readableBytes())
+        {
+            ctx.read();
+            return;
+        }
+        installHttp2(ctx.pipeline(), runtime, transport, accessLog);
+        ctx.pipeline().remove(this);
+    }
+
+    /**
+     * Replaces the HTTP/1 handlers of a client pipeline with HTTP/2 (after the prior-knowledge preface, or after ALPN
+     * chose h2 on an https listener).
+     */
+    static void installHttp2(final ChannelPipeline pipeline, final ListenerRuntime runtime, final TransportSupport transport,
+        final AccessLog accessLog)
+    {
+        for (final String name : new String[] {"headerTimeout", "decoder", "encoder", "compressor", "frontend"})
+        {
+            if (pipeline.get(name) != null)
+            {
+                pipeline.remove(name);
+            }
+        }
+        final HttpListener config = runtime.snapshot.config();
+        pipeline.addLast("h2", Http2FrameCodecBuilder.forServer()
+            .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(config.maxHeaderBytes()))
+            .validateHeaders(true)
+            .build());
+        pipeline.addLast("h2mux", new Http2MultiplexHandler(streamInitializer(runtime, transport, accessLog)));
+        // flow control now bounds what the client may send; the connection itself reads freely
+        pipeline.channel().config().setAutoRead(true);
+    }
+
+    private static ChannelHandler streamInitializer(final ListenerRuntime runtime, final TransportSupport transport,
+        final AccessLog accessLog)
+    {
+        return new ChannelInitializer<Http2StreamChannel>()
+        {
+            @Override
+            protected void initChannel(final Http2StreamChannel stream)
+            {
+                stream.config().setAutoRead(false);
+                stream.pipeline().addLast("h2codec", new Http2StreamFrameToHttpObjectCodec(true));
+                stream.pipeline().addLast("frontend", new FrontendHandler(runtime, transport, accessLog, new EdgeResponseEncoder()));
+            }
+        };
+    }
+}

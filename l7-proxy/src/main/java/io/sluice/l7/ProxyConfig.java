@@ -1,0 +1,53 @@
+package io.sluice.l7;
+
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Everything {@link L7Proxy} needs: its listeners and process-wide settings. Immutable; {@link L7Proxy#apply} swaps a
+ * whole new one in.
+ *
+ * @param listeners          http/https listeners; names and VIP:port pairs unique.
+ * @param transport          io_uring (default), epoll or NIO; fixed at start.
+ * @param ioThreads          event loops, 1..256; fixed at start.
+ * @param drainTimeoutMillis how long {@link L7Proxy#close} waits for in-flight requests, 0..600000.
+ * @param accessLog          JSON-lines access log file, or null for none.
+ * @param upstream           backend pooling and passive health.
+ */
+public record ProxyConfig(List<HttpListener> listeners, Transport transport, int ioThreads, long drainTimeoutMillis,
+    Path accessLog, Upstream upstream)
+{
+    public ProxyConfig
+    {
+        listeners = List.copyOf(ConfigException.required("listeners", listeners));
+        transport = transport == null ? Transport.IO_URING : transport;
+        ConfigException.range("ioThreads", ioThreads, 1, 256);
+        ConfigException.range("drainTimeoutMillis", drainTimeoutMillis, 0, 600_000);
+        upstream = upstream == null ? Upstream.DEFAULT : upstream;
+        final Set<String> names = new HashSet<>();
+        final Set<String> endpoints = new HashSet<>();
+        for (final HttpListener listener : listeners)
+        {
+            if (!names.add(listener.name()))
+            {
+                throw new ConfigException("listeners: " + listener.name() + " is defined twice");
+            }
+            if (!endpoints.add(listener.vip() + "|" + listener.port()))
+            {
+                throw new ConfigException("listeners: " + listener.vip() + ":" + listener.port() + " is bound twice");
+            }
+        }
+    }
+
+    public ProxyConfig(final List<HttpListener> listeners)
+    {
+        this(listeners, Transport.IO_URING, 1, 30_000, null, Upstream.DEFAULT);
+    }
+
+    public ProxyConfig withListeners(final List<HttpListener> newListeners)
+    {
+        return new ProxyConfig(newListeners, transport, ioThreads, drainTimeoutMillis, accessLog, upstream);
+    }
+}

@@ -31,6 +31,7 @@ public final class NodeFixture implements AutoCloseable
 
     private final String netns;
     private final Path dir;
+    private final List<Process> spawned = new ArrayList<>();
     private Process node;
     private Path log;
 
@@ -107,6 +108,19 @@ public final class NodeFixture implements AutoCloseable
         return exec(command);
     }
 
+    /** Starts a long-running Java main of the test class path in the namespace (a backend); the caller destroys it. */
+    public Process spawnJava(final Path log, final String mainClass, final String... args) throws IOException
+    {
+        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns,
+            ProcessHandle.current().info().command().orElseThrow()));
+        command.addAll(List.of(System.getProperty("sluice.jvm.flags", "--enable-native-access=ALL-UNNAMED").split(" ")));
+        command.addAll(List.of("-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), mainClass));
+        command.addAll(List.of(args));
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        spawned.add(process);
+        return process;
+    }
+
     /** Runs any command in the namespace. */
     public Result inNetns(final String... args) throws Exception
     {
@@ -151,6 +165,10 @@ public final class NodeFixture implements AutoCloseable
     @Override
     public void close() throws Exception
     {
+        for (final Process process : spawned)
+        {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
         if (node != null && node.isAlive())
         {
             node.destroyForcibly().waitFor(10, TimeUnit.SECONDS);

@@ -52,6 +52,7 @@ public final class Node implements AutoCloseable
     private final KernelAddresses addresses = new KernelAddresses();
     private final List<AutoCloseable> components = new ArrayList<>();
     private final List<HealthChecker.StateListener> healthListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<NodeComponent> trafficComponents = new java.util.concurrent.CopyOnWriteArrayList<>();
     private ConfigService configService;
     private HealthChecker health;
     private ApiServer api;
@@ -125,6 +126,9 @@ public final class Node implements AutoCloseable
         components.add(health);
         applyInitial(health, nothing, effective);
 
+        addComponent(new L7Component(manager, profile, nodeConfig.drainTimeoutSeconds(), stateDir.resolve("access.log"), health),
+            nothing, effective);
+
         // The conductor is not on the packet path: it parks up to 1 ms whatever the profile, so it never costs a core.
         final NodeConductor conductor = new NodeConductor(countersFile, SystemEpochClock.INSTANCE,
             counters.get(NodeCounters.UPTIME_SECONDS), counters.get(NodeCounters.CONDUCTOR_DUTY_CYCLES));
@@ -144,6 +148,15 @@ public final class Node implements AutoCloseable
         components.add(api);
 
         counters.get(NodeCounters.STATE).setRelease(NodeCounters.STATE_READY);
+    }
+
+    /** Starts a traffic-serving component with the start config and hooks it to config changes and health. */
+    private void addComponent(final NodeComponent component, final SluiceConfig nothing, final SluiceConfig effective)
+    {
+        components.add(component);
+        trafficComponents.add(component);
+        applyInitial(component, nothing, effective);
+        healthListeners.add(component);
     }
 
     /** Brings a target from nothing to the start config, then registers it for later changes. */
@@ -216,9 +229,17 @@ public final class Node implements AutoCloseable
             public List<String> notReadyReasons()
             {
                 final long state = counters.get(NodeCounters.STATE).get();
-                return state == NodeCounters.STATE_READY ? List.of()
-                    : List.of(state == NodeCounters.STATE_DRAINING ? "draining" : state == NodeCounters.STATE_STARTING ? "starting"
+                final List<String> reasons = new ArrayList<>();
+                if (state != NodeCounters.STATE_READY)
+                {
+                    reasons.add(state == NodeCounters.STATE_DRAINING ? "draining" : state == NodeCounters.STATE_STARTING ? "starting"
                         : "stopped");
+                }
+                for (final NodeComponent component : trafficComponents)
+                {
+                    reasons.addAll(component.notReadyReasons());
+                }
+                return reasons;
             }
 
             @Override

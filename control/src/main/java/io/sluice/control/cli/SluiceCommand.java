@@ -35,14 +35,8 @@ public final class SluiceCommand implements Runnable
     {
         PENDING.put("demo", new Pending("the demo issue (after session sync and failover)",
             "Build if needed, bring up a namespace testbed, drive TCP/UDP/HTTP/HTTPS traffic, fail one LB node over, summarise."));
-        PENDING.put("keyserver", new Pending("issue #8 (key server)",
-            "Run the key server (keys and certificates in --dir, shared memory in --shm); 'keyserver import' adds keys."));
         PENDING.put("usage", new Pending("issue #6 (outbound metering) with #9 (API)",
             "Outbound bytes and packets per load balancer per minute, from the usage journal."));
-        PENDING.put("testbed", new Pending("issue #3 (namespace testbed)",
-            "Bring the namespace topology of the tests, demo and benchmarks up or down, or show it."));
-        PENDING.put("bench", new Pending("issue #3 (benchmark harness)",
-            "Run sluice and the baselines side by side on the testbed (l4 | l7 | tls | sync | all)."));
     }
 
     @Override
@@ -62,6 +56,9 @@ public final class SluiceCommand implements Runnable
         root.addSubcommand("get", new ClientCommands.Get());
         root.addSubcommand("delete", new ClientCommands.Delete());
         root.addSubcommand("history", new ClientCommands.History());
+        root.addSubcommand("keyserver", new io.sluice.keyserver.cli.KeyServerCommand());
+        root.addSubcommand("testbed", new io.sluice.perf.cli.TestbedCommand());
+        root.addSubcommand("bench", new io.sluice.perf.cli.BenchCommand());
         for (final Map.Entry<String, Pending> entry : PENDING.entrySet())
         {
             final CommandLine pending = new CommandLine(new PendingCommand(entry.getKey(), entry.getValue().issue()));

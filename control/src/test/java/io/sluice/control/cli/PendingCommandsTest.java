@@ -33,7 +33,7 @@ class PendingCommandsTest
     void shouldListTheCommandsStillMissing()
     {
         assertThat(SluiceCommand.PENDING.keySet()).containsExactly(
-            "demo", "keyserver", "usage", "testbed", "bench");
+            "demo", "usage");
     }
 
     @Test

@@ -355,7 +355,7 @@ public final class XskSocket implements AutoCloseable
     /** Make the kernel refill rx from the fill ring (when {@code fill().needsWakeup()}); 0 or -errno. */
     public int wakeupRx()
     {
-        final long rc = Libc.recvfrom(fd, MemorySegment.NULL, 0, Libc.MSG_DONTWAIT, MemorySegment.NULL, MemorySegment.NULL);
+        final long rc = Libc.recvfromNoData(fd, Libc.MSG_DONTWAIT);
         return rc >= 0 || rc == -Errno.EAGAIN ? 0 : (int)rc;
     }
 

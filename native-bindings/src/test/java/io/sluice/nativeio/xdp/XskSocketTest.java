@@ -219,6 +219,95 @@ class XskSocketTest
         }
     }
 
+    /**
+     * The reflector agent (rings, kicks, wakeups through libc downcalls) allocates nothing per packet once compiled:
+     * its thread's allocated-bytes counter stays still over a window of 100 000 frames. Windows are measured one after
+     * another from 200 000 frames on until one is clean (the JIT may still be settling in the first ones on a busy
+     * machine); the test fails when none of up to 15 windows is.
+     */
+    @Test
+    void shouldNotAllocateOnTheDataPath() throws Exception
+    {
+        final int frames = 2048;
+        final long window = 100_000;
+        try (SideA side = new SideA(frames, XskConfig.defaults().withBindMode(XskConfig.BindMode.COPY));
+            Umem umemB = Umem.allocate(new UmemConfig(frames, 2048, 0, false));
+            XskSocket xskB = NetNs.call(nsB, () -> XskSocket.open(umemB, Libc.ifNameToIndex(ifB), 0,
+                XskConfig.defaults().withBindMode(XskConfig.BindMode.COPY))))
+        {
+            final XdpReflectorAgent agent = new XdpReflectorAgent(side.xsk, true, 64);
+            final AtomicBoolean stop = new AtomicBoolean();
+            final java.util.List<Long> windows = new java.util.concurrent.CopyOnWriteArrayList<>();
+            final com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+            final Thread reflector = Thread.ofPlatform().name("reflector").start(() ->
+            {
+                agent.onStart();
+                long windowEnd = 2 * window;
+                long startBytes = -1;
+                while (!stop.get())
+                {
+                    if (agent.doWork() == 0)
+                    {
+                        LockSupport.parkNanos(20_000);
+                    }
+                    if (agent.rxPackets() >= windowEnd)
+                    {
+                        final long now = threads.getCurrentThreadAllocatedBytes();
+                        if (startBytes >= 0)
+                        {
+                            windows.add(now - startBytes);
+                            if (now == startBytes || windows.size() >= 15)
+                            {
+                                stop.set(true);
+                            }
+                        }
+                        startBytes = threads.getCurrentThreadAllocatedBytes();
+                        windowEnd = agent.rxPackets() + window;
+                    }
+                }
+            });
+            final byte[] packet = frame().macs(macB, macA).ip("198.18.0.2", "198.18.0.1").udp(40000, PORT, new byte[18]).build();
+            final long[] free = new long[frames];
+            int freeCount = 0;
+            for (int i = 0; i < frames; i++)
+            {
+                MemorySegment.copy(packet, 0, umemB.segment(), JAVA_BYTE, umemB.frameAddress(i), packet.length);
+                free[freeCount++] = umemB.frameAddress(i);
+            }
+            final XskRing tx = xskB.tx();
+            final XskRing completion = xskB.completion();
+            final long deadline = System.nanoTime() + 90_000_000_000L;
+            while (!stop.get() && System.nanoTime() < deadline)
+            {
+                final int done = completion.peek(frames);
+                for (int i = 0; i < done; i++)
+                {
+                    free[freeCount++] = completion.address(completion.index() + i);
+                }
+                if (done > 0)
+                {
+                    completion.release(done);
+                }
+                final int n = Math.min(64, freeCount);
+                if (n > 0 && tx.reserve(n) == n)
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        tx.desc(tx.index() + i, free[--freeCount], packet.length, 0);
+                    }
+                    tx.submit(n);
+                }
+                xskB.kickTx();
+                LockSupport.parkNanos(20_000);
+            }
+            stop.set(true);
+            reflector.join();
+            assertThat(windows).as("bytes allocated by the reflector thread per window of " + window + " frames")
+                .isNotEmpty().contains(0L);
+        }
+    }
+
     @Test
     void shouldSetBusyPollOptions()
     {

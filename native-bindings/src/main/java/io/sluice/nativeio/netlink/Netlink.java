@@ -66,6 +66,8 @@ public final class Netlink implements AutoCloseable
     static final int RT_SCOPE_UNIVERSE = 0;
     static final int RT_SCOPE_HOST = 254;
     static final int IFF_UP = 0x1;
+    /** ifaddrmsg.ifa_flags: skip duplicate address detection, so an IPv6 VIP answers (and can be bound) at once. */
+    static final int IFA_F_NODAD = 0x02;
 
     /** Neighbour states (linux/neighbour.h NUD_*). */
     public static final int NUD_INCOMPLETE = 0x01;
@@ -269,7 +271,8 @@ public final class Netlink implements AutoCloseable
     }
 
     /**
-     * Add {@code address}/{@code prefixLength} to {@code ifindex}.
+     * Add {@code address}/{@code prefixLength} to {@code ifindex}. IPv6 addresses are added without duplicate address
+     * detection (IFA_F_NODAD): a VIP must answer neighbour solicitations, and be bindable, at once.
      *
      * @return true when added, false when it was already there (tolerated: a node may find its VIP present).
      */
@@ -278,7 +281,7 @@ public final class Netlink implements AutoCloseable
         final byte[] raw = address.getAddress();
         checkPrefix(raw, prefixLength);
         final Request request = new Request(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
-        request.u8(family(raw)).u8(prefixLength).u8(0).u8(RT_SCOPE_UNIVERSE).u32(ifindex);
+        request.u8(family(raw)).u8(prefixLength).u8(raw.length == 16 ? IFA_F_NODAD : 0).u8(RT_SCOPE_UNIVERSE).u32(ifindex);
         request.attribute(IFA_LOCAL, raw).attribute(IFA_ADDRESS, raw);
         final int errno = callForAck(request);
         if (errno == Errno.EEXIST)

@@ -73,6 +73,8 @@ class NetlinkTest
                 assertThat(netlink.addAddress(index, v4, 32)).isTrue();
                 assertThat(netlink.addAddress(index, v4, 32)).as("already present is tolerated").isFalse();
                 assertThat(netlink.addAddress(index, v6, 64)).isTrue();
+                // Added without DAD: bindable at once (a tentative address would refuse with EADDRNOTAVAIL).
+                io.sluice.nativeio.Libc.close(io.sluice.nativeio.Sockets.bindUdp(new java.net.InetSocketAddress(v6, 5000)));
                 assertThat(netlink.addresses(index)).contains(
                     new Netlink.InterfaceAddress(index, v4, 32), new Netlink.InterfaceAddress(index, v6, 64));
 
@@ -118,6 +120,52 @@ class NetlinkTest
         });
         assertThat(neighbour.usable()).as(neighbour.toString()).isTrue();
         return neighbour;
+    }
+
+    @Test
+    void shouldUpdatePeerNeighbourEntryWithGratuitousArpAndUnsolicitedAdvertisement() throws Exception
+    {
+        network.ip(nsB, "neigh", "replace", "198.18.0.1", "lladdr", "02:00:00:00:00:99", "dev", ifB, "nud", "stale");
+        network.ip(nsB, "neigh", "replace", "2001:2::1", "lladdr", "02:00:00:00:00:99", "dev", ifB, "nud", "stale");
+        final Netlink.Link linkA = NetNs.call(nsA, () ->
+        {
+            try (Netlink netlink = new Netlink())
+            {
+                return netlink.link(ifA);
+            }
+        });
+        final String macA = Netlink.formatMac(linkA.mac());
+        final InetAddress v4 = InetAddress.getByName("198.18.0.1");
+        final InetAddress v6 = InetAddress.getByName("2001:2::1");
+        // The kernel ignores an update within neigh locktime of the last one: announce until it takes (bounded).
+        final long deadline = System.nanoTime() + 10_000_000_000L;
+        String seenV4 = null;
+        String seenV6 = null;
+        while ((!macA.equals(seenV4) || !macA.equals(seenV6)) && System.nanoTime() < deadline)
+        {
+            NetNs.run(nsA, () ->
+            {
+                io.sluice.nativeio.packet.Announcements.gratuitousArp(linkA.index(), linkA.mac(), (java.net.Inet4Address)v4);
+                io.sluice.nativeio.packet.Announcements.unsolicitedNeighbourAdvertisement(linkA.index(), linkA.mac(),
+                    (java.net.Inet6Address)v6);
+            });
+            Thread.sleep(100);
+            final String[] seen = NetNs.call(nsB, () ->
+            {
+                try (Netlink netlink = new Netlink())
+                {
+                    final int index = netlink.linkIndex(ifB);
+                    return new String[] {
+                        netlink.neighbour(index, v4).map(n -> Netlink.formatMac(n.mac())).orElse(null),
+                        netlink.neighbour(index, v6).map(n -> Netlink.formatMac(n.mac())).orElse(null),
+                    };
+                }
+            });
+            seenV4 = seen[0];
+            seenV6 = seen[1];
+        }
+        assertThat(seenV4).as("ARP entry on B").isEqualTo(macA);
+        assertThat(seenV6).as("ND entry on B").isEqualTo(macA);
     }
 
     @Test

@@ -57,6 +57,7 @@ public final class AfPacketSocket implements PacketIo
     static final long PKT_MAC = 24;
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final io.sluice.nativeio.Availability AVAILABILITY = probe();
 
     private final int fd;
     private final int ifindex;
@@ -115,6 +116,36 @@ public final class AfPacketSocket implements PacketIo
             throw ex;
         }
         sendBuffer = arena.allocate(65536, 64);
+    }
+
+    /** @return whether packet sockets can be opened here (CAP_NET_RAW). */
+    public static boolean isAvailable()
+    {
+        return AVAILABILITY.available();
+    }
+
+    public static String unavailabilityCause()
+    {
+        return AVAILABILITY.cause();
+    }
+
+    private static io.sluice.nativeio.Availability probe()
+    {
+        try
+        {
+            final int fd = Libc.socket(Libc.AF_PACKET, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, 0);
+            if (fd < 0)
+            {
+                return io.sluice.nativeio.Availability.unavailable("socket(AF_PACKET) failed with " + Errno.name(-fd)
+                    + (fd == -Errno.EPERM ? " (needs CAP_NET_RAW: not root?)" : ""));
+            }
+            Libc.close(fd);
+            return io.sluice.nativeio.Availability.AVAILABLE;
+        }
+        catch (final RuntimeException | LinkageError ex)
+        {
+            return io.sluice.nativeio.Availability.unavailable("libc cannot be called: " + ex);
+        }
     }
 
     private void check(final int rc, final String call)

@@ -206,7 +206,10 @@ public final class IoUring implements AutoCloseable
         }
         final int index = localSqTail & sqMask;
         final long base = (long)index * 64;
-        sqes.asSlice(base, 64).fill((byte)0);
+        for (long word = 0; word < 64; word += 8)
+        {
+            sqes.set(JAVA_LONG, base + word, 0L);
+        }
         sqes.set(JAVA_BYTE, base + SQE_OPCODE, (byte)opcode);
         sqes.set(JAVA_INT, base + SQE_FD, targetFd);
         sqes.set(JAVA_LONG, base + SQE_OFF, offset);

@@ -22,7 +22,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * (kernel ≥ 5.10). A sharing socket binds with flags exactly {@code XDP_SHARED_UMEM}: copy/zero-copy and
  * need_wakeup are inherited from the owner and the kernel refuses anything else.
  * <p>
- * Ring offsets come from {@code getsockopt(XDP_MMAP_OFFSETS)}: never hard-coded.
+ * Ring offsets come from {@code getsockopt(XDP_MMAP_OFFSETS)}: never hard-coded. Close sharing sockets before the
+ * owner: a same-queue sharer uses the owner's mapped fill/completion rings, and the UMEM stays registered through it.
  * Data-path methods ({@link #kickTx()}, {@link #wakeupRx()}) return 0 or {@code -errno} and allocate nothing.
  */
 public final class XskSocket implements AutoCloseable

@@ -106,6 +106,15 @@ class PacketIoTest
         return found[0];
     }
 
+    @Test
+    void shouldBeAvailableOnTheseMachines()
+    {
+        assertThat(AfPacketSocket.unavailabilityCause()).isNull();
+        assertThat(AfPacketSocket.isAvailable()).isTrue();
+        assertThat(XskSocket.unavailabilityCause()).isNull();
+        assertThat(XskSocket.isAvailable()).isTrue();
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"af_packet", "af_xdp"})
     void shouldReceiveAndSendFramesThroughPacketIo(final String kind) throws Exception

@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
  *              [--duration-seconds N (0: until SIGTERM)] [--stats-file F] [--ready-file F] [--frames 4096] [--batch 64]
  *              [--busy-poll-us 0]
  * </pre>
- * Stats: {@code {"rxPackets":..,"txPackets":..,"txDropped":..,"busyNs":..,"cpuNs":..,"wallNs":..,"zeroCopy":..}},
- * cpuNs being the reflector thread's CPU time. The thread backs off when idle (2 shared cores: never busy-spin).
+ * Stats: {@code {"rxPackets":..,"txPackets":..,"txDropped":..,"busyNs":..,"cpuNs":..,"wallNs":..,"zeroCopy":..,
+ * "xskRxDropped":..,"xskRxRingFull":..,"xskFillRingEmpty":..}}, cpuNs being the reflector thread's CPU time and the xsk
+ * fields the socket's XDP_STATISTICS (frames the kernel could not hand over). The thread backs off when idle (2 shared cores: never busy-spin).
  */
 public final class XdpReflector
 {
@@ -159,9 +160,12 @@ public final class XdpReflector
             }
             runner.close();
             final long wallNs = System.nanoTime() - start;
+            final XskSocket.Statistics statistics = xsk.statistics();
             final String json = String.format(
-                "{\"rxPackets\":%d,\"txPackets\":%d,\"txDropped\":%d,\"busyNs\":%d,\"cpuNs\":%d,\"wallNs\":%d,\"zeroCopy\":%b}%n",
-                agent.rxPackets(), agent.txPackets(), agent.txDropped(), agent.busyNs(), cpuNs[0], wallNs, xsk.isZeroCopy());
+                "{\"rxPackets\":%d,\"txPackets\":%d,\"txDropped\":%d,\"busyNs\":%d,\"cpuNs\":%d,\"wallNs\":%d,\"zeroCopy\":%b,"
+                    + "\"xskRxDropped\":%d,\"xskRxRingFull\":%d,\"xskFillRingEmpty\":%d}%n",
+                agent.rxPackets(), agent.txPackets(), agent.txDropped(), agent.busyNs(), cpuNs[0], wallNs, xsk.isZeroCopy(),
+                statistics.rxDropped(), statistics.rxRingFull(), statistics.rxFillRingEmptyDescs());
             if (options.statsFile() != null)
             {
                 writeAtomically(options.statsFile(), json);

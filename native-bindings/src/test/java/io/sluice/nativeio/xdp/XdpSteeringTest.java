@@ -49,6 +49,9 @@ class XdpSteeringTest
         network.ip(nsA, "addr", "add", "198.18.0.100/32", "dev", ifA);
         network.ip(nsA, "addr", "add", "198.18.0.10/32", "dev", ifA);
         network.ip(nsB, "addr", "add", "198.18.0.2/24", "dev", ifB);
+        network.ip(nsA, "addr", "add", "2001:2::1/64", "dev", ifA, "nodad");
+        network.ip(nsA, "addr", "add", "2001:2::100/128", "dev", ifA, "nodad");
+        network.ip(nsB, "addr", "add", "2001:2::2/64", "dev", ifB, "nodad");
         NetNs.run(nsB, () -> Ethtool.txChecksumOffload(ifB, false));
     }
 
@@ -88,6 +91,11 @@ class XdpSteeringTest
     /** @return the UDP destination port of the next frame on the XSK (IPv4, no options), or -1 after 5 s. */
     private int nextXskUdpPort()
     {
+        return nextXskUdpPort(14 + 20 + 2);
+    }
+
+    private int nextXskUdpPort(final int portOffset)
+    {
         final XskRing rx = xsk.rx();
         final long deadline = System.nanoTime() + 5_000_000_000L;
         while (System.nanoTime() < deadline)
@@ -96,7 +104,7 @@ class XdpSteeringTest
             {
                 final long address = rx.descAddress(rx.index());
                 final int port = Short.toUnsignedInt(Short.reverseBytes(
-                    umem.segment().get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, address + 14 + 20 + 2)));
+                    umem.segment().get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, address + portOffset)));
                 rx.release(1);
                 final XskRing fill = xsk.fill();
                 fill.reserve(1);
@@ -204,6 +212,18 @@ class XdpSteeringTest
         sendUdp("198.18.0.10", 45000);
         assertThat(nextXskUdpPort()).as("inside the SNAT range: to the XSK").isEqualTo(45000);
         assertThat(steering.count(SteeringCounter.REDIRECT_LOCAL)).isEqualTo(1);
+    }
+
+    @Test
+    void shouldSteerIpv6VipTrafficWhileNeighbourDiscoveryReachesTheKernel() throws Exception
+    {
+        steering.addVip(ip("2001:2::100"), 5353, VipKey.IPPROTO_UDP, XdpSteering.Action.REDIRECT);
+        network.ip(nsB, "neigh", "flush", "dev", ifB);
+        // B must resolve the VIP by neighbour solicitation first: ND passes to A's kernel, which advertises.
+        sendUdp("2001:2::100", 5353);
+        assertThat(nextXskUdpPort(14 + 40 + 2)).isEqualTo(5353);
+        assertThat(steering.count(SteeringCounter.REDIRECT_VIP)).isEqualTo(1);
+        assertThat(steering.count(SteeringCounter.PASS_UNMATCHED)).as("ND went to the kernel").isPositive();
     }
 
     @Test

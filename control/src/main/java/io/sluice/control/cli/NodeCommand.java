@@ -3,7 +3,6 @@ package io.sluice.control.cli;
 import io.sluice.control.config.ConfigException;
 import io.sluice.control.config.ConfigLoader;
 import io.sluice.control.config.SluiceConfig;
-import io.sluice.control.node.KernelAddresses;
 import io.sluice.control.node.Node;
 import io.sluice.control.node.PerfProfile;
 import picocli.CommandLine.Command;
@@ -95,11 +94,5 @@ final class NodeCommand implements Callable<Integer>
         node.close();
         System.err.println("sluice node " + config.node().name() + ": stopped");
         return 0;
-    }
-
-    /** Kept for tests: what the kernel has, so a test can show what the node added and removed. */
-    static java.util.Set<java.net.InetAddress> kernelAddresses() throws java.io.IOException
-    {
-        return KernelAddresses.present();
     }
 }

@@ -1,42 +1,41 @@
 package io.sluice.control.node;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.nativeio.netlink.Netlink;
+import io.sluice.nativeio.packet.Announcements;
 
 import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Makes the node's VIPs and local addresses present in the kernel (so ARP/ND answer for them and the L7 proxy can bind
- * them), tolerates those that are already there, and removes on close exactly what it added. Runs in the node's
- * network namespace; uses iproute2, which is off the packet path.
+ * them), tolerates those that are already there, and removes on close exactly what it added. Addresses are changed over
+ * rtnetlink in the node's network namespace; an address added to a data interface is announced at once (gratuitous ARP,
+ * unsolicited neighbour advertisement) so neighbours and switches learn where it now lives.
  */
 public final class KernelAddresses implements AutoCloseable
 {
     private static final System.Logger LOG = System.getLogger(KernelAddresses.class.getName());
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
      * An address this node added.
      *
-     * @param address   the address.
-     * @param prefix    /32 or /128.
-     * @param ifname    where it was added.
+     * @param address the address.
+     * @param prefix  /32 or /128.
+     * @param ifname  where it was added.
+     * @param ifindex its index.
      */
-    public record Added(InetAddress address, int prefix, String ifname)
+    public record Added(InetAddress address, int prefix, String ifname, int ifindex)
     {
-        String cidr()
-        {
-            return address.getHostAddress() + "/" + prefix;
-        }
     }
 
+    private final Netlink netlink = new Netlink();
     private final Deque<Added> added = new ArrayDeque<>();
 
     /**
@@ -51,23 +50,40 @@ public final class KernelAddresses implements AutoCloseable
         {
             return false;
         }
-        final int prefix = inet.getAddress().length == 4 ? 32 : 128;
-        final Added entry = new Added(inet, prefix, ifname);
-        if (prefix == 128)
+        final Netlink.Link link = netlink.link(ifname);
+        if (link == null)
         {
-            // nodad: the address must answer at once, not after duplicate address detection's ~1 s.
-            ip("addr", "add", entry.cidr(), "dev", ifname, "nodad");
+            throw new IOException("no interface " + ifname + " in this network namespace");
         }
-        else
+        final int prefix = inet instanceof Inet4Address ? 32 : 128;
+        netlink.addAddress(link.index(), inet, prefix);
+        added.push(new Added(inet, prefix, ifname, link.index()));
+        if (!"lo".equals(ifname) && link.up())
         {
-            ip("addr", "add", entry.cidr(), "dev", ifname);
+            announce(link, inet);
         }
-        if ("lo".equals(ifname))
-        {
-            ip("link", "set", "lo", "up");
-        }
-        added.push(entry);
         return true;
+    }
+
+    /** Tells the segment that {@code address} lives behind {@code ifname} now (after a takeover, or when added). */
+    public void announce(final Netlink.Link link, final InetAddress address)
+    {
+        try
+        {
+            if (address instanceof Inet4Address v4)
+            {
+                Announcements.gratuitousArp(link.index(), link.mac(), v4);
+            }
+            else
+            {
+                Announcements.unsolicitedNeighbourAdvertisement(link.index(), link.mac(), (Inet6Address)address);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "could not announce " + address.getHostAddress() + " on " + link.name() + ": "
+                + ex.getMessage());
+        }
     }
 
     /**
@@ -75,14 +91,14 @@ public final class KernelAddresses implements AutoCloseable
      *
      * @return true when it was removed.
      */
-    public synchronized boolean release(final String address) throws IOException
+    public synchronized boolean release(final String address)
     {
         final InetAddress inet = InetAddress.ofLiteral(address);
         for (final Added entry : added)
         {
             if (entry.address().equals(inet))
             {
-                ip("addr", "del", entry.cidr(), "dev", entry.ifname());
+                netlink.removeAddress(entry.ifindex(), entry.address(), entry.prefix());
                 added.remove(entry);
                 return true;
             }
@@ -96,20 +112,12 @@ public final class KernelAddresses implements AutoCloseable
     }
 
     /** Every address configured on any interface of this namespace. */
-    public static Set<InetAddress> present() throws IOException
+    public synchronized Set<InetAddress> present()
     {
         final Set<InetAddress> out = new HashSet<>();
-        final JsonNode links = JSON.readTree(ip("-j", "addr", "show"));
-        for (final JsonNode link : links)
+        for (final Netlink.InterfaceAddress address : netlink.addresses(0))
         {
-            for (final JsonNode info : link.path("addr_info"))
-            {
-                final String local = info.path("local").asText("");
-                if (!local.isEmpty())
-                {
-                    out.add(InetAddress.ofLiteral(local));
-                }
-            }
+            out.add(address.address());
         }
         return out;
     }
@@ -123,41 +131,14 @@ public final class KernelAddresses implements AutoCloseable
             final Added entry = added.pop();
             try
             {
-                ip("addr", "del", entry.cidr(), "dev", entry.ifname());
+                netlink.removeAddress(entry.ifindex(), entry.address(), entry.prefix());
             }
-            catch (final IOException ex)
+            catch (final RuntimeException ex)
             {
-                LOG.log(System.Logger.Level.WARNING, "could not remove " + entry.cidr() + " from " + entry.ifname() + ": "
-                    + ex.getMessage());
+                LOG.log(System.Logger.Level.WARNING, "could not remove " + entry.address().getHostAddress() + " from " + entry.ifname()
+                    + ": " + ex.getMessage());
             }
         }
-    }
-
-    static String ip(final String... args) throws IOException
-    {
-        final String[] command = new String[args.length + 1];
-        command[0] = "ip";
-        System.arraycopy(args, 0, command, 1, args.length);
-        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        final String output;
-        try
-        {
-            output = new String(process.getInputStream().readAllBytes());
-            if (!process.waitFor(10, TimeUnit.SECONDS))
-            {
-                process.destroyForcibly();
-                throw new IOException(String.join(" ", command) + ": timed out");
-            }
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", ex);
-        }
-        if (process.exitValue() != 0)
-        {
-            throw new IOException(String.join(" ", command) + ": " + output.strip());
-        }
-        return output;
+        netlink.close();
     }
 }

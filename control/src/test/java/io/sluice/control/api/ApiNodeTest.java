@@ -130,7 +130,9 @@ class ApiNodeTest
         assertThat(current.get("loadBalancers").get(0).get("listeners")).hasSize(2);
         final String metrics = fixture.inNetns("curl", "-s", API + "/metrics").output();
         assertThat(metrics).contains("sluice_api_auth_failures 1.0").contains("sluice_node_config_version 1.0");
-        assertThat(fixture.inNetns("curl", "-s", API + "/healthz").output()).contains("\"status\" : \"ready\"");
+        // The https listener names certificates no key server holds: accepted, but the node says it is not ready and why.
+        final NodeFixture.Result healthz = fixture.inNetns("curl", "-s", "-w", "\n%{http_code}", API + "/healthz");
+        assertThat(healthz.output()).contains("\"status\" : \"not ready\"", "web/https:443").endsWith("503");
     }
 
     @Test

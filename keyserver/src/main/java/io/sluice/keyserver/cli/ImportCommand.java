@@ -1,5 +1,6 @@
 package io.sluice.keyserver.cli;
 
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HexFormat;
@@ -71,6 +72,12 @@ public final class ImportCommand implements Callable<Integer>
                 }
                 entry = importer.validateCertificate(name, cert, key, chain);
             }
+        }
+        catch (final NoSuchFileException ex)
+        {
+            spec.commandLine().getErr().println("import refused: cannot read " + ex.getFile() + ": no such file");
+            spec.commandLine().getErr().flush();
+            return 2;
         }
         catch (final ImportException ex)
         {

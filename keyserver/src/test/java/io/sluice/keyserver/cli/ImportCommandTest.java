@@ -159,6 +159,15 @@ class ImportCommandTest
         assertThat(dir).doesNotExist();
     }
 
+    @Test
+    void shouldNameAMissingFile()
+    {
+        final Result r = run(tmp.resolve("missing"), "--name", "m", "--cert", tmp.resolve("nope.crt").toString(),
+            "--key", rsaLeaf.key().toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("import refused: cannot read " + tmp.resolve("nope.crt") + ": no such file");
+    }
+
     private static void assertRejected(final String name, final Path cert, final Path key, final Path chain, final String message)
         throws IOException
     {

@@ -134,6 +134,27 @@ class KeyServerIpcTest
     }
 
     @Test
+    void shouldSignThroughTheJcaFallbackWhenAsked() throws Exception
+    {
+        final Path jcaShm = tmp.resolve("shm-jca");
+        final KeyServerConfiguration c = config();
+        try (KeyServer jca = KeyServer.start(new KeyServerConfiguration(keys, jcaShm, masterKey, c.layout(), 1, 50, 500, 200, 100,
+                c.ticketRotationMs(), "jca"), counters);
+            KeyServerClient jcaClient = KeyServerClient.start(KeyServerClient.Configuration.defaults(jcaShm), counters))
+        {
+            assertThat(jca.cryptoProviderName()).isEqualTo("jca");
+            await(jcaClient::isConnected);
+            final CertificateChain rsaChain = jcaClient.getChain("rsa").get(5, TimeUnit.SECONDS);
+            final byte[] message = "jca".getBytes(StandardCharsets.US_ASCII);
+            final byte[] sig = jcaClient.sign(rsaChain.keyId(), SignatureScheme.RSA_PKCS1_SHA384.code(), message).get(5, TimeUnit.SECONDS);
+            final Signature v = Signature.getInstance("SHA384withRSA");
+            v.initVerify(rsaChain.certificates().getFirst().getPublicKey());
+            v.update(message);
+            assertThat(v.verify(sig)).isTrue();
+        }
+    }
+
+    @Test
     void shouldAnswerUnknownKeyNameSchemeAndOperationWithCountedErrors() throws Exception
     {
         final CertificateChain ecChain = client.getChain("ec").get(5, TimeUnit.SECONDS);

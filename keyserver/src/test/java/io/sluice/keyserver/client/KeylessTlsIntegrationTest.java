@@ -53,6 +53,15 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.util.ReferenceCountUtil;
 import io.sluice.keyserver.ChildKeyServer;
 import io.sluice.keyserver.TestNetns;
 import io.sluice.keyserver.TestPki;
@@ -172,12 +181,51 @@ class KeylessTlsIntegrationTest
                 protected void initChannel(final SocketChannel ch)
                 {
                     contexts.addTo(ch.pipeline());
-                    ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192), new Responder());
+                    ch.pipeline().addLast(new AlpnSwitch());
                 }
             })
             .bind(new InetSocketAddress(TestNetns.ADDRESS_V4, 0)).sync().channel());
         SERVERS.add(ch);
         return ((InetSocketAddress)ch.localAddress()).getPort();
+    }
+
+    /** What a listener does after the TLS stage: pick HTTP/2 or HTTP/1.1 by the ALPN result. */
+    private static final class AlpnSwitch extends ApplicationProtocolNegotiationHandler
+    {
+        AlpnSwitch()
+        {
+            super(ApplicationProtocolNames.HTTP_1_1);
+        }
+
+        @Override
+        protected void configurePipeline(final ChannelHandlerContext ctx, final String protocol)
+        {
+            if (ApplicationProtocolNames.HTTP_2.equals(protocol))
+            {
+                ctx.pipeline().addLast(Http2FrameCodecBuilder.forServer().build(), new H2Responder());
+            }
+            else
+            {
+                ctx.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192), new Responder());
+            }
+        }
+    }
+
+    /** HTTP/2: answers each request stream with the TLS protocol and "h2". */
+    private static final class H2Responder extends ChannelDuplexHandler
+    {
+        @Override
+        public void channelRead(final ChannelHandlerContext ctx, final Object msg)
+        {
+            if (msg instanceof Http2HeadersFrame headers && headers.isEndStream())
+            {
+                final String body = "hello " + ctx.pipeline().get(SslHandler.class).engine().getSession().getProtocol() + " h2\n";
+                ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")).stream(headers.stream()));
+                ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(body, StandardCharsets.US_ASCII), true)
+                    .stream(headers.stream()));
+            }
+            ReferenceCountUtil.release(msg);
+        }
     }
 
     /** Answers every request with the SNI name and protocol it was served under. */
@@ -242,6 +290,17 @@ class KeylessTlsIntegrationTest
     {
         final Output r = sClientFull(strictPort, "ec.example.test", "-tls1_3", "-alpn", "h2,http/1.1");
         assertThat(r.text()).contains("ALPN protocol: h2");
+    }
+
+    @Test
+    @Order(3)
+    void shouldServeH2OverCurlWhenAlpnPicksIt() throws Exception
+    {
+        final List<String> cmd = new ArrayList<>(curl(strictPort, "ec.example.test"));
+        cmd.set(cmd.indexOf("--http1.1"), "--http2");
+        final Output r = run(cmd);
+        assertThat(r.exitCode()).as(r.text()).isZero();
+        assertThat(r.text()).contains("hello TLSv1.3 h2");
     }
 
     @Test

@@ -3,14 +3,16 @@ package io.sluice.keyserver.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
-import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.status.CountersManager;
-
+import io.sluice.counters.CountersFile;
 import io.sluice.keyserver.ipc.KeyServerDescriptor;
 import io.sluice.keyserver.server.KeyServer;
 import io.sluice.keyserver.server.KeyServerConfiguration;
 import io.sluice.keyserver.store.MasterKey;
+import io.sluice.keyserver.store.SecureFiles;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,6 +26,9 @@ import picocli.CommandLine.Option;
     subcommands = {ImportCommand.class, TicketSecretCommand.class})
 public final class KeyServerCommand implements Callable<Integer>
 {
+    /** Room for the fixed counters plus one per key (520) with plenty to spare. */
+    private static final int MAX_COUNTERS = 4096;
+
     @Option(names = "--dir", description = "key directory (sealed entries, 0700); required to run the server")
     Path dir;
 
@@ -59,13 +64,23 @@ public final class KeyServerCommand implements Callable<Integer>
             workers, KeyServerConfiguration.DEFAULT_HEARTBEAT_INTERVAL_MS, KeyServerConfiguration.DEFAULT_CLIENT_TIMEOUT_MS,
             KeyServerConfiguration.DEFAULT_UNBLOCK_TIMEOUT_MS, KeyServerConfiguration.DEFAULT_RESCAN_INTERVAL_MS,
             ticketRotationSeconds * 1000, crypto);
-        // the node hands a CountersManager over its mmap'd counters file; standalone the counters stay in this process
-        final CountersManager counters = new CountersManager(new UnsafeBuffer(new byte[1 << 20]), new UnsafeBuffer(new byte[1 << 18]));
+        // counters live in SHM/counters, the node's counters-file format: `sluice stat --dir SHM` reads them live
+        SecureFiles.ensurePrivateDirectory(shm);
+        final CountersFile countersFile = CountersFile.create(shm.resolve(CountersFile.FILE_NAME), MAX_COUNTERS, "keyserver");
+        final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r ->
+        {
+            final Thread t = new Thread(r, "keyserver-counters-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+        heartbeat.scheduleAtFixedRate(() -> countersFile.heartbeat(System.currentTimeMillis()), 1, 1, TimeUnit.SECONDS);
         final CountDownLatch stop = new CountDownLatch(1);
-        final KeyServer server = KeyServer.start(config, counters);
+        final KeyServer server = KeyServer.start(config, countersFile.manager());
         final Thread hook = new Thread(() ->
         {
             server.close();
+            heartbeat.shutdownNow();
+            countersFile.close();
             stop.countDown();
         }, "keyserver-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -16,7 +16,9 @@ import java.security.interfaces.RSAPrivateCrtKey;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -62,6 +64,7 @@ import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.sluice.counters.CountersFile;
 import io.sluice.keyserver.ChildKeyServer;
 import io.sluice.keyserver.TestNetns;
 import io.sluice.keyserver.TestPki;
@@ -347,6 +350,24 @@ class KeylessTlsIntegrationTest
         final Output second = sClientFull(strictPort2, "ec.example.test", "-tls1_2", "-sess_in", session.toString());
         assertThat(second.exitCode()).as(second.text()).isZero();
         assertThat(second.text()).contains("Reused, TLSv1.2");
+    }
+
+    @Test
+    @Order(6)
+    void shouldExposeKeyServerCountersToAnotherProcess() throws Exception
+    {
+        final Map<String, Long> values = new HashMap<>();
+        try (CountersFile file = CountersFile.openForReading(shm.resolve(CountersFile.FILE_NAME)))
+        {
+            assertThat(file.nodeName()).isEqualTo("keyserver");
+            assertThat(file.ownerPid()).isEqualTo(keyServer.pid());
+            file.reader().forEach((id, typeId, key, label) -> values.put(label, file.reader().getCounterValue(id)));
+        }
+        assertThat(values.get("keyserver.ops.sign")).isPositive();
+        assertThat(values.get("keyserver.ops.decrypt")).isPositive();
+        assertThat(values.get("keyserver.key.ops.rsa")).isPositive();
+        assertThat(values.get("keyserver.key.ops.ec")).isPositive();
+        assertThat(values.get("keyserver.clients.connected")).isEqualTo(1);
     }
 
     @Test

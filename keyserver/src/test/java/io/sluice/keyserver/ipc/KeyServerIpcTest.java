@@ -19,6 +19,7 @@ import java.util.function.BooleanSupplier;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.status.ConcurrentCountersManager;
 import org.agrona.concurrent.status.CountersManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,7 +77,8 @@ class KeyServerIpcTest
         masterKey = tmp.resolve("master.key");
         Imports.importCertificate(keys, masterKey, "rsa", rsa, root.cert());
         Imports.importCertificate(keys, masterKey, "ec", ec, root.cert());
-        counters = new CountersManager(new UnsafeBuffer(new byte[1 << 20]), new UnsafeBuffer(new byte[1 << 18]));
+        // concurrent: the key server's rescan thread allocates per-key counters while the test allocates client ones
+        counters = new ConcurrentCountersManager(new UnsafeBuffer(new byte[1 << 20]), new UnsafeBuffer(new byte[1 << 18]));
         server = KeyServer.start(config(), counters);
         client = KeyServerClient.start(KeyServerClient.Configuration.defaults(shm), counters);
         await(client::isConnected);

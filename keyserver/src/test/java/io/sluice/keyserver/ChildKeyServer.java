@@ -68,6 +68,17 @@ public final class ChildKeyServer implements AutoCloseable
         return cmd;
     }
 
+    /** Wait for the child to exit by itself. */
+    public int awaitExit() throws InterruptedException, IOException
+    {
+        if (!process.waitFor(60, TimeUnit.SECONDS))
+        {
+            kill();
+            throw new IOException("key server did not exit: " + log());
+        }
+        return process.exitValue();
+    }
+
     public long pid()
     {
         return process.pid();

@@ -66,6 +66,7 @@ public final class KeyServerCommand implements Callable<Integer>
             ticketRotationSeconds * 1000, crypto);
         // counters live in SHM/counters, the node's counters-file format: `sluice stat --dir SHM` reads them live
         SecureFiles.ensurePrivateDirectory(shm);
+        KeyServer.ensureNoLiveServer(shm);
         final CountersFile countersFile = CountersFile.create(shm.resolve(CountersFile.FILE_NAME), MAX_COUNTERS, "keyserver");
         final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r ->
         {

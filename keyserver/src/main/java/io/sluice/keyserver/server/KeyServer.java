@@ -74,6 +74,7 @@ public final class KeyServer implements AutoCloseable
         final TicketKeyDeriver tickets = new TicketKeyDeriver(ticketSecret, config.ticketRotationMs());
 
         SecureFiles.ensurePrivateDirectory(config.shmDir());
+        ensureNoLiveServer(config.shmDir());
         this.shmFile = config.shmDir().resolve(KeyServerDescriptor.FILE_NAME);
         final KeyServerDescriptor.Layout layout = config.layout();
         final Path tmp = config.shmDir().resolve(KeyServerDescriptor.FILE_NAME + ".tmp-" + ProcessHandle.current().pid());
@@ -104,6 +105,39 @@ public final class KeyServer implements AutoCloseable
         for (int i = 0; i < config.workerThreads(); i++)
         {
             workerRunners.add(new AgentRunner(idle(), KeyServer::onAgentError, null, new CryptoWorkerAgent(i, tasks, pollerAgent)));
+        }
+    }
+
+    /**
+     * Refuse to take over a shared-memory path a live key server is serving: renaming a new file over it would split
+     * the clients between two servers.
+     *
+     * @param shmDir the --shm directory.
+     * @throws IOException naming the running server's pid.
+     */
+    public static void ensureNoLiveServer(final Path shmDir) throws IOException
+    {
+        final Path file = shmDir.resolve(KeyServerDescriptor.FILE_NAME);
+        if (!Files.exists(file))
+        {
+            return;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ))
+        {
+            if (ch.size() < KeyServerDescriptor.REQUEST_RING_OFFSET)
+            {
+                return;
+            }
+            final UnsafeBuffer header = new UnsafeBuffer(ByteBuffer.allocateDirect(KeyServerDescriptor.REQUEST_RING_OFFSET));
+            ch.read(header.byteBuffer(), 0);
+            final long pid = header.getLong(KeyServerDescriptor.SERVER_PID_OFFSET);
+            final long heartbeat = header.getLong(KeyServerDescriptor.SERVER_HEARTBEAT_OFFSET);
+            final boolean alive = pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+            if (header.getLong(KeyServerDescriptor.MAGIC_OFFSET) == KeyServerDescriptor.MAGIC && alive
+                && System.currentTimeMillis() - heartbeat < 2000)
+            {
+                throw new IOException("another key server (pid " + pid + ") is serving " + file + "; stop it first");
+            }
         }
     }
 

@@ -371,6 +371,19 @@ class KeylessTlsIntegrationTest
     }
 
     @Test
+    @Order(6)
+    void shouldRefuseASecondKeyServerOnTheSameSharedMemory() throws Exception
+    {
+        try (ChildKeyServer second = ChildKeyServer.start(keys, shm, masterKey, tmp))
+        {
+            assertThat(second.awaitExit()).isNotZero();
+            assertThat(second.log()).contains("another key server (pid " + keyServer.pid() + ") is serving");
+        }
+        assertThat(client.isConnected()).isTrue();
+        assertThat(sClient(strictPort, "ec.example.test", "-tls1_3").exitCode()).isZero();
+    }
+
+    @Test
     @Order(7)
     void shouldFailHandshakesWithAnAlertWhenTheKeyServerDiesAndRecoverWhenItReturns() throws Exception
     {

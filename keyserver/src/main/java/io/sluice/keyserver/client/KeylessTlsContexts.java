@@ -9,6 +9,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -34,7 +35,6 @@ import io.netty.util.DomainWildcardMappingBuilder;
 import io.netty.util.Mapping;
 
 import io.sluice.keyserver.KeyServerCounter;
-import io.sluice.keyserver.ipc.TicketKeysCodec;
 
 /**
  * The server-side TLS contexts of one HTTPS listener, none holding a private key: one keyless BoringSSL context per
@@ -43,7 +43,8 @@ import io.sluice.keyserver.ipc.TicketKeysCodec;
  * imported into the key server, and session-ticket keys from the key server.
  * <p>
  * {@link #load()} fetches chains and ticket keys; until it succeeds the listener is "not ready" and {@link #readiness()}
- * says why (unknown certificate, key server down). Call {@link #refreshTicketKeys()} every
+ * says why (unknown certificate, key server down); it blocks, so call it off the event loop. Call
+ * {@link #refreshTicketKeys()} (non-blocking) every
  * {@link #ticketRefreshIntervalMs()} (e.g. from the event loop's scheduler) to follow rotation.
  */
 public final class KeylessTlsContexts
@@ -134,7 +135,7 @@ public final class KeylessTlsContexts
             contexts = Map.copyOf(built);
             // no SNI, or a name no certificate covers: the first certificate (as nginx's default server)
             sniMapping = host -> host == null ? defaultContext : byHost.map(host);
-            refreshTicketKeys();
+            awaitTicketKeys();
             readiness = "ready";
             return true;
         }
@@ -202,39 +203,34 @@ public final class KeylessTlsContexts
     }
 
     /**
-     * Fetch the current ticket keys and install them in every context. Cheap: one IPC round trip.
+     * Fetch the current ticket keys and install them in every context, without blocking the caller (safe on an event
+     * loop): the keys are installed on the key-server client's thread when they arrive.
      *
-     * @return true when installed.
+     * @return completes with true once installed, false when the key server could not be asked.
      */
-    public boolean refreshTicketKeys()
+    public CompletableFuture<Boolean> refreshTicketKeys()
     {
-        try
+        return client.ticketKeys().handle((keys, error) ->
         {
-            final TicketKeysCodec.TicketKeys keys = client.ticketKeys().get(FETCH_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-            final List<OpenSslSessionTicketKey> netty = new ArrayList<>();
-            for (final byte[] k : keys.keys())
+            if (error != null)
             {
-                netty.add(new OpenSslSessionTicketKey(slice(k, 0), slice(k, 16), slice(k, 32)));
+                LOG.log(Level.WARNING, "cannot refresh session ticket keys: " + error.getMessage());
+                return false;
             }
-            final OpenSslSessionTicketKey[] array = netty.toArray(OpenSslSessionTicketKey[]::new);
+            final OpenSslSessionTicketKey[] array = new OpenSslSessionTicketKey[keys.keys().size()];
+            for (int i = 0; i < array.length; i++)
+            {
+                final byte[] k = keys.keys().get(i);
+                array[i] = new OpenSslSessionTicketKey(slice(k, 0), slice(k, 16), slice(k, 32));
+            }
             for (final SslContext ctx : contexts.values())
             {
                 ((OpenSslSessionContext)ctx.sessionContext()).setTicketKeys(array);
             }
-            // refresh well before the rotation instant so every node switches within a second of the others
+            // ask again just after the next rotation instant (and at least every minute), so nodes switch together
             ticketRefreshIntervalMs = Math.max(1000, Math.min(60_000, keys.msUntilNextRotation() + 50));
             return true;
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-        catch (final ExecutionException | TimeoutException ex)
-        {
-            LOG.log(Level.WARNING, "cannot refresh session ticket keys: " + ex.getMessage());
-            return false;
-        }
+        });
     }
 
     private SslContext build(final CertificateChain chain, final X509Certificate[] trust) throws SSLException
@@ -265,6 +261,26 @@ public final class KeylessTlsContexts
             b.trustManager(trust).clientAuth(ClientAuth.REQUIRE);
         }
         return b.build();
+    }
+
+    private void awaitTicketKeys() throws KeyServerUnavailable
+    {
+        try
+        {
+            if (!refreshTicketKeys().get(FETCH_TIMEOUT_MS, TimeUnit.MILLISECONDS))
+            {
+                throw new KeyServerUnavailable("session ticket keys: key server did not provide them");
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new KeyServerUnavailable("interrupted while fetching session ticket keys");
+        }
+        catch (final ExecutionException | TimeoutException ex)
+        {
+            throw new KeyServerUnavailable("session ticket keys: " + ex.getMessage());
+        }
     }
 
     private CertificateChain fetch(final String name) throws KeyServerUnavailable

@@ -99,6 +99,7 @@ class KeylessTlsIntegrationTest
     static int strictPort2;
     static int legacyPort;
     static int mtlsPort;
+    static int tls10Port;
 
     @BeforeAll
     static void setUp() throws Exception
@@ -131,6 +132,7 @@ class KeylessTlsIntegrationTest
         strictPort2 = listen(contexts(counters, TlsPolicy.TLS_1_2_STRICT_WITH_1_3, null));
         legacyPort = listen(contexts(counters, TlsPolicy.TLS_1_2, null));
         mtlsPort = listen(contexts(counters, TlsPolicy.TLS_1_2_STRICT_WITH_1_3, "clients-ca"));
+        tls10Port = listen(contexts(counters, TlsPolicy.TLS_1_0, null));
     }
 
     @AfterAll
@@ -314,6 +316,21 @@ class KeylessTlsIntegrationTest
         assertThat(r.exitCode()).as(r.text()).isZero();
         assertThat(r.text()).contains("Ciphersuite: AES128-GCM-SHA256", "Verification: OK");
         final Output refused = sClient(strictPort, "rsa.example.test", "-tls1_2", "-cipher", "AES128-GCM-SHA256");
+        assertThat(refused.exitCode()).isNotZero();
+    }
+
+    @Test
+    @Order(4)
+    void shouldSignTls10HandshakesWithMd5Sha1AndEcdsaSha1UnderTls10Policy() throws Exception
+    {
+        // Debian's OpenSSL refuses TLS 1.0 at its default security level; the listener allows it by policy
+        final Output r = sClient(tls10Port, "rsa.example.test", "-tls1", "-cipher", "ECDHE-RSA-AES128-SHA:@SECLEVEL=0");
+        assertThat(r.exitCode()).as(r.text()).isZero();
+        assertThat(r.text()).contains("Protocol version: TLSv1\n", "Peer certificate: CN = rsa-leaf", "Verification: OK");
+        final Output e = sClient(tls10Port, "ec.example.test", "-tls1", "-cipher", "ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0");
+        assertThat(e.exitCode()).as(e.text()).isZero();
+        assertThat(e.text()).contains("Protocol version: TLSv1\n", "Peer certificate: CN = ec-leaf", "Verification: OK");
+        final Output refused = sClient(strictPort, "rsa.example.test", "-tls1", "-cipher", "DEFAULT:@SECLEVEL=0");
         assertThat(refused.exitCode()).isNotZero();
     }
 

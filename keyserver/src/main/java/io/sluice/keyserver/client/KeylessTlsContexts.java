@@ -187,6 +187,31 @@ public final class KeylessTlsContexts
     }
 
     /**
+     * The SNI choice alone, for a proxy that installs its own SniHandler (l7-proxy's {@code TlsContexts} seam:
+     * {@code keyless::contextFor}); add {@link #newAlertHandler()} right after that SniHandler.
+     *
+     * @param sniHostName the client's server name, or null.
+     * @return the context of the certificate covering it, else the first certificate's.
+     */
+    public SslContext contextFor(final String sniHostName)
+    {
+        final Mapping<String, SslContext> m = sniMapping;
+        if (m == null)
+        {
+            throw new IllegalStateException("TLS contexts not loaded: " + readiness);
+        }
+        return m.map(sniHostName);
+    }
+
+    /**
+     * @return a handler that sends the alert BoringSSL omits when the key server fails a handshake (one per channel).
+     */
+    public KeyServerAlertHandler newAlertHandler()
+    {
+        return new KeyServerAlertHandler(alertsSent);
+    }
+
+    /**
      * Add this listener's TLS stage to a new connection's pipeline: the SNI handler (which becomes the SslHandler) and
      * the alert sender for key-server failures. Add HTTP handlers after it.
      *
@@ -194,7 +219,7 @@ public final class KeylessTlsContexts
      */
     public void addTo(final ChannelPipeline pipeline)
     {
-        pipeline.addLast(newSniHandler(), new KeyServerAlertHandler(alertsSent));
+        pipeline.addLast(newSniHandler(), newAlertHandler());
     }
 
     public long ticketRefreshIntervalMs()

@@ -6,6 +6,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.YieldingIdleStrategy;
 
 import io.sluice.counters.CountersFile;
 import io.sluice.keyserver.ipc.KeyServerDescriptor;
@@ -50,6 +56,13 @@ public final class KeyServerCommand implements Callable<Integer>
     @Option(names = "--ticket-rotation-seconds", description = "session-ticket key period (default ${DEFAULT-VALUE})")
     long ticketRotationSeconds = KeyServerConfiguration.DEFAULT_TICKET_ROTATION_MS / 1000;
 
+    @Option(names = "--idle", description = "how idle threads wait: backoff | yielding | busy-spin (default ${DEFAULT-VALUE}; "
+        + "busy-spin only on dedicated cores)")
+    String idle = "backoff";
+
+    @Option(names = "--max-park-us", description = "backoff: longest park in microseconds (default ${DEFAULT-VALUE})")
+    long maxParkMicros = 1000;
+
     @Override
     public Integer call() throws Exception
     {
@@ -76,7 +89,19 @@ public final class KeyServerCommand implements Callable<Integer>
         });
         heartbeat.scheduleAtFixedRate(() -> countersFile.heartbeat(System.currentTimeMillis()), 1, 1, TimeUnit.SECONDS);
         final CountDownLatch stop = new CountDownLatch(1);
-        final KeyServer server = KeyServer.start(config, countersFile.manager());
+        if (maxParkMicros < 1 || maxParkMicros > 1_000_000)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--max-park-us: " + maxParkMicros + " is not in 1..1000000");
+        }
+        final Supplier<IdleStrategy> idleStrategies = switch (idle)
+        {
+            case "backoff" -> () -> new BackoffIdleStrategy(100, 100, 1000, TimeUnit.MICROSECONDS.toNanos(maxParkMicros));
+            case "yielding" -> YieldingIdleStrategy::new;
+            case "busy-spin" -> BusySpinIdleStrategy::new;
+            default -> throw new CommandLine.ParameterException(new CommandLine(this),
+                "--idle: " + idle + " is not one of backoff, yielding, busy-spin");
+        };
+        final KeyServer server = KeyServer.start(config, countersFile.manager(), idleStrategies);
         final Thread hook = new Thread(() ->
         {
             server.close();

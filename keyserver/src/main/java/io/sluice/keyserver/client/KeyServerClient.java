@@ -28,6 +28,7 @@ import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
@@ -117,7 +118,7 @@ public final class KeyServerClient implements AutoCloseable
     private final AtomicCounter ringFull;
     private final AtomicCounter timeouts;
 
-    private KeyServerClient(final Configuration config, final CountersManager counters)
+    private KeyServerClient(final Configuration config, final CountersManager counters, final IdleStrategy idle)
     {
         this.config = config;
         requests = KeyServerCounter.CLIENT_REQUESTS.allocate(counters);
@@ -127,8 +128,7 @@ public final class KeyServerClient implements AutoCloseable
         errorResponses = KeyServerCounter.CLIENT_ERROR_RESPONSES.allocate(counters);
         ringFull = KeyServerCounter.CLIENT_RING_FULL.allocate(counters);
         timeouts = KeyServerCounter.CLIENT_TIMEOUTS.allocate(counters);
-        runner = new AgentRunner(new BackoffIdleStrategy(100, 100, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1)),
-            t -> LOG.log(Level.ERROR, "key server client poller error", t), null, new Poller());
+        runner = new AgentRunner(idle, t -> LOG.log(Level.ERROR, "key server client poller error", t), null, new Poller());
     }
 
     /**
@@ -140,7 +140,21 @@ public final class KeyServerClient implements AutoCloseable
      */
     public static KeyServerClient start(final Configuration config, final CountersManager counters)
     {
-        final KeyServerClient client = new KeyServerClient(config, counters);
+        return start(config, counters,
+            new BackoffIdleStrategy(100, 100, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1)));
+    }
+
+    /**
+     * Start a client whose poller idles as given (the node passes its perf profile's strategy).
+     *
+     * @param config configuration.
+     * @param counters where the client's counters go.
+     * @param idle the poller's idle strategy.
+     * @return the client.
+     */
+    public static KeyServerClient start(final Configuration config, final CountersManager counters, final IdleStrategy idle)
+    {
+        final KeyServerClient client = new KeyServerClient(config, counters, idle);
         client.tryConnect(client.clock.time());
         AgentRunner.startOnThread(client.runner);
         return client;

@@ -17,10 +17,12 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import org.agrona.IoUtil;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -51,7 +53,8 @@ public final class KeyServer implements AutoCloseable
     private final PrivateKeyCrypto crypto;
     private final ScheduledExecutorService rescans;
 
-    private KeyServer(final KeyServerConfiguration config, final CountersManager counters) throws IOException
+    private KeyServer(final KeyServerConfiguration config, final CountersManager counters, final Supplier<IdleStrategy> idle)
+        throws IOException
     {
         this.config = config;
         final MasterKey masterKey = MasterKey.load(config.masterKeyFile(), config.dir());
@@ -101,10 +104,10 @@ public final class KeyServer implements AutoCloseable
         });
         final ManyToManyConcurrentArrayQueue<CryptoTask> tasks = new ManyToManyConcurrentArrayQueue<>(4096);
         this.pollerAgent = new KeyServerAgent(config, file, registry, tickets, tasks, counters, SystemEpochClock.INSTANCE);
-        this.pollerRunner = new AgentRunner(idle(), KeyServer::onAgentError, null, pollerAgent);
+        this.pollerRunner = new AgentRunner(idle.get(), KeyServer::onAgentError, null, pollerAgent);
         for (int i = 0; i < config.workerThreads(); i++)
         {
-            workerRunners.add(new AgentRunner(idle(), KeyServer::onAgentError, null, new CryptoWorkerAgent(i, tasks, pollerAgent)));
+            workerRunners.add(new AgentRunner(idle.get(), KeyServer::onAgentError, null, new CryptoWorkerAgent(i, tasks, pollerAgent)));
         }
     }
 
@@ -151,7 +154,22 @@ public final class KeyServer implements AutoCloseable
      */
     public static KeyServer start(final KeyServerConfiguration config, final CountersManager counters) throws IOException
     {
-        final KeyServer server = new KeyServer(config, counters);
+        return start(config, counters, KeyServer::defaultIdleStrategy);
+    }
+
+    /**
+     * Start a key server whose poller and workers idle as the node's perf profile says.
+     *
+     * @param config the configuration.
+     * @param counters where counters go.
+     * @param idleStrategies a fresh strategy per thread (e.g. {@code profile::newIdleStrategy}).
+     * @return the running server.
+     * @throws IOException when the directory, master key or shm file cannot be set up.
+     */
+    public static KeyServer start(final KeyServerConfiguration config, final CountersManager counters,
+        final Supplier<IdleStrategy> idleStrategies) throws IOException
+    {
+        final KeyServer server = new KeyServer(config, counters, idleStrategies);
         server.rescans.scheduleWithFixedDelay(server::rescan, config.rescanIntervalMs(), config.rescanIntervalMs(),
             TimeUnit.MILLISECONDS);
         AgentRunner.startOnThread(server.pollerRunner);
@@ -178,7 +196,7 @@ public final class KeyServer implements AutoCloseable
     }
 
     /** Spin briefly, then yield, then park up to 1 ms: fast under load, near-idle on a shared 2-core machine. */
-    static BackoffIdleStrategy idle()
+    public static IdleStrategy defaultIdleStrategy()
     {
         return new BackoffIdleStrategy(100, 100, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
     }

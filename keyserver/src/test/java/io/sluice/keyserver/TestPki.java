@@ -132,7 +132,7 @@ public final class TestPki
         return List.of("-newkey", keySpec);
     }
 
-    static void run(final List<String> cmd) throws IOException
+    public static void run(final List<String> cmd) throws IOException
     {
         final Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         final String out;

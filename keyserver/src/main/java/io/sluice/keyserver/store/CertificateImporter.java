@@ -2,6 +2,7 @@ package io.sluice.keyserver.store;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -87,6 +88,12 @@ public final class CertificateImporter
         checkSans(certFile, leaf);
 
         final byte[] keyPem = Files.readAllBytes(keyFile);
+        final String keyText = new String(keyPem, StandardCharsets.US_ASCII);
+        if (keyText.contains("ENCRYPTED PRIVATE KEY") || keyText.contains("Proc-Type: 4,ENCRYPTED"))
+        {
+            throw new ImportException(keyFile + ": the private key is passphrase-protected; the key server seals keys itself, "
+                + "import the unencrypted key (openssl pkey -in " + keyFile + " -out KEY.pem)");
+        }
         checkKeyMatches(keyFile, certFile, keyPem, leaf);
 
         final List<X509Certificate> intermediates = new ArrayList<>();

@@ -160,6 +160,15 @@ class ImportCommandTest
     }
 
     @Test
+    void shouldRejectAPassphraseProtectedKeyWithoutPrompting() throws Exception
+    {
+        final Path encrypted = tmp.resolve("encrypted.key");
+        TestPki.run(List.of("openssl", "pkey", "-in", ecLeaf.key().toString(), "-aes256", "-passout", "pass:secret",
+            "-out", encrypted.toString()));
+        assertRejected("encrypted", ecLeaf.cert(), encrypted, root.cert(), "the private key is passphrase-protected");
+    }
+
+    @Test
     void shouldNameAMissingFile()
     {
         final Result r = run(tmp.resolve("missing"), "--name", "m", "--cert", tmp.resolve("nope.crt").toString(),

@@ -69,8 +69,11 @@ public final class LibCryptoProvider implements PrivateKeyCrypto
             final MemorySegment pkey;
             try
             {
+                // an empty passphrase instead of NULL: with NULL, OpenSSL's default callback would prompt on the
+                // terminal for an encrypted key; this way an encrypted key simply fails to load
+                final MemorySegment emptyPassphrase = arena.allocate(1);
                 pkey = (MemorySegment)LibCrypto.PEM_READ_BIO_PRIVATE_KEY.invokeExact(
-                    bio, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL);
+                    bio, MemorySegment.NULL, MemorySegment.NULL, emptyPassphrase);
             }
             finally
             {

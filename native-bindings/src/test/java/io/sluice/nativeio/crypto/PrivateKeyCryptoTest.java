@@ -1,6 +1,8 @@
 package io.sluice.nativeio.crypto;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
@@ -123,6 +125,32 @@ class PrivateKeyCryptoTest
         {
             assertThatThrownBy(() -> ec.sign(SignatureScheme.RSA_PSS_RSAE_SHA256, MESSAGE))
                 .isInstanceOf(CryptoException.class).hasMessageContaining("needs a RSA key");
+        }
+    }
+
+    @Test
+    void shouldFailOnAnEncryptedPemInsteadOfPromptingForAPassphrase() throws Exception
+    {
+        final Path dir = Files.createTempDirectory("pkc");
+        try
+        {
+            final Path plain = dir.resolve("k.pem");
+            final Path enc = dir.resolve("k.enc.pem");
+            Files.write(plain, pem(EC_256.getPrivate().getEncoded()));
+            final Process p = new ProcessBuilder("openssl", "pkey", "-in", plain.toString(), "-aes256", "-passout", "pass:x",
+                "-out", enc.toString()).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            assertThat(p.waitFor()).isZero();
+            final byte[] encrypted = Files.readAllBytes(enc);
+            assertThatThrownBy(() -> new LibCryptoProvider().loadPem(encrypted)).isInstanceOf(CryptoException.class);
+        }
+        finally
+        {
+            try (Stream<Path> files = Files.list(dir))
+            {
+                files.forEach(f -> f.toFile().delete());
+            }
+            Files.delete(dir);
         }
     }
 

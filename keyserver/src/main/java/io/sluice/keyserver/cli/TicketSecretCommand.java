@@ -10,11 +10,13 @@ import io.sluice.keyserver.store.KeyDirectory;
 import io.sluice.keyserver.store.MasterKey;
 import io.sluice.keyserver.store.SecureFiles;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code sluice keyserver ticket-secret}: store the secret session-ticket keys derive from. Give every machine of a
- * cluster the same secret (--from FILE) and a session resumes on any of them; a running key server picks it up on restart.
+ * cluster the same secret (--from FILE) and a session resumes on any of them; a running key server picks it up by itself.
  */
 @Command(name = "ticket-secret", mixinStandardHelpOptions = true,
     description = "Store the session-ticket secret (from a file, or --generate a file to copy to every machine).")
@@ -32,12 +34,16 @@ public final class TicketSecretCommand implements Callable<Integer>
     @Option(names = "--master-key-file", description = "master key, outside --dir (default ${DEFAULT-VALUE})")
     Path masterKeyFile = MasterKey.DEFAULT_PATH;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception
     {
         if ((from == null) == (generate == null))
         {
-            System.err.println("give exactly one of --from FILE or --generate FILE");
+            spec.commandLine().getErr().println("give exactly one of --from FILE or --generate FILE");
+            spec.commandLine().getErr().flush();
             return 2;
         }
         final byte[] secret;
@@ -59,7 +65,8 @@ public final class TicketSecretCommand implements Callable<Integer>
         {
             Arrays.fill(secret, (byte)0);
         }
-        System.out.println("ticket secret stored; restart the key server to use it");
+        spec.commandLine().getOut().println("ticket secret stored; a running key server switches to it within a second");
+        spec.commandLine().getOut().flush();
         return 0;
     }
 }

@@ -52,6 +52,8 @@ public final class KeyServer implements AutoCloseable
     private final List<AgentRunner> workerRunners = new ArrayList<>();
     private final PrivateKeyCrypto crypto;
     private final ScheduledExecutorService rescans;
+    private final KeyDirectory directory;
+    private long ticketSecretStamp;
 
     private KeyServer(final KeyServerConfiguration config, final CountersManager counters, final Supplier<IdleStrategy> idle)
         throws IOException
@@ -75,6 +77,8 @@ public final class KeyServer implements AutoCloseable
             LOG.log(Level.INFO, "generated a ticket secret (provision a shared one for resumption across machines)");
         }
         final TicketKeyDeriver tickets = new TicketKeyDeriver(ticketSecret, config.ticketRotationMs());
+        this.directory = directory;
+        this.ticketSecretStamp = ticketSecretStamp();
 
         SecureFiles.ensurePrivateDirectory(config.shmDir());
         ensureNoLiveServer(config.shmDir());
@@ -211,10 +215,39 @@ public final class KeyServer implements AutoCloseable
         try
         {
             registry.rescan();
+            final long stamp = ticketSecretStamp();
+            if (stamp != ticketSecretStamp)
+            {
+                final byte[] secret = directory.loadTicketSecret();
+                if (secret != null)
+                {
+                    pollerAgent.tickets(new TicketKeyDeriver(secret, config.ticketRotationMs()));
+                    LOG.log(Level.INFO, "session ticket secret replaced");
+                }
+                ticketSecretStamp = stamp;
+            }
+        }
+        catch (final IOException ex)
+        {
+            LOG.log(Level.WARNING, "cannot reload the ticket secret: " + ex.getMessage());
         }
         catch (final RuntimeException ex)
         {
             LOG.log(Level.WARNING, "rescan failed", ex);
+        }
+    }
+
+    private long ticketSecretStamp()
+    {
+        try
+        {
+            final Path file = config.dir().resolve(KeyDirectory.TICKET_SECRET_FILE);
+            return Files.getLastModifiedTime(file).toMillis() * 31 + Files.size(file)
+                + Files.readAttributes(file, "unix:ino").hashCode();
+        }
+        catch (final IOException | UnsupportedOperationException ex)
+        {
+            return 0;
         }
     }
 

@@ -45,7 +45,8 @@ final class KeyServerAgent implements Agent
     private final ManyToOneRingBuffer[] responses;
     private final AtomicIntegerArray inFlight;
     private final KeyRegistry registry;
-    private final TicketKeyDeriver tickets;
+    /** Replaced by the rescan thread when the ticket secret file changes. */
+    private volatile TicketKeyDeriver tickets;
     private final ManyToManyConcurrentArrayQueue<CryptoTask> tasks;
     private final EpochClock clock;
     private final RequestFlyweight request = new RequestFlyweight();
@@ -235,8 +236,9 @@ final class KeyServerAgent implements Agent
             {
                 ticketOps.increment();
                 final long now = clock.time();
+                final TicketKeyDeriver t = tickets;
                 respond(slot, token, correlationId, Status.OK,
-                    TicketKeysCodec.encode(tickets.periodMs(), tickets.msUntilNextRotation(now), tickets.keysAt(now)));
+                    TicketKeysCodec.encode(t.periodMs(), t.msUntilNextRotation(now), t.keysAt(now)));
             }
             case Operation.PING ->
             {
@@ -304,6 +306,11 @@ final class KeyServerAgent implements Agent
             return;
         }
         respond(slot, token, correlationId, Status.OK, ChainCodec.encode(entry.kind().code(), entry.keyId(), entry.chainDer()));
+    }
+
+    void tickets(final TicketKeyDeriver tickets)
+    {
+        this.tickets = tickets;
     }
 
     void countSign()

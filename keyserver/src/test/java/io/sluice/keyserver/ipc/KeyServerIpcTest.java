@@ -1,6 +1,8 @@
 package io.sluice.keyserver.ipc;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +39,9 @@ import io.sluice.keyserver.client.KeylessTlsContexts;
 import io.sluice.keyserver.client.TlsPolicy;
 import io.sluice.keyserver.server.KeyServer;
 import io.sluice.keyserver.server.KeyServerConfiguration;
+import io.sluice.keyserver.server.TicketKeyDeriver;
+import io.sluice.keyserver.cli.KeyServerCommand;
+import picocli.CommandLine;
 import io.sluice.nativeio.crypto.SignatureScheme;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -280,6 +285,18 @@ class KeyServerIpcTest
         await(() -> client.isConnected() && client.ticketKeys().handle((k, e) -> k != null).join());
         final TicketKeysCodec.TicketKeys second = client.ticketKeys().get(5, TimeUnit.SECONDS);
         assertThat(second.keys().getFirst()).isEqualTo(first.keys().getFirst());
+
+        // a provisioned secret replaces the generated one without a restart
+        final Path secret = tmp.resolve("cluster.secret");
+        Files.write(secret, "a cluster-wide ticket secret of at least 32 bytes".getBytes(StandardCharsets.US_ASCII));
+        final StringWriter out = new StringWriter();
+        final CommandLine cli = new CommandLine(new KeyServerCommand());
+        cli.setOut(new PrintWriter(out));
+        assertThat(cli.execute("ticket-secret", "--dir", keys.toString(), "--master-key-file", masterKey.toString(),
+            "--from", secret.toString())).isZero();
+        final byte[] expected = new TicketKeyDeriver(Files.readAllBytes(secret), config().ticketRotationMs())
+            .keysAt(System.currentTimeMillis()).getFirst();
+        await(() -> java.util.Arrays.equals(client.ticketKeys().join().keys().getFirst(), expected));
     }
 
     private long counter(final KeyServerCounter type)

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
@@ -48,7 +49,12 @@ public final class KeyRegistry implements AutoCloseable
     {
     }
 
-    private record Snapshot(Map<KeyId, Loaded> byKeyId, Map<String, Loaded> byName)
+    /**
+     * @param byKeyPrefix entries by the first 8 bytes of their key id (little endian): the poller's allocation-free lookup.
+     * @param byKeyId entries by the whole key id, for the (2^-64) case of two ids sharing a prefix.
+     * @param byName entries by name.
+     */
+    private record Snapshot(Long2ObjectHashMap<Loaded> byKeyPrefix, Map<KeyId, Loaded> byKeyId, Map<String, Loaded> byName)
     {
     }
 
@@ -58,7 +64,7 @@ public final class KeyRegistry implements AutoCloseable
     private final AtomicCounter loadedGauge;
     private final AtomicCounter loadFailures;
     private final Map<String, Long> failedStamps = new HashMap<>();
-    private volatile Snapshot snapshot = new Snapshot(Map.of(), Map.of());
+    private volatile Snapshot snapshot = new Snapshot(new Long2ObjectHashMap<>(), Map.of(), Map.of());
 
     public KeyRegistry(final KeyDirectory directory, final PrivateKeyCrypto crypto, final CountersManager counters)
     {
@@ -72,6 +78,32 @@ public final class KeyRegistry implements AutoCloseable
     public Loaded byKeyId(final KeyId id)
     {
         return snapshot.byKeyId().get(id);
+    }
+
+    /**
+     * Look a key up straight from a request's bytes without allocating.
+     *
+     * @param buffer the request.
+     * @param offset where its 32-byte key id starts.
+     * @return the entry, or null when no certificate has this key id.
+     */
+    public Loaded byKeyId(final DirectBuffer buffer, final int offset)
+    {
+        final Snapshot s = snapshot;
+        final Loaded candidate = s.byKeyPrefix().get(buffer.getLong(offset, ByteOrder.LITTLE_ENDIAN));
+        if (candidate == null)
+        {
+            return null;
+        }
+        final byte[] id = candidate.keyId();
+        for (int i = 8; i < id.length; i++)
+        {
+            if (buffer.getByte(offset + i) != id[i])
+            {
+                return s.byKeyId().get(KeyId.of(buffer, offset));
+            }
+        }
+        return candidate;
     }
 
     public Loaded byName(final String name)
@@ -141,14 +173,17 @@ public final class KeyRegistry implements AutoCloseable
             return false;
         }
         final Map<KeyId, Loaded> byKeyId = new HashMap<>();
+        final Long2ObjectHashMap<Loaded> byPrefix = new Long2ObjectHashMap<>();
         for (final Loaded l : byName.values())
         {
             if (l.kind() == StoredEntry.Kind.CERTIFICATE)
             {
-                byKeyId.put(KeyId.of(l.keyId()), l);
+                final KeyId id = KeyId.of(l.keyId());
+                byKeyId.put(id, l);
+                byPrefix.put(id.a(), l);
             }
         }
-        snapshot = new Snapshot(Map.copyOf(byKeyId), Map.copyOf(byName));
+        snapshot = new Snapshot(byPrefix, Map.copyOf(byKeyId), Map.copyOf(byName));
         loadedGauge.set(byName.size());
         for (final Loaded l : old.byName().values())
         {
@@ -209,7 +244,7 @@ public final class KeyRegistry implements AutoCloseable
     public void close()
     {
         final Snapshot s = snapshot;
-        snapshot = new Snapshot(Map.of(), Map.of());
+        snapshot = new Snapshot(new Long2ObjectHashMap<>(), Map.of(), Map.of());
         s.byName().values().forEach(KeyRegistry::retire);
     }
 }

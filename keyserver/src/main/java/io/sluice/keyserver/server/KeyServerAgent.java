@@ -257,8 +257,7 @@ final class KeyServerAgent implements Agent
     private void onKeyOperation(final int op, final DirectBuffer buffer, final int slot, final long token, final long correlationId,
         final int payloadLength)
     {
-        final KeyRegistry.Loaded entry = registry.byKeyId(
-            KeyRegistry.KeyId.of(buffer, request.offset() + RequestFlyweight.KEY_ID_OFFSET));
+        final KeyRegistry.Loaded entry = registry.byKeyId(buffer, request.offset() + RequestFlyweight.KEY_ID_OFFSET);
         if (entry == null || entry.key() == null)
         {
             unknownKey.increment();

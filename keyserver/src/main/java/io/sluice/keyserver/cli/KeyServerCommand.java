@@ -1,5 +1,6 @@
 package io.sluice.keyserver.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -72,23 +73,32 @@ public final class KeyServerCommand implements Callable<Integer>
             throw new CommandLine.ParameterException(new CommandLine(this), "Missing required option: '--dir=<dir>'");
         }
         final KeyServerDescriptor.Layout d = KeyServerConfiguration.DEFAULT_LAYOUT;
-        final KeyServerConfiguration config = new KeyServerConfiguration(dir, shm, masterKeyFile,
-            new KeyServerDescriptor.Layout(d.requestRingCapacity(), d.responseRingCapacity(), maxClients, d.maxPayloadLength()),
-            workers, KeyServerConfiguration.DEFAULT_HEARTBEAT_INTERVAL_MS, KeyServerConfiguration.DEFAULT_CLIENT_TIMEOUT_MS,
-            KeyServerConfiguration.DEFAULT_UNBLOCK_TIMEOUT_MS, KeyServerConfiguration.DEFAULT_RESCAN_INTERVAL_MS,
-            ticketRotationSeconds * 1000, crypto);
-        // counters live in SHM/counters, the node's counters-file format: `sluice stat --dir SHM` reads them live
-        SecureFiles.ensurePrivateDirectory(shm);
-        KeyServer.ensureNoLiveServer(shm);
-        final CountersFile countersFile = CountersFile.create(shm.resolve(CountersFile.FILE_NAME), MAX_COUNTERS, "keyserver");
-        final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r ->
+        final KeyServerConfiguration config;
+        try
         {
-            final Thread t = new Thread(r, "keyserver-counters-heartbeat");
-            t.setDaemon(true);
-            return t;
-        });
-        heartbeat.scheduleAtFixedRate(() -> countersFile.heartbeat(System.currentTimeMillis()), 1, 1, TimeUnit.SECONDS);
-        final CountDownLatch stop = new CountDownLatch(1);
+            config = new KeyServerConfiguration(dir, shm, masterKeyFile,
+                new KeyServerDescriptor.Layout(d.requestRingCapacity(), d.responseRingCapacity(), maxClients, d.maxPayloadLength()),
+                workers, KeyServerConfiguration.DEFAULT_HEARTBEAT_INTERVAL_MS, KeyServerConfiguration.DEFAULT_CLIENT_TIMEOUT_MS,
+                KeyServerConfiguration.DEFAULT_UNBLOCK_TIMEOUT_MS, KeyServerConfiguration.DEFAULT_RESCAN_INTERVAL_MS,
+                ticketRotationSeconds * 1000, crypto);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("keyserver: " + ex.getMessage());
+            return 2;
+        }
+        try
+        {
+            SecureFiles.ensurePrivateDirectory(shm);
+            KeyServer.ensureNoLiveServer(shm);
+            MasterKey.load(masterKeyFile, dir);
+        }
+        catch (final IOException ex)
+        {
+            // expected operator errors: one line, no stack trace
+            System.err.println("keyserver: " + ex.getMessage());
+            return 1;
+        }
         if (maxParkMicros < 1 || maxParkMicros > 1_000_000)
         {
             throw new CommandLine.ParameterException(new CommandLine(this), "--max-park-us: " + maxParkMicros + " is not in 1..1000000");
@@ -101,7 +111,28 @@ public final class KeyServerCommand implements Callable<Integer>
             default -> throw new CommandLine.ParameterException(new CommandLine(this),
                 "--idle: " + idle + " is not one of backoff, yielding, busy-spin");
         };
-        final KeyServer server = KeyServer.start(config, countersFile.manager(), idleStrategies);
+        // counters live in SHM/counters, the node's counters-file format: `sluice stat --dir SHM` reads them live
+        final CountersFile countersFile = CountersFile.create(shm.resolve(CountersFile.FILE_NAME), MAX_COUNTERS, "keyserver");
+        final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r ->
+        {
+            final Thread t = new Thread(r, "keyserver-counters-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+        heartbeat.scheduleAtFixedRate(() -> countersFile.heartbeat(System.currentTimeMillis()), 1, 1, TimeUnit.SECONDS);
+        final CountDownLatch stop = new CountDownLatch(1);
+        final KeyServer server;
+        try
+        {
+            server = KeyServer.start(config, countersFile.manager(), idleStrategies);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            System.err.println("keyserver: cannot start: " + ex.getMessage());
+            heartbeat.shutdownNow();
+            countersFile.close();
+            return 1;
+        }
         final Thread hook = new Thread(() ->
         {
             server.close();

@@ -93,6 +93,11 @@ public final class KeyServer implements AutoCloseable
             ch.write(ByteBuffer.wrap(new byte[1]), layout.fileLength() - 1);
             this.mapped = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.fileLength());
         }
+        catch (final IOException ex)
+        {
+            Files.deleteIfExists(tmp);
+            throw ex;
+        }
         this.file = new UnsafeBuffer(mapped);
         layout.writeHeader(file, ProcessHandle.current().pid(), new SecureRandom().nextLong());
         file.putLongVolatile(KeyServerDescriptor.SERVER_HEARTBEAT_OFFSET, System.currentTimeMillis());

@@ -396,6 +396,11 @@ class KeylessTlsIntegrationTest
             assertThat(second.awaitExit()).isNotZero();
             assertThat(second.log()).contains("another key server (pid " + keyServer.pid() + ") is serving");
         }
+        try (ChildKeyServer noMasterKey = ChildKeyServer.start(keys, tmp.resolve("shm-other"), tmp.resolve("absent.key"), tmp))
+        {
+            assertThat(noMasterKey.awaitExit()).isEqualTo(1);
+            assertThat(noMasterKey.log()).startsWith("keyserver: master key file " + tmp.resolve("absent.key") + " does not exist");
+        }
         assertThat(client.isConnected()).isTrue();
         assertThat(sClient(strictPort, "ec.example.test", "-tls1_3").exitCode()).isZero();
     }

@@ -6,7 +6,6 @@ import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import io.sluice.keyserver.ipc.Operation;
 import io.sluice.keyserver.ipc.ResponseFlyweight;
 import io.sluice.keyserver.ipc.Status;
-import io.sluice.nativeio.crypto.CryptoException;
 import io.sluice.nativeio.crypto.RsaPadding;
 import io.sluice.nativeio.crypto.SignatureScheme;
 
@@ -59,7 +58,7 @@ final class CryptoWorkerAgent implements Agent
             }
             task.entry().ops().increment();
         }
-        catch (final CryptoException | IllegalArgumentException | NullPointerException ex)
+        catch (final RuntimeException ex) // CryptoException mostly; anything else must still answer the client
         {
             status = Status.CRYPTO_FAILED;
             replies.countCryptoFailure();

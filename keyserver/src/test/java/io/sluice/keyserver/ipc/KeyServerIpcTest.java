@@ -13,6 +13,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.Signature;
 import java.security.spec.MGF1ParameterSpec;
 import java.security.spec.PSSParameterSpec;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -138,6 +139,33 @@ class KeyServerIpcTest
         e.update(message);
         assertThat(e.verify(ecdsa)).isTrue();
         assertThat(counter(KeyServerCounter.SIGN_OPS)).isEqualTo(2);
+    }
+
+    @Test
+    void shouldAnswerEveryRequestOfConcurrentClientsWithItsOwnSignature() throws Exception
+    {
+        final CertificateChain ecChain = client.getChain("ec").get(5, TimeUnit.SECONDS);
+        try (KeyServerClient second = KeyServerClient.start(KeyServerClient.Configuration.defaults(shm), counters))
+        {
+            await(second::isConnected);
+            final List<byte[]> messages = new ArrayList<>();
+            final List<CompletableFuture<byte[]>> signatures = new ArrayList<>();
+            for (int i = 0; i < 200; i++)
+            {
+                final byte[] message = ("message " + i).getBytes(StandardCharsets.US_ASCII);
+                messages.add(message);
+                final KeyServerClient sender = i % 2 == 0 ? client : second;
+                signatures.add(sender.sign(ecChain.keyId(), SignatureScheme.ECDSA_SECP256R1_SHA256.code(), message));
+            }
+            final Signature v = Signature.getInstance("SHA256withECDSA");
+            for (int i = 0; i < messages.size(); i++)
+            {
+                v.initVerify(ecChain.certificates().getFirst().getPublicKey());
+                v.update(messages.get(i));
+                assertThat(v.verify(signatures.get(i).get(10, TimeUnit.SECONDS))).as("signature %d", i).isTrue();
+            }
+        }
+        assertThat(counter(KeyServerCounter.SIGN_OPS)).isEqualTo(200);
     }
 
     @Test

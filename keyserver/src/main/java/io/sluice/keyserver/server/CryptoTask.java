@@ -1,16 +1,27 @@
 package io.sluice.keyserver.server;
 
 /**
- * A private-key operation handed from the IPC poller to a worker.
- *
- * @param slot client slot to answer on.
- * @param slotToken the slot's owner token when the request came in.
- * @param correlationId the client's id.
- * @param operation sign or decrypt.
- * @param param signature scheme or padding.
- * @param entry the key.
- * @param payload the message or ciphertext.
+ * A private-key operation handed from the IPC poller to a worker. Pooled: the poller takes one from the free list,
+ * copies the request in, the worker returns it once the reply is written, so the poller allocates nothing per request.
  */
-record CryptoTask(int slot, long slotToken, long correlationId, int operation, int param, KeyRegistry.Loaded entry, byte[] payload)
+final class CryptoTask
 {
+    final byte[] payload;
+    int payloadLength;
+    int slot;
+    long slotToken;
+    long correlationId;
+    int operation;
+    int param;
+    KeyRegistry.Loaded entry;
+
+    CryptoTask(final int maxPayloadLength)
+    {
+        this.payload = new byte[maxPayloadLength];
+    }
+
+    void clear()
+    {
+        entry = null;
+    }
 }

@@ -46,17 +46,17 @@ final class CryptoWorkerAgent implements Agent
         int status = Status.OK;
         try
         {
-            if (task.operation() == Operation.SIGN)
+            if (task.operation == Operation.SIGN)
             {
-                result = task.entry().key().sign(SignatureScheme.fromCode(task.param()), task.payload());
+                result = task.entry.key().sign(SignatureScheme.fromCode(task.param), task.payload, task.payloadLength);
                 replies.countSign();
             }
             else
             {
-                result = task.entry().key().decrypt(task.payload(), PADDINGS[task.param()]);
+                result = task.entry.key().decrypt(task.payload, task.payloadLength, PADDINGS[task.param]);
                 replies.countDecrypt();
             }
-            task.entry().ops().increment();
+            task.entry.ops().increment();
         }
         catch (final RuntimeException ex) // CryptoException mostly; anything else must still answer the client
         {

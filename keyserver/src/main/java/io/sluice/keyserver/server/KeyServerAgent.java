@@ -48,6 +48,7 @@ final class KeyServerAgent implements Agent
     /** Replaced by the rescan thread when the ticket secret file changes. */
     private volatile TicketKeyDeriver tickets;
     private final ManyToManyConcurrentArrayQueue<CryptoTask> tasks;
+    private final ManyToManyConcurrentArrayQueue<CryptoTask> freeTasks;
     private final EpochClock clock;
     private final RequestFlyweight request = new RequestFlyweight();
     private final ResponseFlyweight response = new ResponseFlyweight();
@@ -75,9 +76,10 @@ final class KeyServerAgent implements Agent
     private long lastConsumerChangeMs;
 
     KeyServerAgent(final KeyServerConfiguration config, final UnsafeBuffer file, final KeyRegistry registry,
-        final TicketKeyDeriver tickets, final ManyToManyConcurrentArrayQueue<CryptoTask> tasks, final CountersManager counters,
-        final EpochClock clock)
+        final TicketKeyDeriver tickets, final ManyToManyConcurrentArrayQueue<CryptoTask> tasks,
+        final ManyToManyConcurrentArrayQueue<CryptoTask> freeTasks, final CountersManager counters, final EpochClock clock)
     {
+        this.freeTasks = freeTasks;
         this.config = config;
         this.layout = config.layout();
         this.file = file;
@@ -281,15 +283,25 @@ final class KeyServerAgent implements Agent
             respond(slot, token, correlationId, Status.UNSUPPORTED_SCHEME, null);
             return;
         }
-        final byte[] payload = new byte[payloadLength];
-        buffer.getBytes(request.payloadOffset(), payload);
-        inFlight.incrementAndGet(slot);
-        if (!tasks.offer(new CryptoTask(slot, token, correlationId, op, param, entry, payload)))
+        final CryptoTask task = freeTasks.poll();
+        if (task == null)
         {
-            inFlight.decrementAndGet(slot);
+            // every pooled task is queued or running: the workers are saturated
             workerQueueFull.increment();
             respond(slot, token, correlationId, Status.OVERLOADED, null);
+            return;
         }
+        buffer.getBytes(request.payloadOffset(), task.payload, 0, payloadLength);
+        task.payloadLength = payloadLength;
+        task.slot = slot;
+        task.slotToken = token;
+        task.correlationId = correlationId;
+        task.operation = op;
+        task.param = param;
+        task.entry = entry;
+        inFlight.incrementAndGet(slot);
+        // cannot fail: the queue holds as many tasks as the pool
+        tasks.offer(task);
     }
 
     private void onGetChain(final DirectBuffer buffer, final int slot, final long token, final long correlationId,
@@ -332,13 +344,16 @@ final class KeyServerAgent implements Agent
      */
     void respondFromWorker(final CryptoTask task, final int status, final byte[] payload, final ResponseFlyweight flyweight)
     {
+        final int slot = task.slot;
         try
         {
-            respond(task.slot(), task.slotToken(), task.correlationId(), status, payload, flyweight);
+            respond(slot, task.slotToken, task.correlationId, status, payload, flyweight);
         }
         finally
         {
-            inFlight.decrementAndGet(task.slot());
+            task.clear();
+            freeTasks.offer(task);
+            inFlight.decrementAndGet(slot);
         }
     }
 

@@ -145,7 +145,7 @@ public final class JcaProvider implements PrivateKeyCrypto
         }
 
         @Override
-        public byte[] sign(final SignatureScheme scheme, final byte[] message)
+        public byte[] sign(final SignatureScheme scheme, final byte[] message, final int length)
         {
             if (scheme.keyType() != type)
             {
@@ -155,8 +155,12 @@ public final class JcaProvider implements PrivateKeyCrypto
             {
                 if (scheme == SignatureScheme.RSA_PKCS1_MD5_SHA1)
                 {
-                    final byte[] md5 = MessageDigest.getInstance("MD5").digest(message);
-                    final byte[] sha1 = MessageDigest.getInstance("SHA-1").digest(message);
+                    final MessageDigest md5Digest = MessageDigest.getInstance("MD5");
+                    md5Digest.update(message, 0, length);
+                    final byte[] md5 = md5Digest.digest();
+                    final MessageDigest sha1Digest = MessageDigest.getInstance("SHA-1");
+                    sha1Digest.update(message, 0, length);
+                    final byte[] sha1 = sha1Digest.digest();
                     final byte[] both = Arrays.copyOf(md5, md5.length + sha1.length);
                     System.arraycopy(sha1, 0, both, md5.length, sha1.length);
                     final Signature s = Signature.getInstance("NONEwithRSA");
@@ -181,7 +185,7 @@ public final class JcaProvider implements PrivateKeyCrypto
                     });
                 }
                 s.initSign(key);
-                s.update(message);
+                s.update(message, 0, length);
                 return s.sign();
             }
             catch (final GeneralSecurityException ex)
@@ -191,7 +195,7 @@ public final class JcaProvider implements PrivateKeyCrypto
         }
 
         @Override
-        public byte[] decrypt(final byte[] input, final RsaPadding padding)
+        public byte[] decrypt(final byte[] input, final int length, final RsaPadding padding)
         {
             if (type != KeyType.RSA)
             {
@@ -201,7 +205,7 @@ public final class JcaProvider implements PrivateKeyCrypto
             {
                 final Cipher c = Cipher.getInstance(padding == RsaPadding.NONE ? "RSA/ECB/NoPadding" : "RSA/ECB/PKCS1Padding");
                 c.init(Cipher.DECRYPT_MODE, key);
-                return c.doFinal(input);
+                return c.doFinal(input, 0, length);
             }
             catch (final GeneralSecurityException ex)
             {

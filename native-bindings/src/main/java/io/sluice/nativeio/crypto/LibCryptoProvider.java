@@ -160,7 +160,7 @@ public final class LibCryptoProvider implements PrivateKeyCrypto
         }
 
         @Override
-        public byte[] sign(final SignatureScheme scheme, final byte[] message)
+        public byte[] sign(final SignatureScheme scheme, final byte[] message, final int length)
         {
             if (scheme.keyType() != type)
             {
@@ -188,12 +188,12 @@ public final class LibCryptoProvider implements PrivateKeyCrypto
                         rc = (int)LibCrypto.EVP_PKEY_CTX_SET_RSA_PSS_SALTLEN.invokeExact(pctx, LibCrypto.RSA_PSS_SALTLEN_DIGEST);
                         check(rc, "EVP_PKEY_CTX_set_rsa_pss_saltlen");
                     }
-                    final MemorySegment tbs = arena.allocate(Math.max(1, message.length));
-                    MemorySegment.copy(message, 0, tbs, ValueLayout.JAVA_BYTE, 0, message.length);
+                    final MemorySegment tbs = arena.allocate(Math.max(1, length));
+                    MemorySegment.copy(message, 0, tbs, ValueLayout.JAVA_BYTE, 0, length);
                     final MemorySegment sig = arena.allocate(maxSignatureLength);
                     final MemorySegment sigLen = arena.allocate(ValueLayout.JAVA_LONG);
                     sigLen.set(ValueLayout.JAVA_LONG, 0, maxSignatureLength);
-                    rc = (int)LibCrypto.EVP_DIGEST_SIGN.invokeExact(md, sig, sigLen, tbs, (long)message.length);
+                    rc = (int)LibCrypto.EVP_DIGEST_SIGN.invokeExact(md, sig, sigLen, tbs, (long)length);
                     check(rc, "EVP_DigestSign");
                     return sig.asSlice(0, sigLen.get(ValueLayout.JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE);
                 }
@@ -217,7 +217,7 @@ public final class LibCryptoProvider implements PrivateKeyCrypto
         }
 
         @Override
-        public byte[] decrypt(final byte[] input, final RsaPadding padding)
+        public byte[] decrypt(final byte[] input, final int length, final RsaPadding padding)
         {
             if (type != KeyType.RSA)
             {
@@ -236,12 +236,12 @@ public final class LibCryptoProvider implements PrivateKeyCrypto
                     check((int)LibCrypto.EVP_PKEY_DECRYPT_INIT.invokeExact(ctx), "EVP_PKEY_decrypt_init");
                     check((int)LibCrypto.EVP_PKEY_CTX_SET_RSA_PADDING.invokeExact(ctx, padding.openSslValue()),
                         "EVP_PKEY_CTX_set_rsa_padding");
-                    final MemorySegment in = arena.allocate(Math.max(1, input.length));
-                    MemorySegment.copy(input, 0, in, ValueLayout.JAVA_BYTE, 0, input.length);
+                    final MemorySegment in = arena.allocate(Math.max(1, length));
+                    MemorySegment.copy(input, 0, in, ValueLayout.JAVA_BYTE, 0, length);
                     final MemorySegment out = arena.allocate(maxSignatureLength);
                     final MemorySegment outLen = arena.allocate(ValueLayout.JAVA_LONG);
                     outLen.set(ValueLayout.JAVA_LONG, 0, maxSignatureLength);
-                    check((int)LibCrypto.EVP_PKEY_DECRYPT.invokeExact(ctx, out, outLen, in, (long)input.length), "EVP_PKEY_decrypt");
+                    check((int)LibCrypto.EVP_PKEY_DECRYPT.invokeExact(ctx, out, outLen, in, (long)length), "EVP_PKEY_decrypt");
                     final byte[] result = out.asSlice(0, outLen.get(ValueLayout.JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE);
                     out.fill((byte)0);
                     return result;

@@ -43,7 +43,20 @@ public interface PrivateKeyCrypto
          * @param message the bytes to sign.
          * @return the signature (DER for ECDSA).
          */
-        byte[] sign(SignatureScheme scheme, byte[] message);
+        default byte[] sign(SignatureScheme scheme, byte[] message)
+        {
+            return sign(scheme, message, message.length);
+        }
+
+        /**
+         * Sign the first {@code length} bytes of {@code message} (a reused buffer).
+         *
+         * @param scheme TLS signature scheme; its key type must match.
+         * @param message buffer holding the message from index 0.
+         * @param length message length.
+         * @return the signature (DER for ECDSA).
+         */
+        byte[] sign(SignatureScheme scheme, byte[] message, int length);
 
         /**
          * RSA private-key decryption.
@@ -52,7 +65,20 @@ public interface PrivateKeyCrypto
          * @param padding padding to remove, {@link RsaPadding#NONE} for TLS RSA key exchange.
          * @return the plaintext.
          */
-        byte[] decrypt(byte[] input, RsaPadding padding);
+        default byte[] decrypt(byte[] input, RsaPadding padding)
+        {
+            return decrypt(input, input.length, padding);
+        }
+
+        /**
+         * RSA private-key decryption of the first {@code length} bytes of a reused buffer.
+         *
+         * @param input buffer holding the ciphertext from index 0.
+         * @param length ciphertext length.
+         * @param padding padding to remove.
+         * @return the plaintext.
+         */
+        byte[] decrypt(byte[] input, int length, RsaPadding padding);
 
         @Override
         void close();

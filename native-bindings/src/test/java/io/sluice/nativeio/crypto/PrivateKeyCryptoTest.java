@@ -83,6 +83,19 @@ class PrivateKeyCryptoTest
 
     @ParameterizedTest
     @MethodSource("providers")
+    void shouldSignOnlyTheGivenLengthOfAReusedBuffer(final PrivateKeyCrypto provider) throws Exception
+    {
+        final byte[] buffer = Arrays.copyOf(MESSAGE, MESSAGE.length + 100);
+        Arrays.fill(buffer, MESSAGE.length, buffer.length, (byte)0x5a);
+        try (PrivateKeyCrypto.LoadedKey key = provider.loadPkcs8(EC_256.getPrivate().getEncoded()))
+        {
+            final byte[] signature = key.sign(SignatureScheme.ECDSA_SECP256R1_SHA256, buffer, MESSAGE.length);
+            assertThat(verify(SignatureScheme.ECDSA_SECP256R1_SHA256, EC_256.getPublic(), MESSAGE, signature)).isTrue();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("providers")
     void shouldDecryptRsaWithAndWithoutPadding(final PrivateKeyCrypto provider) throws Exception
     {
         final byte[] premaster = new byte[48];

@@ -285,6 +285,23 @@ public final class SessionTable implements AutoCloseable
         return work;
     }
 
+    /** Mean distance of indexed keys from their home slot (diagnostics; walks the whole index, off the data path). */
+    public double meanProbeDistance()
+    {
+        long total = 0;
+        long keys = 0;
+        for (int slot = 0; slot <= indexMask; slot++)
+        {
+            final int entry = index.getInt(slot << 2);
+            if (entry != 0)
+            {
+                total += (slot - homeSlot((entry & REF_MASK) - 2)) & indexMask;
+                keys++;
+            }
+        }
+        return keys == 0 ? 0 : (double)total / keys;
+    }
+
     @Override
     public void close()
     {

@@ -778,6 +778,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             r.putByte(base + STATE_OFFSET, next);
             r.putShort(base + TIMEOUT_SECONDS_OFFSET, (short)timeout);
             r.putInt(base + GENERATION_OFFSET, r.getInt(base + GENERATION_OFFSET) + 1);
+            if (next == SessionLayout.STATE_TCP_CLOSING)
+            {
+                sessions.expedite(record, nowNs + timeout * 1_000_000_000L);
+            }
         }
     }
 

@@ -99,12 +99,26 @@ class SessionLifecycleTest
         try (Harness h = harness(900))
         {
             establish(h);
+            // Established for a while: the record now sits in a wheel slot ~900 s away.
+            h.clock.advanceSeconds(31);
+            h.runUntilIdle();
+            assertThat(h.send(0, client(ACK))).hasSize(1);
             h.send(0, client(FIN | ACK));
             h.send(0, backend(FIN | ACK));
-            // The short closing timeout applies from the next wheel visit of the record, at most its previous timeout.
-            h.clock.advanceSeconds(30 + 11);
+            h.clock.advanceSeconds(9);
+            h.runUntilIdle();
+            assertThat(h.forwarders[0].sessions().liveCount()).isEqualTo(1);
+            h.clock.advanceSeconds(2);
             h.runUntilIdle();
             assertThat(h.forwarders[0].sessions().liveCount()).isZero();
+            assertThat(h.counter(FastpathCounter.ACTIVE_SESSIONS)).isZero();
+            assertThat(h.send(0, backend(ACK))).isEmpty();
+            // The record itself is reclaimed when its wheel slot comes round.
+            assertThat(h.forwarders[0].sessions().recordsInUse()).isEqualTo(1);
+            h.clock.advanceSeconds(900);
+            h.runUntilIdle();
+            assertThat(h.forwarders[0].sessions().recordsInUse()).isZero();
+            assertThat(h.counter(FastpathCounter.EXPIRED_SESSIONS)).isEqualTo(1);
         }
     }
 

@@ -58,6 +58,10 @@ class XdpForwardingTest
     private static final String LOCAL = "198.18.0.10";
     private static final String CLIENT = "198.18.0.2";
     private static final String BACKEND = "198.18.0.3";
+    private static final String VIP6 = "2001:2::100";
+    private static final String LOCAL6 = "2001:2::10";
+    private static final String CLIENT6 = "2001:2::2";
+    private static final String BACKEND6 = "2001:2::3";
 
     private static final String PREFIX = "fp" + ProcessHandle.current().pid();
     private static final String NS_CLIENT = PREFIX + "c";
@@ -88,6 +92,11 @@ class XdpForwardingTest
             run("ip", "-n", NS_LB, "addr", "add", LOCAL + "/32", "dev", IF_LB);
             run("ip", "-n", NS_CLIENT, "addr", "add", CLIENT + "/24", "dev", IF_CLIENT);
             run("ip", "-n", NS_CLIENT, "addr", "add", BACKEND + "/24", "dev", IF_CLIENT);
+            run("ip", "-n", NS_LB, "addr", "add", "2001:2::1/64", "dev", IF_LB, "nodad");
+            run("ip", "-n", NS_LB, "addr", "add", VIP6 + "/128", "dev", IF_LB, "nodad");
+            run("ip", "-n", NS_LB, "addr", "add", LOCAL6 + "/128", "dev", IF_LB, "nodad");
+            run("ip", "-n", NS_CLIENT, "addr", "add", CLIENT6 + "/64", "dev", IF_CLIENT, "nodad");
+            run("ip", "-n", NS_CLIENT, "addr", "add", BACKEND6 + "/64", "dev", IF_CLIENT, "nodad");
 
             final byte[] lbMac = NetNs.call(NS_LB, () ->
             {
@@ -111,19 +120,25 @@ class XdpForwardingTest
             steering.addVip(IpAddresses.parse(VIP), 80, VipKey.IPPROTO_TCP, XdpSteering.Action.REDIRECT);
             steering.addVip(IpAddresses.parse(VIP), 53, VipKey.IPPROTO_UDP, XdpSteering.Action.REDIRECT);
             steering.addLocalAddress(IpAddresses.parse(LOCAL), NodeSettings.DEFAULT_SNAT_PORT_MIN, NodeSettings.DEFAULT_SNAT_PORT_MAX);
+            steering.addVip(IpAddresses.parse(VIP6), 53, VipKey.IPPROTO_UDP, XdpSteering.Action.REDIRECT);
+            steering.addLocalAddress(IpAddresses.parse(LOCAL6), NodeSettings.DEFAULT_SNAT_PORT_MIN, NodeSettings.DEFAULT_SNAT_PORT_MAX);
             steering.registerXsk(0, xsk.fd());
             port = new PacketIoPort(new XskPacketIo(xsk), PacketIoPort.mac(lbMac));
 
             final NeighbourCache neighbours = new NeighbourCache();
             neighbours.put(IpAddresses.parse(CLIENT), PacketIoPort.mac(clientMac));
             neighbours.put(IpAddresses.parse(BACKEND), PacketIoPort.mac(clientMac));
+            neighbours.put(IpAddresses.parse(CLIENT6), PacketIoPort.mac(clientMac));
+            neighbours.put(IpAddresses.parse(BACKEND6), PacketIoPort.mac(clientMac));
             counters = new CountersManager(new UnsafeBuffer(new byte[1 << 20]), new UnsafeBuffer(new byte[1 << 18]));
-            conductor = new Conductor(NodeSettings.of(1, 4096, LOCAL), ForwarderConfiguration.DEFAULT, counters, neighbours,
+            conductor = new Conductor(NodeSettings.of(1, 4096, LOCAL, LOCAL6), ForwarderConfiguration.DEFAULT, counters, neighbours,
                 List.of(port), new SystemNanoClock());
             conductor.addListener(Listener.of("web", ListenerKey.of(VIP, Protocol.TCP, 80),
                 List.of(Backend.of(BACKEND, 8080, 100))));
             conductor.addListener(Listener.of("dns", ListenerKey.of(VIP, Protocol.UDP, 53),
                 List.of(Backend.of(BACKEND, 5353, 100))));
+            conductor.addListener(Listener.of("dns6", ListenerKey.of(VIP6, Protocol.UDP, 53),
+                List.of(Backend.of(BACKEND6, 5353, 100))));
             runners = conductor.start(() -> new BackoffIdleStrategy(10, 10, TimeUnit.MICROSECONDS.toNanos(10),
                 TimeUnit.MILLISECONDS.toNanos(1)), Throwable::printStackTrace, null);
         }
@@ -167,12 +182,24 @@ class XdpForwardingTest
     @Test
     void shouldCarryAUdpRequestAndItsResponseThroughFullNat() throws Exception
     {
+        udpRoundTrip(CLIENT, VIP, BACKEND, LOCAL);
+    }
+
+    @Test
+    void shouldCarryAUdpRequestAndItsResponseThroughFullNatOverIpv6() throws Exception
+    {
+        udpRoundTrip(CLIENT6, VIP6, BACKEND6, LOCAL6);
+    }
+
+    private static void udpRoundTrip(final String clientAddress, final String vip, final String backendAddress,
+        final String local) throws Exception
+    {
         try (DatagramChannel backend = NetNs.call(NS_CLIENT, DatagramChannel::open);
             DatagramChannel client = NetNs.call(NS_CLIENT, DatagramChannel::open))
         {
-            backend.bind(new InetSocketAddress(BACKEND, 5353));
+            backend.bind(new InetSocketAddress(backendAddress, 5353));
             backend.configureBlocking(false);
-            client.bind(new InetSocketAddress(CLIENT, 0));
+            client.bind(new InetSocketAddress(clientAddress, 0));
             client.configureBlocking(false);
 
             final ByteBuffer request = ByteBuffer.allocate(256);
@@ -180,8 +207,8 @@ class XdpForwardingTest
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (from == null && System.nanoTime() < deadline)
             {
-                // Resend until it arrives: the first datagram may wait on ARP for the VIP.
-                client.send(ByteBuffer.wrap("query".getBytes(StandardCharsets.US_ASCII)), new InetSocketAddress(VIP, 53));
+                // Resend until it arrives: the first datagram may wait on ARP/ND for the VIP.
+                client.send(ByteBuffer.wrap("query".getBytes(StandardCharsets.US_ASCII)), new InetSocketAddress(vip, 53));
                 final long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
                 while (from == null && System.nanoTime() < until)
                 {
@@ -190,7 +217,7 @@ class XdpForwardingTest
                 }
             }
             assertThat(from).as("the backend got the request").isNotNull();
-            assertThat(from.getAddress().getHostAddress()).isEqualTo(LOCAL);
+            assertThat(from.getAddress()).isEqualTo(IpAddresses.parse(local));
             assertThat(new String(request.array(), 0, request.position(), StandardCharsets.US_ASCII)).isEqualTo("query");
 
             backend.send(ByteBuffer.wrap("answer".getBytes(StandardCharsets.US_ASCII)), from);
@@ -203,7 +230,7 @@ class XdpForwardingTest
                 LockSupport.parkNanos(1_000_000);
             }
             assertThat(responder).as("the client got the answer").isNotNull();
-            assertThat(responder).isEqualTo(new InetSocketAddress(VIP, 53));
+            assertThat(responder).isEqualTo(new InetSocketAddress(IpAddresses.parse(vip), 53));
             assertThat(new String(response.array(), 0, response.position(), StandardCharsets.US_ASCII)).isEqualTo("answer");
         }
     }

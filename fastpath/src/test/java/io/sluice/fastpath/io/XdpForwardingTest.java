@@ -1,14 +1,11 @@
 package io.sluice.fastpath.io;
 
-import java.io.File;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -69,7 +66,6 @@ class XdpForwardingTest
     private static final String IF_CLIENT = PREFIX + "c";
     private static final String IF_LB = PREFIX + "l";
 
-    private static final List<String> NAMESPACES = new ArrayList<>();
     private static Umem umem;
     private static XdpSteering steering;
     private static PacketIoPort port;
@@ -82,21 +78,21 @@ class XdpForwardingTest
     {
         try
         {
-            namespace(NS_CLIENT);
-            namespace(NS_LB);
-            run("ip", "-n", NS_LB, "link", "add", IF_LB, "type", "veth", "peer", "name", IF_CLIENT, "netns", NS_CLIENT);
-            run("ip", "-n", NS_LB, "link", "set", IF_LB, "up");
-            run("ip", "-n", NS_CLIENT, "link", "set", IF_CLIENT, "up");
-            run("ip", "-n", NS_LB, "addr", "add", "198.18.0.1/24", "dev", IF_LB);
-            run("ip", "-n", NS_LB, "addr", "add", VIP + "/32", "dev", IF_LB);
-            run("ip", "-n", NS_LB, "addr", "add", LOCAL + "/32", "dev", IF_LB);
-            run("ip", "-n", NS_CLIENT, "addr", "add", CLIENT + "/24", "dev", IF_CLIENT);
-            run("ip", "-n", NS_CLIENT, "addr", "add", BACKEND + "/24", "dev", IF_CLIENT);
-            run("ip", "-n", NS_LB, "addr", "add", "2001:2::1/64", "dev", IF_LB, "nodad");
-            run("ip", "-n", NS_LB, "addr", "add", VIP6 + "/128", "dev", IF_LB, "nodad");
-            run("ip", "-n", NS_LB, "addr", "add", LOCAL6 + "/128", "dev", IF_LB, "nodad");
-            run("ip", "-n", NS_CLIENT, "addr", "add", CLIENT6 + "/64", "dev", IF_CLIENT, "nodad");
-            run("ip", "-n", NS_CLIENT, "addr", "add", BACKEND6 + "/64", "dev", IF_CLIENT, "nodad");
+            Namespaces.add(NS_CLIENT);
+            Namespaces.add(NS_LB);
+            Namespaces.run("ip", "-n", NS_LB, "link", "add", IF_LB, "type", "veth", "peer", "name", IF_CLIENT, "netns", NS_CLIENT);
+            Namespaces.run("ip", "-n", NS_LB, "link", "set", IF_LB, "up");
+            Namespaces.run("ip", "-n", NS_CLIENT, "link", "set", IF_CLIENT, "up");
+            Namespaces.run("ip", "-n", NS_LB, "addr", "add", "198.18.0.1/24", "dev", IF_LB);
+            Namespaces.run("ip", "-n", NS_LB, "addr", "add", VIP + "/32", "dev", IF_LB);
+            Namespaces.run("ip", "-n", NS_LB, "addr", "add", LOCAL + "/32", "dev", IF_LB);
+            Namespaces.run("ip", "-n", NS_CLIENT, "addr", "add", CLIENT + "/24", "dev", IF_CLIENT);
+            Namespaces.run("ip", "-n", NS_CLIENT, "addr", "add", BACKEND + "/24", "dev", IF_CLIENT);
+            Namespaces.run("ip", "-n", NS_LB, "addr", "add", "2001:2::1/64", "dev", IF_LB, "nodad");
+            Namespaces.run("ip", "-n", NS_LB, "addr", "add", VIP6 + "/128", "dev", IF_LB, "nodad");
+            Namespaces.run("ip", "-n", NS_LB, "addr", "add", LOCAL6 + "/128", "dev", IF_LB, "nodad");
+            Namespaces.run("ip", "-n", NS_CLIENT, "addr", "add", CLIENT6 + "/64", "dev", IF_CLIENT, "nodad");
+            Namespaces.run("ip", "-n", NS_CLIENT, "addr", "add", BACKEND6 + "/64", "dev", IF_CLIENT, "nodad");
 
             final byte[] lbMac = NetNs.call(NS_LB, () ->
             {
@@ -165,18 +161,7 @@ class XdpForwardingTest
         {
             umem.close();
         }
-        for (final String ns : NAMESPACES)
-        {
-            try
-            {
-                run("ip", "netns", "delete", ns);
-            }
-            catch (final RuntimeException ignored)
-            {
-                // best effort: keep deleting the others
-            }
-        }
-        NAMESPACES.clear();
+        Namespaces.deleteAll();
     }
 
     @Test
@@ -289,47 +274,5 @@ class XdpForwardingTest
             }
         });
         return value[0];
-    }
-
-    private static void namespace(final String name)
-    {
-        run("ip", "netns", "add", name);
-        NAMESPACES.add(name);
-        run("ip", "-n", name, "link", "set", "lo", "up");
-    }
-
-    private static void run(final String... command)
-    {
-        try
-        {
-            final File output = File.createTempFile("fp-cmd", ".out");
-            try
-            {
-                final Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output).start();
-                if (!process.waitFor(30, TimeUnit.SECONDS))
-                {
-                    process.destroyForcibly();
-                    throw new IllegalStateException("timed out: " + String.join(" ", command));
-                }
-                if (process.exitValue() != 0)
-                {
-                    throw new IllegalStateException(String.join(" ", command) + " exited " + process.exitValue() + ": " +
-                        java.nio.file.Files.readString(output.toPath()));
-                }
-            }
-            finally
-            {
-                output.delete();
-            }
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalStateException(ex);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(ex);
-        }
     }
 }

@@ -178,8 +178,7 @@ public final class Conductor implements AutoCloseable
             throw new IllegalArgumentException("listener " + listener.key() + " exists");
         }
         final int id = allocateListenerId();
-        final ListenerEntry entry = new ListenerEntry(id, listener, newCounters(FastpathCounter.LISTENER,
-            listener.name() + " " + listener.key()));
+        final ListenerEntry entry = new ListenerEntry(id, listener, newCounters(FastpathCounter.LISTENER, listener.name()));
         listeners.put(listener.key(), entry);
         syncBackends(entry, listener.backends());
         return publish();
@@ -295,7 +294,7 @@ public final class Conductor implements AutoCloseable
             if (be == null)
             {
                 be = new BackendEntry(allocateBackendId(), newCounters(FastpathCounter.BACKEND,
-                    entry.config.name() + " " + entry.config.key() + " " + b.key()));
+                    entry.config.name() + "." + b.key()));
             }
             keep.put(b.key(), be);
         }
@@ -356,7 +355,7 @@ public final class Conductor implements AutoCloseable
         final AtomicCounter[] counters = new AtomicCounter[group.length];
         for (final FastpathCounter c : group)
         {
-            counters[c.slot()] = countersManager.newCounter(c.label() + ": " + name, c.typeId());
+            counters[c.slot()] = countersManager.newCounter(c.label() + "." + name, c.typeId());
         }
         return counters;
     }

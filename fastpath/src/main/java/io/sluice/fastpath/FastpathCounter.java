@@ -1,52 +1,54 @@
 package io.sluice.fastpath;
 
 /**
- * Every fastpath counter type, with its stable Agrona type id (fastpath range 200–399) and label stem.
- * Global counters (200–229) exist once per node; listener counters (230–269) once per listener, keyed by listener
- * id; backend counters (270–299) once per (listener, backend). Drop counters have {@code drop} in their labels.
+ * Every fastpath counter type, with its stable Agrona type id (fastpath range 200–399) and label (dotted lower case).
+ * Global counters (200–229) exist once per node; listener counters (230–269) once per listener, labelled
+ * {@code <stem>.<listener name>}; backend counters (270–299) once per (listener, backend), labelled
+ * {@code <stem>.<listener name>.<address>:<port>}. Drop counters have {@code drop} in their labels.
+ * Never renumber: {@code sluice stat} and dashboards key on the ids.
  */
 public enum FastpathCounter
 {
-    PACKETS_IN(200, "fastpath packets in"),
-    BYTES_IN(201, "fastpath bytes in"),
-    PACKETS_OUT(202, "fastpath packets out"),
-    BYTES_OUT(203, "fastpath bytes out"),
-    NEW_SESSIONS(204, "fastpath new sessions"),
-    ACTIVE_SESSIONS(205, "fastpath active sessions"),
-    EXPIRED_SESSIONS(206, "fastpath expired sessions"),
-    HANDOFFS(207, "fastpath frames handed to owner"),
-    DROP_NO_LISTENER(208, "fastpath drop no listener"),
-    DROP_ACL(209, "fastpath drop acl"),
-    DROP_LIMIT(210, "fastpath drop limit"),
-    DROP_TABLE_FULL(211, "fastpath drop table full"),
-    DROP_MALFORMED(212, "fastpath drop malformed"),
-    DROP_NO_NEIGHBOUR(213, "fastpath drop no neighbour"),
-    DROP_UNSOLICITED(214, "fastpath drop unsolicited"),
-    DROP_NO_BACKEND(215, "fastpath drop no backend"),
-    DROP_NO_SNAT_PORT(216, "fastpath drop no snat port"),
-    DROP_NO_SESSION(217, "fastpath drop no session"),
-    DROP_UNSUPPORTED(218, "fastpath drop unsupported"),
-    DROP_HANDOFF_FULL(219, "fastpath drop handoff full"),
-    DROP_TX_FULL(220, "fastpath drop tx full"),
-    NEIGHBOUR_REQUESTS(221, "fastpath neighbour resolution requests"),
+    PACKETS_IN(200, "fastpath.packets_in"),
+    BYTES_IN(201, "fastpath.bytes_in"),
+    PACKETS_OUT(202, "fastpath.packets_out"),
+    BYTES_OUT(203, "fastpath.bytes_out"),
+    NEW_SESSIONS(204, "fastpath.sessions.new"),
+    ACTIVE_SESSIONS(205, "fastpath.sessions.active"),
+    EXPIRED_SESSIONS(206, "fastpath.sessions.expired"),
+    HANDOFFS(207, "fastpath.handoffs"),
+    DROP_NO_LISTENER(208, "fastpath.drop.no_listener"),
+    DROP_ACL(209, "fastpath.drop.acl"),
+    DROP_LIMIT(210, "fastpath.drop.limit"),
+    DROP_TABLE_FULL(211, "fastpath.drop.table_full"),
+    DROP_MALFORMED(212, "fastpath.drop.malformed"),
+    DROP_NO_NEIGHBOUR(213, "fastpath.drop.no_neighbour"),
+    DROP_UNSOLICITED(214, "fastpath.drop.unsolicited"),
+    DROP_NO_BACKEND(215, "fastpath.drop.no_backend"),
+    DROP_NO_SNAT_PORT(216, "fastpath.drop.no_snat_port"),
+    DROP_NO_SESSION(217, "fastpath.drop.no_session"),
+    DROP_UNSUPPORTED(218, "fastpath.drop.unsupported"),
+    DROP_HANDOFF_FULL(219, "fastpath.drop.handoff_full"),
+    DROP_TX_FULL(220, "fastpath.drop.tx_full"),
+    NEIGHBOUR_REQUESTS(221, "fastpath.neighbour_requests"),
 
-    LISTENER_PACKETS_IN(230, "listener packets in"),
-    LISTENER_BYTES_IN(231, "listener bytes in"),
-    LISTENER_PACKETS_OUT(232, "listener packets out"),
-    LISTENER_BYTES_OUT(233, "listener bytes out"),
-    LISTENER_NEW_SESSIONS(234, "listener new sessions"),
-    LISTENER_ACTIVE_SESSIONS(235, "listener active sessions"),
-    LISTENER_DROP_ACL(236, "listener drop acl"),
-    LISTENER_DROP_LIMIT(237, "listener drop limit"),
-    LISTENER_DROP_NO_BACKEND(238, "listener drop no backend"),
-    LISTENER_DROP_TABLE_FULL(239, "listener drop table full"),
+    LISTENER_PACKETS_IN(230, "fastpath.listener.packets_in"),
+    LISTENER_BYTES_IN(231, "fastpath.listener.bytes_in"),
+    LISTENER_PACKETS_OUT(232, "fastpath.listener.packets_out"),
+    LISTENER_BYTES_OUT(233, "fastpath.listener.bytes_out"),
+    LISTENER_NEW_SESSIONS(234, "fastpath.listener.sessions.new"),
+    LISTENER_ACTIVE_SESSIONS(235, "fastpath.listener.sessions.active"),
+    LISTENER_DROP_ACL(236, "fastpath.listener.drop.acl"),
+    LISTENER_DROP_LIMIT(237, "fastpath.listener.drop.limit"),
+    LISTENER_DROP_NO_BACKEND(238, "fastpath.listener.drop.no_backend"),
+    LISTENER_DROP_TABLE_FULL(239, "fastpath.listener.drop.table_full"),
 
-    BACKEND_PACKETS_IN(270, "backend packets in"),
-    BACKEND_BYTES_IN(271, "backend bytes in"),
-    BACKEND_PACKETS_OUT(272, "backend packets out"),
-    BACKEND_BYTES_OUT(273, "backend bytes out"),
-    BACKEND_NEW_SESSIONS(274, "backend new sessions"),
-    BACKEND_ACTIVE_SESSIONS(275, "backend active sessions");
+    BACKEND_PACKETS_IN(270, "fastpath.backend.packets_in"),
+    BACKEND_BYTES_IN(271, "fastpath.backend.bytes_in"),
+    BACKEND_PACKETS_OUT(272, "fastpath.backend.packets_out"),
+    BACKEND_BYTES_OUT(273, "fastpath.backend.bytes_out"),
+    BACKEND_NEW_SESSIONS(274, "fastpath.backend.sessions.new"),
+    BACKEND_ACTIVE_SESSIONS(275, "fastpath.backend.sessions.active");
 
     public static final FastpathCounter[] GLOBAL = range(PACKETS_IN, NEIGHBOUR_REQUESTS);
     public static final FastpathCounter[] LISTENER = range(LISTENER_PACKETS_IN, LISTENER_DROP_TABLE_FULL);

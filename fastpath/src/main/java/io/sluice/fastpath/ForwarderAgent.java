@@ -695,7 +695,6 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     {
         final long addressDelta;
         final long oldPseudo;
-        final long newPseudo;
         if (v4)
         {
             final int oldSrc = (int)srcLow;
@@ -705,7 +704,6 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             addressDelta = Checksums.delta32(oldSrc, newSrc) + Checksums.delta32(oldDst, newDst);
             ipv4.source(newSrc).destination(newDst).checksum(Checksums.apply(ipv4.checksum(), addressDelta));
             oldPseudo = Checksums.pseudoHeaderV4(oldSrc, oldDst, protocol, l4Length);
-            newPseudo = Checksums.pseudoHeaderV4(newSrc, newDst, protocol, l4Length);
         }
         else
         {
@@ -713,7 +711,6 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
                 Checksums.delta64(dstHigh, newDstHigh) + Checksums.delta64(dstLow, newDstLow);
             ipv6.source(newSrcHigh, newSrcLow).destination(newDstHigh, newDstLow);
             oldPseudo = Checksums.pseudoHeaderV6(srcHigh, srcLow, dstHigh, dstLow, protocol, l4Length);
-            newPseudo = Checksums.pseudoHeaderV6(newSrcHigh, newSrcLow, newDstHigh, newDstLow, protocol, l4Length);
         }
 
         final boolean isUdp = protocol == Ipv4Flyweight.PROTOCOL_UDP;
@@ -728,7 +725,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         if (oldChecksum == Checksums.fold(oldPseudo))
         {
             buffer.putShort(checksumOffset, (short)0);
-            checksum = Checksums.finish(Checksums.sum(buffer, l4Offset, l4Length, newPseudo));
+            // The new pseudo header sums to the old one plus the address delta (one's complement arithmetic).
+            checksum = Checksums.finish(Checksums.sum(buffer, l4Offset, l4Length, oldPseudo + addressDelta));
         }
         else
         {
@@ -780,6 +778,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             r.putByte(base + STATE_OFFSET, next);
             r.putShort(base + TIMEOUT_SECONDS_OFFSET, (short)timeout);
             r.putInt(base + GENERATION_OFFSET, r.getInt(base + GENERATION_OFFSET) + 1);
+            if (next == SessionLayout.STATE_TCP_CLOSING)
+            {
+                sessions.expedite(record, nowNs + timeout * 1_000_000_000L);
+            }
         }
     }
 

@@ -10,7 +10,8 @@ package io.sluice.fastpath;
  * @param expiryBudget            session records the wheel examines per duty cycle (bounds the pause).
  * @param wheelTickNs             timer-wheel tick: expiry resolution.
  * @param wheelSlots              ticks per revolution (covers the longest timeout at 1 s ticks: 65535 → re-linked).
- * @param handoffRingBytes        capacity of each forwarder-to-forwarder hand-off ring (power of two).
+ * @param handoffRingBytes        capacity of each forwarder-to-forwarder hand-off ring (power of two; 256 KiB: ~3,600
+ *                                64-byte frames); there are N × (N − 1) of them.
  * @param snatProbeLimit          SNAT ports tried for a new flow before giving up.
  * @param maglevMinTableSize      Maglev table size floor (prime; 65537 by default).
  * @param counterFlushIntervalNs  how stale shared counters may get while the forwarder is busy.
@@ -31,7 +32,7 @@ public record ForwarderConfiguration(
     int persistenceCapacity)
 {
     public static final ForwarderConfiguration DEFAULT =
-        new ForwarderConfiguration(30, 10, 300, 64, 1024, 1_000_000_000L, 4096, 1 << 20, 64, 65537, 1_000_000L, 1 << 16);
+        new ForwarderConfiguration(30, 10, 300, 64, 1024, 1_000_000_000L, 4096, 1 << 18, 64, 65537, 1_000_000L, 1 << 16);
 
     public ForwarderConfiguration
     {

@@ -28,10 +28,15 @@ public final class NeighbourCache implements NeighbourTable
         new ManyToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(64 * 1024 + RingBufferDescriptor.TRAILER_LENGTH)));
     private final ThreadLocal<UnsafeBuffer> scratch = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[16]));
     private long defaultMac = NO_MAC;
-    private volatile Snapshot snapshot = new Snapshot(new long[2], new long[2], new long[2], 1, NO_MAC);
+    private volatile Snapshot snapshot;
 
     private record Snapshot(long[] highs, long[] lows, long[] macs, int mask, long defaultMac)
     {
+    }
+
+    public NeighbourCache()
+    {
+        publish();
     }
 
     public synchronized void put(final InetAddress address, final long mac)
@@ -59,7 +64,8 @@ public final class NeighbourCache implements NeighbourTable
         final Snapshot s = snapshot;
         final long[] macs = s.macs;
         int slot = slot(high, low, s.mask);
-        while (true)
+        // At most half full, so an empty slot ends every probe; the bound is a second guard.
+        for (int i = 0; i <= s.mask; i++)
         {
             final long mac = macs[slot];
             if (mac == NO_MAC)
@@ -72,6 +78,7 @@ public final class NeighbourCache implements NeighbourTable
             }
             slot = (slot + 1) & s.mask;
         }
+        return s.defaultMac;
     }
 
     @Override
@@ -98,7 +105,7 @@ public final class NeighbourCache implements NeighbourTable
 
     private void publish()
     {
-        final int size = BitUtil.findNextPositivePowerOfTwo(Math.max(2, entries.size() * 2));
+        final int size = BitUtil.findNextPositivePowerOfTwo(Math.max(4, entries.size() * 2));
         final long[] highs = new long[size];
         final long[] lows = new long[size];
         final long[] macs = new long[size];

@@ -20,8 +20,8 @@ class SessionLifecycleTest
 {
     private static final ListenerKey TCP = ListenerKey.of("198.18.1.100", Protocol.TCP, 80);
     private static final ListenerKey UDP = ListenerKey.of("198.18.1.100", Protocol.UDP, 53);
-    private static final String LISTENER_LABEL = "web tcp:198.18.1.100:80";
-    private static final String BACKEND_LABEL = LISTENER_LABEL + " 198.18.10.2:8080";
+    private static final String LISTENER_LABEL = "web";
+    private static final String BACKEND_LABEL = LISTENER_LABEL + ".198.18.10.2:8080";
 
     private static Harness harness(final int idleTimeoutSeconds)
     {
@@ -88,8 +88,8 @@ class SessionLifecycleTest
             h.clock.advanceSeconds(11);
             h.runUntilIdle();
             assertThat(h.forwarders[0].sessions().liveCount()).isZero();
-            assertThat(h.counter("listener active sessions: " + LISTENER_LABEL)).isZero();
-            assertThat(h.counter("backend active sessions: " + BACKEND_LABEL)).isZero();
+            assertThat(h.counter("fastpath.listener.sessions.active." + LISTENER_LABEL)).isZero();
+            assertThat(h.counter("fastpath.backend.sessions.active." + BACKEND_LABEL)).isZero();
         }
     }
 
@@ -99,12 +99,26 @@ class SessionLifecycleTest
         try (Harness h = harness(900))
         {
             establish(h);
+            // Established for a while: the record now sits in a wheel slot ~900 s away.
+            h.clock.advanceSeconds(31);
+            h.runUntilIdle();
+            assertThat(h.send(0, client(ACK))).hasSize(1);
             h.send(0, client(FIN | ACK));
             h.send(0, backend(FIN | ACK));
-            // The short closing timeout applies from the next wheel visit of the record, at most its previous timeout.
-            h.clock.advanceSeconds(30 + 11);
+            h.clock.advanceSeconds(9);
+            h.runUntilIdle();
+            assertThat(h.forwarders[0].sessions().liveCount()).isEqualTo(1);
+            h.clock.advanceSeconds(2);
             h.runUntilIdle();
             assertThat(h.forwarders[0].sessions().liveCount()).isZero();
+            assertThat(h.counter(FastpathCounter.ACTIVE_SESSIONS)).isZero();
+            assertThat(h.send(0, backend(ACK))).isEmpty();
+            // The record itself is reclaimed when its wheel slot comes round.
+            assertThat(h.forwarders[0].sessions().recordsInUse()).isEqualTo(1);
+            h.clock.advanceSeconds(900);
+            h.runUntilIdle();
+            assertThat(h.forwarders[0].sessions().recordsInUse()).isZero();
+            assertThat(h.counter(FastpathCounter.EXPIRED_SESSIONS)).isEqualTo(1);
         }
     }
 
@@ -151,11 +165,11 @@ class SessionLifecycleTest
             assertThat(h.counter(FastpathCounter.BYTES_IN)).isEqualTo(80);
             assertThat(h.counter(FastpathCounter.NEW_SESSIONS)).isEqualTo(1);
             assertThat(h.counter(FastpathCounter.ACTIVE_SESSIONS)).isEqualTo(1);
-            assertThat(h.counter("listener packets in: " + LISTENER_LABEL)).isEqualTo(2);
-            assertThat(h.counter("listener bytes out: " + LISTENER_LABEL)).isEqualTo(40);
-            assertThat(h.counter("listener new sessions: " + LISTENER_LABEL)).isEqualTo(1);
-            assertThat(h.counter("backend packets out: " + BACKEND_LABEL)).isEqualTo(1);
-            assertThat(h.counter("backend active sessions: " + BACKEND_LABEL)).isEqualTo(1);
+            assertThat(h.counter("fastpath.listener.packets_in." + LISTENER_LABEL)).isEqualTo(2);
+            assertThat(h.counter("fastpath.listener.bytes_out." + LISTENER_LABEL)).isEqualTo(40);
+            assertThat(h.counter("fastpath.listener.sessions.new." + LISTENER_LABEL)).isEqualTo(1);
+            assertThat(h.counter("fastpath.backend.packets_out." + BACKEND_LABEL)).isEqualTo(1);
+            assertThat(h.counter("fastpath.backend.sessions.active." + BACKEND_LABEL)).isEqualTo(1);
             h.send(0, PacketBuilder.tcp().from("198.18.0.1", 40001).to("198.18.1.100", 81).flags(SYN).build());
             assertThat(h.counter(FastpathCounter.DROP_NO_LISTENER)).isEqualTo(1);
         }
@@ -176,7 +190,7 @@ class SessionLifecycleTest
                 .isEmpty();
             assertThat(h.forwarders[0].lastVerdict()).isEqualTo(Verdict.DROP_TABLE_FULL);
             assertThat(h.counter(FastpathCounter.DROP_TABLE_FULL)).isEqualTo(1);
-            assertThat(h.counter("listener drop table full: " + LISTENER_LABEL)).isEqualTo(1);
+            assertThat(h.counter("fastpath.listener.drop.table_full." + LISTENER_LABEL)).isEqualTo(1);
         }
     }
 

@@ -9,7 +9,7 @@ import java.util.Set;
  * One L4 listener as the fastpath sees it (the control module translates CONTRACT.md's YAML into these).
  * Validated once here, with errors that name the field and the allowed range.
  *
- * @param name                      label for counters (e.g. {@code web/tcp:80}).
+ * @param name                      unique label suffix for its counters, dotted lower case (e.g. {@code web.tcp.80}).
  * @param maxConnections            active sessions allowed, 0 = unlimited.
  * @param persistenceTimeoutSeconds source-IP persistence, 0 (off) .. 3600.
  * @param idleTimeoutSeconds        idle timeout of established TCP sessions, 1..65535.
@@ -37,6 +37,10 @@ public record Listener(
     public Listener
     {
         backends = List.copyOf(backends);
+        if (name == null || name.isBlank())
+        {
+            throw new IllegalArgumentException("listener name: must not be blank");
+        }
         if (maxConnections < 0)
         {
             throw new IllegalArgumentException("maxConnections: " + maxConnections + " is not in 0..2147483647");

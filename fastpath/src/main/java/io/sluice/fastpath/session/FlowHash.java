@@ -21,7 +21,9 @@ public final class FlowHash
             Long.rotateLeft(dstLow * 0xC2B2_AE3D_27D4_EB4FL, 31) +
             (srcHigh ^ Long.rotateLeft(dstHigh, 17)) * 0x1656_67B1_9E37_79F9L +
             (ports ^ 0x27D4_EB2F_1656_67C5L) * 0x85EB_CA77_C2B2_AE63L;
-        return mix(h);
+        // Half a finaliser suffices after the multiplies: high bits are already well mixed, this spreads them down.
+        final long k = (h ^ (h >>> 32)) * 0xD6E8_FEB8_6659_FD93L;
+        return k ^ (k >>> 29);
     }
 
     /** Hash of a source address alone (source hashing, persistence). */

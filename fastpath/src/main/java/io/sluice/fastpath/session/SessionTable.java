@@ -74,6 +74,14 @@ public final class SessionTable implements AutoCloseable
     private long currentTick;
     private int pendingExpiry;
 
+    // The short lane: sessions whose timeout just got shorter (closing) while they sit in a far wheel slot.
+    private static final int SHORT_LANE_SLOTS = 1 << 16;
+    private final int[] shortRecords = new int[SHORT_LANE_SLOTS];
+    private final int[] shortGenerations = new int[SHORT_LANE_SLOTS];
+    private final long[] shortDeadlines = new long[SHORT_LANE_SLOTS];
+    private long shortHead;
+    private long shortTail;
+
     public SessionTable(final int capacity, final long tickNs, final int wheelSlots, final long nowNs)
     {
         if (capacity < 1 || capacity > MAX_CAPACITY)
@@ -224,6 +232,25 @@ public final class SessionTable implements AutoCloseable
         records.putByte(base + STATE_OFFSET, STATE_CLOSED);
     }
 
+    /**
+     * Asks for an earlier expiry check of a record whose timeout just got shorter (a TCP FIN moves it from the
+     * idle timeout to the closing one). The record stays in its wheel slot, which reclaims its memory; the short lane
+     * removes its keys on time. All entries share one timeout, so the lane is FIFO in deadline order. When the lane is
+     * full the check simply happens at the wheel slot.
+     */
+    public void expedite(final int record, final long deadlineNs)
+    {
+        if (shortTail - shortHead == SHORT_LANE_SLOTS)
+        {
+            return;
+        }
+        final int i = (int)shortTail & (SHORT_LANE_SLOTS - 1);
+        shortRecords[i] = record;
+        shortGenerations[i] = records.getInt(offset(record) + SessionLayout.GENERATION_OFFSET);
+        shortDeadlines[i] = deadlineNs;
+        shortTail++;
+    }
+
     /** True when a session already uses this reply key (SNAT port probing). */
     public boolean replyKeyInUse(
         final long backendHigh, final long backendLow, final long localHigh, final long localLow,
@@ -241,6 +268,33 @@ public final class SessionTable implements AutoCloseable
     {
         final long targetTick = nowNs / tickNs;
         int work = 0;
+        while (work < budget && shortHead < shortTail && shortDeadlines[(int)shortHead & (SHORT_LANE_SLOTS - 1)] <= nowNs)
+        {
+            final int i = (int)shortHead & (SHORT_LANE_SLOTS - 1);
+            shortHead++;
+            work++;
+            final int record = shortRecords[i];
+            final int base = offset(record);
+            final byte state = records.getByte(base + STATE_OFFSET);
+            if (state == STATE_CLOSED || state == STATE_FREE ||
+                records.getInt(base + SessionLayout.GENERATION_OFFSET) != shortGenerations[i])
+            {
+                continue;
+            }
+            final long deadline = records.getLong(base + LAST_SEEN_NS_OFFSET) +
+                (records.getShort(base + TIMEOUT_SECONDS_OFFSET) & 0xFFFFL) * 1_000_000_000L;
+            if (deadline <= nowNs)
+            {
+                // Keys go now; the record is freed when its wheel slot comes round (it is still linked there).
+                removeKeys(record);
+                records.putByte(base + STATE_OFFSET, STATE_CLOSED);
+                handler.onExpired(record, false);
+            }
+            else
+            {
+                expedite(record, deadline);
+            }
+        }
         while (work < budget)
         {
             if (pendingExpiry != 0)
@@ -283,6 +337,23 @@ public final class SessionTable implements AutoCloseable
             }
         }
         return work;
+    }
+
+    /** Mean distance of indexed keys from their home slot (diagnostics; walks the whole index, off the data path). */
+    public double meanProbeDistance()
+    {
+        long total = 0;
+        long keys = 0;
+        for (int slot = 0; slot <= indexMask; slot++)
+        {
+            final int entry = index.getInt(slot << 2);
+            if (entry != 0)
+            {
+                total += (slot - homeSlot((entry & REF_MASK) - 2)) & indexMask;
+                keys++;
+            }
+        }
+        return keys == 0 ? 0 : (double)total / keys;
     }
 
     @Override

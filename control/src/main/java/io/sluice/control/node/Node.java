@@ -126,6 +126,7 @@ public final class Node implements AutoCloseable
         components.add(health);
         applyInitial(health, nothing, effective);
 
+        addComponent(FastpathComponent.start(nodeConfig, profile, manager, health), nothing, effective);
         addComponent(new L7Component(manager, profile, nodeConfig.drainTimeoutSeconds(), stateDir.resolve("access.log"), health),
             nothing, effective);
 

@@ -1,0 +1,379 @@
+package io.sluice.control.node;
+
+import io.sluice.control.config.InterfaceMode;
+import io.sluice.control.config.LoadBalancer;
+import io.sluice.control.config.NodeConfig;
+import io.sluice.control.config.ServerGroup;
+import io.sluice.control.config.SluiceConfig;
+import io.sluice.control.health.HealthChecker;
+import io.sluice.fastpath.Conductor;
+import io.sluice.fastpath.ForwarderConfiguration;
+import io.sluice.fastpath.NeighbourCache;
+import io.sluice.fastpath.config.Acl;
+import io.sluice.fastpath.config.Backend;
+import io.sluice.fastpath.config.Cidr;
+import io.sluice.fastpath.config.Listener;
+import io.sluice.fastpath.config.ListenerKey;
+import io.sluice.fastpath.config.NodeSettings;
+import io.sluice.fastpath.config.Protocol;
+import io.sluice.fastpath.config.SchedulerKind;
+import io.sluice.fastpath.io.KernelNeighbourResolver;
+import io.sluice.fastpath.io.PacketIoPort;
+import io.sluice.nativeio.netlink.Netlink;
+import io.sluice.nativeio.packet.AfPacketSocket;
+import io.sluice.nativeio.packet.PacketIo;
+import io.sluice.nativeio.packet.XskPacketIo;
+import io.sluice.nativeio.xdp.Umem;
+import io.sluice.nativeio.xdp.UmemConfig;
+import io.sluice.nativeio.xdp.VipKey;
+import io.sluice.nativeio.xdp.XdpMode;
+import io.sluice.nativeio.xdp.XdpSteering;
+import io.sluice.nativeio.xdp.XskConfig;
+import io.sluice.nativeio.xdp.XskSocket;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.status.CountersManager;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The L4 fastpath as a node component: attaches the XDP steering program to the data interface, opens one AF_XDP
+ * socket per forwarder (forwarder i on rx queue i; AF_PACKET where the config asks for it), starts the forwarder agents
+ * with the profile's idle strategy (pinned when the profile says so) and a kernel neighbour resolver, and turns the tcp
+ * and udp listeners of the config into conductor commands and steering entries. L7 VIPs are not steered: the kernel gets
+ * them, and the proxy listens there.
+ */
+final class FastpathComponent implements NodeComponent
+{
+    private static final System.Logger LOG = System.getLogger(FastpathComponent.class.getName());
+    private static final long NEIGHBOUR_RETRY_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long NEIGHBOUR_REFRESH_NS = TimeUnit.SECONDS.toNanos(5);
+
+    private final NodeConfig node;
+    private final HealthChecker health;
+    private final List<String> notReady = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Map<String, Listener> listeners = new LinkedHashMap<>();
+    private final Map<String, ListenerKey> keysByName = new LinkedHashMap<>();
+    private Conductor conductor;
+    private XdpSteering steering;
+    private List<AgentRunner> runners = List.of();
+    private AgentRunner resolverRunner;
+
+    private FastpathComponent(final NodeConfig node, final HealthChecker health)
+    {
+        this.node = node;
+        this.health = health;
+    }
+
+    /** A fastpath on the node's first data interface, or one that only explains why L4 listeners are not served. */
+    static FastpathComponent start(final NodeConfig node, final PerfProfile profile, final CountersManager counters,
+        final HealthChecker health)
+    {
+        final FastpathComponent component = new FastpathComponent(node, health);
+        if (node.interfaces().isEmpty())
+        {
+            return component;
+        }
+        try
+        {
+            component.open(profile, counters);
+            return component;
+        }
+        catch (final RuntimeException ex)
+        {
+            component.close();
+            throw ex;
+        }
+    }
+
+    private void open(final PerfProfile profile, final CountersManager counters)
+    {
+        if (node.interfaces().size() > 1)
+        {
+            throw new IllegalArgumentException("node.interfaces: this build serves one data interface (one-armed FullNAT); "
+                + node.interfaces().size() + " given");
+        }
+        final NodeConfig.InterfaceConfig data = node.interfaces().getFirst();
+        final int forwarders = node.forwarders();
+        final Netlink.Link link;
+        try (Netlink netlink = new Netlink())
+        {
+            link = netlink.link(data.name());
+        }
+        if (link == null)
+        {
+            throw new IllegalArgumentException("node.interfaces[0].name: no interface " + data.name() + " in this namespace");
+        }
+        if (link.rxQueues() < forwarders)
+        {
+            throw new IllegalArgumentException("node.forwarders: " + forwarders + " forwarders need " + forwarders
+                + " rx queues, " + data.name() + " has " + link.rxQueues());
+        }
+        final int ifindex = link.index();
+        final long mac = PacketIoPort.mac(link.mac());
+
+        steering = data.mode() == InterfaceMode.AF_PACKET
+            ? XdpSteering.attachTcIngress(ifindex, XdpSteering.DEFAULT_MAX_VIPS)
+            : XdpSteering.attach(data.name(), data.mode() == InterfaceMode.XDP_GENERIC ? XdpMode.GENERIC : XdpMode.NATIVE);
+        resources.add(steering);
+
+        final List<PacketIoPort> ports = new ArrayList<>();
+        for (int queue = 0; queue < forwarders; queue++)
+        {
+            final PacketIo io;
+            if (data.mode() == InterfaceMode.AF_PACKET)
+            {
+                io = new AfPacketSocket(ifindex, 1 << 20, 8, 1);
+            }
+            else
+            {
+                // One UMEM per forwarder: frames never cross forwarders, so nothing needs sharing between them.
+                final Umem umem = Umem.allocate(new UmemConfig(UmemConfig.DEFAULT_FRAME_COUNT, 2048, 0, false));
+                resources.add(umem);
+                XskConfig xskConfig = XskConfig.defaults();
+                if (profile.xdpBusyPoll())
+                {
+                    xskConfig = xskConfig.withBusyPoll(20, 64);
+                }
+                final XskSocket xsk = XskSocket.open(umem, ifindex, queue, xskConfig);
+                if (queue == 0 && !xsk.isZeroCopy())
+                {
+                    LOG.log(System.Logger.Level.INFO, "AF_XDP on " + data.name() + " in copy mode: " + xsk.zeroCopyFallbackReason());
+                }
+                steering.registerXsk(queue, xsk.fd());
+                io = new XskPacketIo(xsk);
+            }
+            final PacketIoPort port = new PacketIoPort(io, mac);
+            resources.add(port);
+            ports.add(port);
+        }
+
+        final List<InetAddress> locals = node.localAddresses().stream().map(InetAddress::ofLiteral).toList();
+        for (final InetAddress local : locals)
+        {
+            steering.addLocalAddress(local, NodeSettings.DEFAULT_SNAT_PORT_MIN, NodeSettings.DEFAULT_SNAT_PORT_MAX);
+        }
+        final NeighbourCache neighbours = new NeighbourCache();
+        final KernelNeighbourResolver resolver = new KernelNeighbourResolver(neighbours, new Netlink(), new SystemNanoClock(),
+            NEIGHBOUR_RETRY_NS, NEIGHBOUR_REFRESH_NS);
+        resolverRunner = new AgentRunner(new SleepingMillisIdleStrategy(1), ex -> LOG.log(System.Logger.Level.WARNING,
+            "neighbour resolver", ex), null, resolver);
+        AgentRunner.startOnThread(resolverRunner);
+
+        conductor = new Conductor(new NodeSettings(forwarders, (int)Math.min(Integer.MAX_VALUE, node.sessionCapacity()), locals,
+            NodeSettings.DEFAULT_SNAT_PORT_MIN, NodeSettings.DEFAULT_SNAT_PORT_MAX), ForwarderConfiguration.DEFAULT, counters,
+            neighbours, ports, new SystemNanoClock());
+        runners = conductor.start(idleStrategies(profile), ex -> LOG.log(System.Logger.Level.ERROR, "forwarder", ex), null);
+    }
+
+    /** The profile's idle strategy; pinned profiles pin forwarder i to the i-th CPU of the profile's list. */
+    private static Supplier<IdleStrategy> idleStrategies(final PerfProfile profile)
+    {
+        if (!profile.pinThreads())
+        {
+            return profile::newIdleStrategy;
+        }
+        final int[] cpus = profile.cpuList();
+        final AtomicInteger next = new AtomicInteger();
+        return () -> new PinningIdleStrategy(profile.newIdleStrategy(), cpus[next.getAndIncrement() % cpus.length]);
+    }
+
+    @Override
+    public String name()
+    {
+        return "L4 fastpath";
+    }
+
+    @Override
+    public synchronized void apply(final SluiceConfig previous, final SluiceConfig next)
+    {
+        final Map<String, Listener> wanted = translate(next);
+        notReady.clear();
+        if (conductor == null)
+        {
+            if (!wanted.isEmpty())
+            {
+                notReady.add("tcp/udp listeners (" + String.join(", ", wanted.keySet())
+                    + ") need a data interface (node.interfaces) for the L4 fastpath");
+            }
+            return;
+        }
+        for (final String name : new ArrayList<>(listeners.keySet()))
+        {
+            if (!wanted.containsKey(name))
+            {
+                final Listener old = listeners.remove(name);
+                conductor.removeListener(old.key());
+                steering.removeVip(old.key().vip(), old.key().port(), proto(old.key()));
+                keysByName.remove(name);
+            }
+        }
+        for (final Map.Entry<String, Listener> entry : wanted.entrySet())
+        {
+            final Listener old = listeners.get(entry.getKey());
+            final Listener listener = entry.getValue();
+            if (old == null)
+            {
+                conductor.addListener(listener);
+                steering.addVip(listener.key().vip(), listener.key().port(), proto(listener.key()), XdpSteering.Action.REDIRECT);
+            }
+            else if (!old.equals(listener))
+            {
+                conductor.updateListener(listener);
+            }
+            listeners.put(entry.getKey(), listener);
+            keysByName.put(entry.getKey(), listener.key());
+        }
+    }
+
+    private Map<String, Listener> translate(final SluiceConfig config)
+    {
+        final Map<String, Listener> out = new LinkedHashMap<>();
+        for (final LoadBalancer lb : config.loadBalancers())
+        {
+            for (final io.sluice.control.config.Listener l : lb.listeners())
+            {
+                if (l.isL7())
+                {
+                    continue;
+                }
+                final Protocol protocol = l.protocol() == io.sluice.control.config.Protocol.TCP ? Protocol.TCP : Protocol.UDP;
+                final ListenerKey key = new ListenerKey(lb.vipAddress(), protocol, l.port());
+                final List<Backend> backends = new ArrayList<>();
+                final ServerGroup group = lb.serverGroup(l.serverGroup());
+                for (final ServerGroup.Server server : group.servers())
+                {
+                    final boolean up = health.isUp(new HealthChecker.Key(lb.name(), l.key(), server.key()));
+                    backends.add(new Backend(server.inetAddress(), server.port(), server.weight(), up));
+                }
+                final Acl acl = l.acl() == null ? Acl.ALLOW_ALL : new Acl(Acl.Mode.valueOf(l.acl().mode().name()),
+                    l.acl().cidrs().stream().map(c -> new Cidr(c.address(), c.prefixLength())).toList());
+                final String name = lb.name() + "/" + l.key();
+                out.put(name, new Listener(lb.name() + "." + l.protocol().wireName() + "." + l.port(), key,
+                    SchedulerKind.valueOf(l.scheduler().name()), l.maxConnections(), l.persistenceTimeoutSeconds(),
+                    l.idleTimeoutSeconds(), acl, l.bandwidthMbps(), Boolean.TRUE.equals(l.toa()), Boolean.TRUE.equals(l.synProxy()),
+                    backends));
+            }
+        }
+        return out;
+    }
+
+    private static int proto(final ListenerKey key)
+    {
+        return key.protocol() == Protocol.TCP ? VipKey.IPPROTO_TCP : VipKey.IPPROTO_UDP;
+    }
+
+    @Override
+    public synchronized void onHealthChange(final HealthChecker.Key key, final boolean up)
+    {
+        final ListenerKey listenerKey = keysByName.get(key.lb() + "/" + key.listener());
+        if (conductor == null || listenerKey == null)
+        {
+            return;
+        }
+        final int colon = key.server().lastIndexOf(':');
+        final InetAddress address = InetAddress.ofLiteral(key.server().substring(0, colon).replace("[", "").replace("]", ""));
+        conductor.setBackendState(listenerKey, new Backend.BackendKey(address, Integer.parseInt(key.server().substring(colon + 1))), up);
+    }
+
+    @Override
+    public List<String> notReadyReasons()
+    {
+        return List.copyOf(notReady);
+    }
+
+    @Override
+    public void drain(final long timeoutNs)
+    {
+        // Established L4 flows survive a node's exit through session sync to its peers (ECMP moves them); a lone node
+        // simply stops: there is no in-flight request to wait for at L4.
+    }
+
+    @Override
+    public synchronized void close()
+    {
+        for (final AgentRunner runner : runners)
+        {
+            runner.close();
+        }
+        runners = List.of();
+        if (resolverRunner != null)
+        {
+            resolverRunner.close();
+            resolverRunner = null;
+        }
+        if (conductor != null)
+        {
+            conductor.close();
+            conductor = null;
+        }
+        for (int i = resources.size() - 1; i >= 0; i--)
+        {
+            try
+            {
+                resources.get(i).close();
+            }
+            catch (final Exception ex)
+            {
+                LOG.log(System.Logger.Level.WARNING, "closing " + resources.get(i) + ": " + ex.getMessage());
+            }
+        }
+        resources.clear();
+    }
+
+    /** Pins the thread that first idles with it (the forwarder's own thread) to one CPU, then idles as the profile says. */
+    private static final class PinningIdleStrategy implements IdleStrategy
+    {
+        private final IdleStrategy delegate;
+        private final int cpu;
+        private boolean pinned;
+
+        PinningIdleStrategy(final IdleStrategy delegate, final int cpu)
+        {
+            this.delegate = delegate;
+            this.cpu = cpu;
+        }
+
+        private void pin()
+        {
+            if (!pinned)
+            {
+                pinned = true;
+                if (!ThreadAffinity.pinCurrentThread(cpu))
+                {
+                    LOG.log(System.Logger.Level.WARNING, "could not pin " + Thread.currentThread().getName() + " to CPU " + cpu);
+                }
+            }
+        }
+
+        @Override
+        public void idle(final int workCount)
+        {
+            pin();
+            delegate.idle(workCount);
+        }
+
+        @Override
+        public void idle()
+        {
+            pin();
+            delegate.idle();
+        }
+
+        @Override
+        public void reset()
+        {
+            delegate.reset();
+        }
+    }
+}

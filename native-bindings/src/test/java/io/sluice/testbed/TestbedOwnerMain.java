@@ -18,6 +18,7 @@ public final class TestbedOwnerMain
         final Testbed testbed = Testbed.builder().prefix(args[0]).backends(1).servers(false).build();
         testbed.spawn("be1", "sleep", "600");
         Files.writeString(Path.of(args[1]), testbed.prefix());
-        Thread.sleep(600_000);
+        // wait to be killed (the test SIGKILLs this JVM)
+        Thread.currentThread().join();
     }
 }

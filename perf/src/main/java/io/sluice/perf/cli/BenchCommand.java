@@ -52,6 +52,10 @@ public final class BenchCommand implements Callable<Integer>
         + "2-core VM every cross-CPU wake-up waits behind other work; HAProxy conn/s fell from 4.6k to 0.47k pinned)")
     boolean pin;
 
+    @Option(names = "--profile", defaultValue = "shared", description = "perf profile sluice subjects run with, recorded with "
+        + "the figures (default ${DEFAULT-VALUE}: nothing busy-spins while load and backends share the cores)")
+    String profile;
+
     @Option(names = "--backends", defaultValue = "2", description = "backend namespaces (default ${DEFAULT-VALUE})")
     int backends;
 
@@ -97,7 +101,7 @@ public final class BenchCommand implements Callable<Integer>
         {
             spec.commandLine().getErr().println("warning: --runs " + runs + " < 3: a median of fewer than 3 runs is not a result");
         }
-        final Settings unpinned = new Settings(runs, seconds, warmup, backends, -1, -1, Settings.defaults().profile());
+        final Settings unpinned = new Settings(runs, seconds, warmup, backends, -1, -1, profile);
         final Settings settings = pin ? unpinned.pinned() : unpinned;
         final BenchReport report = new Harness(settings, System.err).run(what, commandLine());
         if (out != null)
@@ -135,6 +139,11 @@ public final class BenchCommand implements Callable<Integer>
         if (pin)
         {
             parts.add("--pin");
+        }
+        if (!"shared".equals(profile))
+        {
+            parts.add("--profile");
+            parts.add(profile);
         }
         if (backends != 2)
         {

@@ -23,6 +23,10 @@ public record Settings(int runs, double runSeconds, double warmupSeconds, int ba
         {
             throw new IllegalArgumentException("warmupSeconds: " + warmupSeconds + " is not in 0..60");
         }
+        if (!java.util.List.of("latency", "throughput", "balanced", "shared").contains(profile))
+        {
+            throw new IllegalArgumentException("profile: '" + profile + "' is not one of latency, throughput, balanced, shared");
+        }
         if (backends < 1 || backends > 8)
         {
             throw new IllegalArgumentException("backends: " + backends + " is not in 1..8");

@@ -40,6 +40,11 @@ public final class PerformanceReport
             .append("), ").append(fmt(s.runSeconds())).append(" s each, subjects alternating run by run; ")
             .append(s.backends()).append(" backends; subject on CPU ").append(s.subjectCpu() < 0 ? "any" : s.subjectCpu())
             .append(", load generators and backends on CPU ").append(s.loadCpu() < 0 ? "any" : s.loadCpu()).append(".\n\n");
+        final String busy = busyNote(m.cores(), m.loadAverageAtStart());
+        if (busy != null)
+        {
+            md.append(busy).append("\n\n");
+        }
         md.append("""
             How to read: **median** of the runs with min–max; **CPU cost** = CPU-seconds of the LB namespace's
             processes plus the machine's softirq time (from /proc) per unit of work, because on 2 cores the
@@ -116,6 +121,31 @@ public final class PerformanceReport
             md.append("- **").append(r.name()).append("**: ").append(r.description()).append('\n');
         }
         md.append('\n');
+    }
+
+    /** A caution when the machine was busier than its core count when the run started, else null. */
+    static String busyNote(final int cores, final String loadAverage)
+    {
+        if (loadAverage == null || loadAverage.isBlank())
+        {
+            return null;
+        }
+        try
+        {
+            final double load1 = Double.parseDouble(loadAverage.strip().split("\\s+")[0]);
+            if (load1 <= cores)
+            {
+                return null;
+            }
+            return String.format(Locale.ROOT, "**Caution: the machine was busy** (load average %.1f on %d cores when the run "
+                + "started): other work shared the CPUs with generator, backends and subjects, so absolute figures are low and "
+                + "noisy. Compare subjects within a case (they ran alternately under the same conditions), not with other runs.",
+                load1, cores);
+        }
+        catch (final NumberFormatException ex)
+        {
+            return null;
+        }
     }
 
     private static void row(final StringBuilder md, final String fact, final String value)

@@ -35,11 +35,6 @@ class HarnessTest
             {
                 for (final BenchReport.SubjectResult subject : c.subjects())
                 {
-                    if (subject.name().equals("af-xdp-reflector"))
-                    {
-                        assertThat(subject.status()).isIn("missing", "ok");
-                        continue;
-                    }
                     assertThat(subject.status()).as("%s/%s: %s", c.name(), subject.name(), subject.reason()).isEqualTo("ok");
                     assertThat(subject.median()).as("%s/%s", c.name(), subject.name()).isPositive();
                     assertThat(subject.costMedian()).as("%s/%s cost", c.name(), subject.name()).isNotNull();

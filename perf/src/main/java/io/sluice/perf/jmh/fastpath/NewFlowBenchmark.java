@@ -28,7 +28,9 @@ import io.sluice.fastpath.packet.TcpFlyweight;
  * New flow: a SYN through listener lookup, ACL, limit check, scheduler, SNAT port choice, session insert and
  * rewrite. Every operation is a distinct flow. The clock advances 30 s / liveSessions per SYN and the forwarder's
  * duty cycle runs every 64 SYNs, so embryonic sessions (30 s) expire and the table holds {@code liveSessions} in
- * steady state: the cost of expiring a session is included. 16 backends, 16 local addresses. Target: ≤ 300 ns.
+ * steady state: the cost of expiring a session is included ({@code mode=expiring}); or a fresh 8M-session table fills
+ * up during each iteration, with no expiry ({@code mode=filling}; run it with 1 s iterations so it never fills).
+ * 16 backends, 16 local addresses. Target: ≤ 300 ns.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -41,6 +43,7 @@ public class NewFlowBenchmark
 {
     private static final int SRC_ADDRESS_OFFSET = EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.SOURCE_OFFSET;
     private static final long EMBRYONIC_NS = 30_000_000_000L;
+    private static final int FILL_CAPACITY = 8_000_000;
 
     @Param({"wrr", "maglev"})
     public String scheduler;
@@ -48,6 +51,13 @@ public class NewFlowBenchmark
     /** Sessions alive in steady state: the clock advances 30 s / liveSessions per SYN. */
     @Param({"65536", "1000000"})
     public int liveSessions;
+
+    /**
+     * {@code expiring}: steady state, each SYN also pays for expiring an older session. {@code filling}: no expiry,
+     * a fresh table of 4M sessions per iteration fills up (SYN through scheduler and insert only; liveSessions unused).
+     */
+    @Param({"expiring", "filling"})
+    public String mode;
 
     private long nsPerSyn;
 
@@ -61,14 +71,27 @@ public class NewFlowBenchmark
     @Setup(Level.Trial)
     public void setUp()
     {
-        fixture = new ForwarderFixture(liveSessions * 4, 16, 16, SchedulerKind.parse(scheduler));
-        nsPerSyn = EMBRYONIC_NS / liveSessions;
         template = Frames.tcp(Frames.ip(198, 19, 0, 1), 1024, ForwarderFixture.VIP_INT, 80, TcpFlyweight.SYN, 0);
+        if ("expiring".equals(mode))
+        {
+            fixture = new ForwarderFixture(liveSessions * 4, 16, 16, SchedulerKind.parse(scheduler));
+            nsPerSyn = EMBRYONIC_NS / liveSessions;
+        }
     }
 
     @Setup(Level.Iteration)
-    public void startIteration()
+    public void freshTable()
     {
+        if ("filling".equals(mode))
+        {
+            if (fixture != null)
+            {
+                fixture.close();
+            }
+            fixture = new ForwarderFixture(FILL_CAPACITY, 16, 16, SchedulerKind.parse(scheduler));
+            nsPerSyn = 0;
+            flow = 0;
+        }
         cpu.start();
     }
 

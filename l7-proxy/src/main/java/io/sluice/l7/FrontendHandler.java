@@ -37,6 +37,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -420,7 +421,37 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             sendHead();
             return;
         }
+        if (group.http2)
+        {
+            openHttp2Stream(chosen, config);
+            return;
+        }
         openConnection(chosen, config, upstream);
+    }
+
+    private void openHttp2Stream(final ServerState chosen, final HttpListener config)
+    {
+        final BackendHandler handler = new BackendHandler(chosen);
+        handler.frontend = this;
+        H2Upstream.openStream(listener, transport, inbound.eventLoop(), chosen, config, handler).addListener(f ->
+        {
+            if (state != State.CONNECTING || server != chosen)
+            {
+                handler.frontend = null;
+                if (f.isSuccess())
+                {
+                    ((Channel)f.getNow()).close();
+                }
+                return;
+            }
+            if (!f.isSuccess())
+            {
+                onConnectFailure(chosen);
+                return;
+            }
+            attach((Channel)f.getNow(), false);
+            sendHead();
+        });
     }
 
     private boolean excludedIndex(final ServerState wanted)
@@ -600,6 +631,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         server.onSuccess();
         listener.counters.countStatus(code);
         final HttpHeaders headers = response.headers();
+        headers.remove(HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text());
         backendReusable = HttpUtil.isKeepAlive(response) && code != 101;
         if (code == 101)
         {
@@ -880,6 +912,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
 
     private void release(final Channel used)
     {
+        if (used instanceof Http2StreamChannel)
+        {
+            // a finished stream ends by itself; its connection stays for the next request
+            return;
+        }
         if (snapshot.config().proxyProtocol())
         {
             if (dedicatedBackend != null && dedicatedBackend != used)
@@ -1093,7 +1130,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
     {
         final HttpHeaders headers = req.headers();
         final String upgradeTo = upgrade ? headers.get(HttpHeaderNames.UPGRADE) : null;
+        // HTTP/2 allows exactly "te: trailers", and gRPC servers insist on it
+        final boolean teTrailers = group != null && group.http2 &&
+            headers.containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         stripHopByHop(headers);
+        if (teTrailers)
+        {
+            headers.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+        }
         if (upgradeTo != null)
         {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);

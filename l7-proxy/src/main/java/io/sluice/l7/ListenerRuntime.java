@@ -11,6 +11,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.agrona.concurrent.status.CountersManager;
@@ -45,6 +46,16 @@ final class ListenerRuntime implements AutoCloseable
     {
         @Override
         protected Map<String, ArrayDeque<Channel>> initialValue()
+        {
+            return new HashMap<>();
+        }
+    };
+
+    /** HTTP/2 backend connections (or their connect in progress) by server key, per event loop. */
+    final FastThreadLocal<Map<String, Future<Channel>>> h2Connections = new FastThreadLocal<>()
+    {
+        @Override
+        protected Map<String, Future<Channel>> initialValue()
         {
             return new HashMap<>();
         }

@@ -512,6 +512,43 @@ class L7ProxyTest
         }
     }
 
+    @Test
+    void shouldSpeakHttp2ToAGroupThatAsksAndCarryTrailersBack() throws Exception
+    {
+        try (H2Backend grpc = new H2Backend())
+        {
+            start(l -> l.http2(true).serverGroups(List.of(new ServerGroup("app",
+                List.of(new Server("127.0.0.1", grpc.port(), 100)), true))));
+            // an HTTP/1.1 client: trailers come back in the chunked encoding
+            try (Socket socket = new Socket("127.0.0.1", port))
+            {
+                socket.setSoTimeout(5_000);
+                socket.getOutputStream().write(("POST /pkg.Service/Call HTTP/1.1\r\nHost: grpc.example.com\r\nTE: trailers\r\n" +
+                    "Content-Type: application/grpc\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+                    .getBytes(StandardCharsets.US_ASCII));
+                final String answer = ProxyTests.readAll(socket.getInputStream());
+                assertThat(answer).startsWith("HTTP/1.1 200").containsIgnoringCase("transfer-encoding: chunked")
+                    .contains("h2 body 5").contains("grpc-status: 0").doesNotContain("x-http2");
+            }
+            final H2Backend.Seen seen = grpc.seen.get(0);
+            assertThat(seen.bodyBytes()).isEqualTo(5);
+            assertThat(seen.headers().path().toString()).isEqualTo("/pkg.Service/Call");
+            assertThat(seen.headers().authority().toString()).isEqualTo("grpc.example.com");
+            assertThat(seen.headers().get("te").toString()).isEqualTo("trailers");
+            assertThat(seen.headers().get("x-forwarded-for").toString()).isEqualTo("127.0.0.1");
+
+            // an HTTP/2 client (prior knowledge) through to the HTTP/2 backend, several requests on pooled streams
+            for (int i = 0; i < 3; i++)
+            {
+                final Curl.Result h2 = Curl.get(url("/pkg.Service/Other"), "--http2-prior-knowledge", "--data-binary", "abc");
+                assertThat(h2.headers()).startsWith("HTTP/2 200");
+                assertThat(h2.body()).startsWith("h2 body 3");
+            }
+            assertThat(grpc.seen).hasSize(4);
+            assertThat(proxy.counter(LISTENER, L7Counter.BACKEND_CONNECTS)).isEqualTo(0);
+        }
+    }
+
     static String exchange(final Socket socket, final String request) throws java.io.IOException
     {
         socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));

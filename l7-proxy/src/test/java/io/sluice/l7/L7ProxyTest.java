@@ -504,7 +504,9 @@ class L7ProxyTest
                     }, 5_000);
                     backend.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
                     final String answer = ProxyTests.readAll(client.getInputStream());
-                    assertThat(answer).startsWith("HTTP/1.1 200 OK").contains("connection: close").endsWith("ok");
+                    // the response completes; then the proxy closes the drained connection (EOF, not a read timeout)
+                    assertThat(answer).startsWith("HTTP/1.1 200 OK").endsWith("ok");
+                    assertThat(client.getInputStream().read()).isEqualTo(-1);
                     closer.join(10_000);
                     assertThat(closer.isAlive()).isFalse();
                 }
@@ -547,6 +549,14 @@ class L7ProxyTest
             assertThat(grpc.seen).hasSize(4);
             assertThat(proxy.counter(LISTENER, L7Counter.BACKEND_CONNECTS)).isEqualTo(0);
         }
+    }
+
+    @Test
+    void shouldRefuseToStartWhenTheVipPortIsTaken() throws Exception
+    {
+        start(l -> l);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> L7Proxy.start(new ProxyConfig(List.of(listener().build())),
+            ProxyTests.counters())).isInstanceOf(IllegalStateException.class).hasMessageContaining("cannot bind web/http");
     }
 
     static String exchange(final Socket socket, final String request) throws java.io.IOException

@@ -337,21 +337,41 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         {
             requestComplete = true;
         }
+        // a failed write surfaces as exceptionCaught on the backend, which closes it: onBackendClosed follows
         final Channel target = backend;
-        writeBackend(content).addListener((ChannelFutureListener)f ->
+        if (inRead)
         {
-            if (!f.isSuccess())
-            {
-                if (target == backend)
-                {
-                    onBackendClosed(target);
-                }
-            }
-            else if (!last)
-            {
-                maybeRead();
-            }
-        });
+            backendFlushPending = true;
+            target.write(content, target.voidPromise());
+        }
+        else
+        {
+            target.writeAndFlush(content, target.voidPromise());
+        }
+        if (!last && target.isWritable())
+        {
+            maybeRead();
+        }
+    }
+
+    /** The backend's outbound buffer drained below its low-water mark: the client may send more body. */
+    void onBackendWritable(final Channel source)
+    {
+        if (source == backend && state == State.FORWARDING && !requestComplete)
+        {
+            maybeRead();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(final ChannelHandlerContext ctx)
+    {
+        final Channel source = backend;
+        if (inbound.isWritable() && source != null && responseStarted && state == State.FORWARDING)
+        {
+            source.read();
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     private io.netty.channel.ChannelFuture writeBackend(final Object msg)
@@ -520,7 +540,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
                 {
                     ch.pipeline().addLast("codec", new HttpClientCodec(4096, 65_536, 16_384));
                     // an idle pooled connection is closed before the backend's own keep-alive timeout is likely to race us
-                    ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, config.timeouts().idleTimeoutSeconds()));
+                    // reader idle only: no per-write listener; a pooled connection is idle when nothing arrives
+                    ch.pipeline().addLast("idle", new IdleStateHandler(config.timeouts().idleTimeoutSeconds(), 0, 0));
                     ch.pipeline().addLast("backend", handler);
                 }
             });
@@ -691,13 +712,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         }
         response.setProtocolVersion(request.protocolVersion().equals(HttpVersion.HTTP_1_0) ? HttpVersion.HTTP_1_0 :
             HttpVersion.HTTP_1_1);
-        inbound.write(response).addListener((ChannelFutureListener)f ->
+        inbound.write(response, inbound.voidPromise());
+        if (inbound.isWritable())
         {
-            if (f.isSuccess() && source == backend)
-            {
-                source.read();
-            }
-        });
+            source.read();
+        }
     }
 
     void onResponseContent(final Channel source, final HttpContent content)
@@ -724,18 +743,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             return;
         }
         responseBytes += content.content().readableBytes();
+        // backpressure: the backend is read again while the client's outbound buffer is below its high-water mark;
+        // otherwise channelWritabilityChanged resumes it
+        inbound.write(content, inbound.voidPromise());
         if (!last)
         {
-            inbound.write(content).addListener((ChannelFutureListener)f ->
+            if (inbound.isWritable())
             {
-                if (f.isSuccess() && source == backend)
-                {
-                    source.read();
-                }
-            });
+                source.read();
+            }
             return;
         }
-        inbound.write(content);
         if (status == 101)
         {
             enterTunnel();
@@ -969,7 +987,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
      */
     private void armRequestTimer(final long timeoutNanos)
     {
-        requestDeadlineNanos = System.nanoTime() + timeoutNanos;
+        requestDeadlineNanos = inbound.eventLoop().ticker().nanoTime() + timeoutNanos;
         if (requestTimer == null)
         {
             requestTimer = inbound.eventLoop().schedule(this::onRequestTimer, timeoutNanos, TimeUnit.NANOSECONDS);
@@ -983,7 +1001,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         {
             return;
         }
-        final long remainingNanos = requestDeadlineNanos - System.nanoTime();
+        final long remainingNanos = requestDeadlineNanos - inbound.eventLoop().ticker().nanoTime();
         if (remainingNanos > 0)
         {
             requestTimer = inbound.eventLoop().schedule(this::onRequestTimer, remainingNanos, TimeUnit.NANOSECONDS);

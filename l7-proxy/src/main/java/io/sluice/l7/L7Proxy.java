@@ -386,7 +386,8 @@ public final class L7Proxy implements AutoCloseable
             pipeline.addLast("headerTimeout", headerTimeout);
             pipeline.addLast("decoder", new EdgeRequestDecoder(listener.maxHeaderBytes()));
             pipeline.addLast("encoder", encoder);
-            pipeline.addLast("idle", new IdleStateHandler(0, 0, listener.timeouts().idleTimeoutSeconds()));
+            // reader idle only (no listener on every write): the client sent nothing for idleTimeoutSeconds
+            pipeline.addLast("idle", new IdleStateHandler(listener.timeouts().idleTimeoutSeconds(), 0, 0));
             if (listener.gzip())
             {
                 pipeline.addLast("compressor", new HttpContentCompressor());

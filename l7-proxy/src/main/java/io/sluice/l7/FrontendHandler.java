@@ -21,6 +21,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -90,6 +91,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
 
     private ListenerRuntime.Snapshot snapshot;
     private HttpRequest request;
+    private HttpVersion clientVersion = HttpVersion.HTTP_1_1;
     private GroupRuntime group;
     private ServerState server;
     private Channel backend;
@@ -280,6 +282,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             return;
         }
         request = req;
+        clientVersion = req.protocolVersion();
         clientKeepAlive = HttpUtil.isKeepAlive(req) && !draining;
         encoder.headRequest = HttpMethod.HEAD.equals(req.method());
         requestComplete = false;
@@ -639,8 +642,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         final int code = response.status().code();
         if (code >= 100 && code < 200 && code != 101)
         {
+            // an interim answer (100 Continue, 103 Early Hints) goes out whole: head and end in one message, which is
+            // what both the HTTP/1 encoder and the HTTP/2 stream codec expect; the backend's own end of it is dropped
             interimResponse = true;
-            inbound.write(response);
+            stripHopByHop(response.headers());
+            inbound.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(), Unpooled.EMPTY_BUFFER,
+                response.headers(), EmptyHttpHeaders.INSTANCE), inbound.voidPromise());
             return;
         }
         cancelRequestTimer();
@@ -675,15 +682,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         {
             stripHopByHop(headers);
             final boolean bodyless = encoder.headRequest || code == 204 || code == 304;
-            if (!bodyless && !HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response))
+            if (!bodyless && !HttpUtil.isContentLengthSet(response))
             {
-                if (request.protocolVersion().equals(HttpVersion.HTTP_1_1))
+                if (clientVersion.equals(HttpVersion.HTTP_1_1))
                 {
                     HttpUtil.setTransferEncodingChunked(response, true);
                 }
                 else
                 {
-                    // an HTTP/1.0 client cannot read chunks: the close delimits the body
+                    // an HTTP/1.0 client cannot read chunks: send the body as is and let the close delimit it
+                    HttpUtil.setTransferEncodingChunked(response, false);
                     clientKeepAlive = false;
                 }
             }
@@ -695,7 +703,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             {
                 headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
-            else if (!request.protocolVersion().equals(HttpVersion.HTTP_1_1))
+            else if (!clientVersion.equals(HttpVersion.HTTP_1_1))
             {
                 headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             }
@@ -710,8 +718,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
                 Cookies.prefixSetCookie(headers, sticky.cookieName(), server.id);
             }
         }
-        response.setProtocolVersion(request.protocolVersion().equals(HttpVersion.HTTP_1_0) ? HttpVersion.HTTP_1_0 :
-            HttpVersion.HTTP_1_1);
+        // our own version, as RFC 9110 2.5 asks, whatever the backend spoke; framing above follows the client's version
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
         inbound.write(response, inbound.voidPromise());
         if (inbound.isWritable())
         {

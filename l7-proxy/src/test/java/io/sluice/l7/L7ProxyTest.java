@@ -559,6 +559,41 @@ class L7ProxyTest
             ProxyTests.counters())).isInstanceOf(IllegalStateException.class).hasMessageContaining("cannot bind web/http");
     }
 
+    @Test
+    void shouldHandleHeadHttp10PipeliningAndExpectContinue() throws Exception
+    {
+        start(l -> l.serverGroups(List.of(new ServerGroup("app", List.of(a.asServer(100))))));
+        final Curl.Result head = Curl.get(url("/head"), "-I");
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+
+        final String http10 = ProxyTests.raw(port, "GET /old HTTP/1.0\r\n\r\n");
+        assertThat(http10).startsWith("HTTP/1.1 200").contains("connection: close").endsWith("a GET /old 0");
+        // a body without a length reaches an HTTP/1.0 client close-delimited, never chunked
+        final String stream10 = ProxyTests.raw(port, "GET /big/3 HTTP/1.0\r\n\r\n");
+        assertThat(stream10).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("transfer-encoding")
+            .endsWith("x".repeat(3 * 1024));
+
+        try (Socket socket = new Socket("127.0.0.1", port))
+        {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(("GET /p1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /p2 HTTP/1.1\r\nHost: x\r\n" +
+                "Content-Length: 3\r\n\r\nabcGET /p3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+            final String answers = ProxyTests.readAll(socket.getInputStream());
+            final int first = answers.indexOf("a GET /p1 0");
+            final int second = answers.indexOf("a POST /p2 3");
+            final int third = answers.indexOf("a GET /p3 0");
+            assertThat(first).isNotNegative();
+            assertThat(second).isGreaterThan(first);
+            assertThat(third).isGreaterThan(second);
+        }
+
+        final Curl.Result expect = Curl.get(url("/expect"), "-H", "Expect: 100-continue", "--data-binary", "y".repeat(5000));
+        assertThat(expect.status()).as(expect.headers() + "||" + expect.body()).isEqualTo(200);
+        assertThat(expect.body()).isEqualTo("a POST /expect 5000");
+    }
+
     static String exchange(final Socket socket, final String request) throws java.io.IOException
     {
         socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));

@@ -594,6 +594,35 @@ class L7ProxyTest
         assertThat(expect.body()).isEqualTo("a POST /expect 5000");
     }
 
+    @Test
+    void shouldNotBufferAResponseAClientDoesNotRead() throws Exception
+    {
+        start(l -> l.serverGroups(List.of(new ServerGroup("app", List.of(a.asServer(100))))));
+        final io.netty.buffer.ByteBufAllocatorMetric metric =
+            ((io.netty.buffer.ByteBufAllocatorMetricProvider)io.netty.buffer.ByteBufAllocator.DEFAULT).metric();
+        final long mib = 1 << 20;
+        try (Socket socket = new Socket("127.0.0.1", port))
+        {
+            socket.setSoTimeout(10_000);
+            socket.setReceiveBufferSize(64 * 1024);
+            socket.getOutputStream().write("GET /big/65536 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            final InputStream in = socket.getInputStream();
+            in.readNBytes(1024);
+            // the client stops reading: kernel buffers fill, then the proxy must stop reading the backend
+            Thread.sleep(500);
+            final long heldWhileStalled = metric.usedHeapMemory() + metric.usedDirectMemory();
+            assertThat(heldWhileStalled).isLessThan(16 * mib);
+            long total = 1024;
+            final byte[] buf = new byte[65_536];
+            int n;
+            while (total < 64 * mib && (n = in.read(buf)) > 0)
+            {
+                total += n;
+            }
+            assertThat(total).isGreaterThanOrEqualTo(64 * mib);
+        }
+    }
+
     static String exchange(final Socket socket, final String request) throws java.io.IOException
     {
         socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));

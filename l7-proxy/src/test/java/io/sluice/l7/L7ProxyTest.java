@@ -623,6 +623,19 @@ class L7ProxyTest
         }
     }
 
+    @Test
+    void shouldCloseAKeepAliveConnectionIdleForIdleTimeoutSeconds() throws Exception
+    {
+        start(l -> l.timeouts(new Timeouts(1, 60, 10, 1000)));
+        try (Socket socket = new Socket("127.0.0.1", port))
+        {
+            socket.setSoTimeout(5_000);
+            assertThat(exchange(socket, "GET /idle HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 200");
+            // the proxy closes it (EOF) well before the 5 s read timeout
+            assertThat(socket.getInputStream().read()).isEqualTo(-1);
+        }
+    }
+
     static String exchange(final Socket socket, final String request) throws java.io.IOException
     {
         socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));

@@ -59,6 +59,17 @@ final class BackendHandler extends ChannelInboundHandlerAdapter
     }
 
     @Override
+    public void channelWritabilityChanged(final ChannelHandlerContext ctx)
+    {
+        final FrontendHandler owner = frontend;
+        if (owner != null && ctx.channel().isWritable())
+        {
+            owner.onBackendWritable(ctx.channel());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
     public void channelActive(final ChannelHandlerContext ctx)
     {
         server.openConnections.incrementAndGet();

@@ -21,6 +21,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -37,6 +38,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -89,6 +91,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
 
     private ListenerRuntime.Snapshot snapshot;
     private HttpRequest request;
+    private HttpVersion clientVersion = HttpVersion.HTTP_1_1;
     private GroupRuntime group;
     private ServerState server;
     private Channel backend;
@@ -279,6 +282,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             return;
         }
         request = req;
+        clientVersion = req.protocolVersion();
         clientKeepAlive = HttpUtil.isKeepAlive(req) && !draining;
         encoder.headRequest = HttpMethod.HEAD.equals(req.method());
         requestComplete = false;
@@ -336,21 +340,41 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         {
             requestComplete = true;
         }
+        // a failed write surfaces as exceptionCaught on the backend, which closes it: onBackendClosed follows
         final Channel target = backend;
-        writeBackend(content).addListener((ChannelFutureListener)f ->
+        if (inRead)
         {
-            if (!f.isSuccess())
-            {
-                if (target == backend)
-                {
-                    onBackendClosed(target);
-                }
-            }
-            else if (!last)
-            {
-                maybeRead();
-            }
-        });
+            backendFlushPending = true;
+            target.write(content, target.voidPromise());
+        }
+        else
+        {
+            target.writeAndFlush(content, target.voidPromise());
+        }
+        if (!last && target.isWritable())
+        {
+            maybeRead();
+        }
+    }
+
+    /** The backend's outbound buffer drained below its low-water mark: the client may send more body. */
+    void onBackendWritable(final Channel source)
+    {
+        if (source == backend && state == State.FORWARDING && !requestComplete)
+        {
+            maybeRead();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(final ChannelHandlerContext ctx)
+    {
+        final Channel source = backend;
+        if (inbound.isWritable() && source != null && responseStarted && state == State.FORWARDING)
+        {
+            source.read();
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     private io.netty.channel.ChannelFuture writeBackend(final Object msg)
@@ -420,7 +444,37 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             sendHead();
             return;
         }
+        if (group.http2)
+        {
+            openHttp2Stream(chosen, config);
+            return;
+        }
         openConnection(chosen, config, upstream);
+    }
+
+    private void openHttp2Stream(final ServerState chosen, final HttpListener config)
+    {
+        final BackendHandler handler = new BackendHandler(chosen);
+        handler.frontend = this;
+        H2Upstream.openStream(listener, transport, inbound.eventLoop(), chosen, config, handler).addListener(f ->
+        {
+            if (state != State.CONNECTING || server != chosen)
+            {
+                handler.frontend = null;
+                if (f.isSuccess())
+                {
+                    ((Channel)f.getNow()).close();
+                }
+                return;
+            }
+            if (!f.isSuccess())
+            {
+                onConnectFailure(chosen);
+                return;
+            }
+            attach((Channel)f.getNow(), false);
+            sendHead();
+        });
     }
 
     private boolean excludedIndex(final ServerState wanted)
@@ -489,7 +543,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
                 {
                     ch.pipeline().addLast("codec", new HttpClientCodec(4096, 65_536, 16_384));
                     // an idle pooled connection is closed before the backend's own keep-alive timeout is likely to race us
-                    ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, config.timeouts().idleTimeoutSeconds()));
+                    // reader idle only: no per-write listener; a pooled connection is idle when nothing arrives
+                    ch.pipeline().addLast("idle", new IdleStateHandler(config.timeouts().idleTimeoutSeconds(), 0, 0));
                     ch.pipeline().addLast("backend", handler);
                 }
             });
@@ -587,8 +642,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         final int code = response.status().code();
         if (code >= 100 && code < 200 && code != 101)
         {
+            // an interim answer (100 Continue, 103 Early Hints) goes out whole: head and end in one message, which is
+            // what both the HTTP/1 encoder and the HTTP/2 stream codec expect; the backend's own end of it is dropped
             interimResponse = true;
-            inbound.write(response);
+            stripHopByHop(response.headers());
+            inbound.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(), Unpooled.EMPTY_BUFFER,
+                response.headers(), EmptyHttpHeaders.INSTANCE), inbound.voidPromise());
             return;
         }
         cancelRequestTimer();
@@ -600,6 +659,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         server.onSuccess();
         listener.counters.countStatus(code);
         final HttpHeaders headers = response.headers();
+        headers.remove(HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text());
         backendReusable = HttpUtil.isKeepAlive(response) && code != 101;
         if (code == 101)
         {
@@ -622,15 +682,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         {
             stripHopByHop(headers);
             final boolean bodyless = encoder.headRequest || code == 204 || code == 304;
-            if (!bodyless && !HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response))
+            if (!bodyless && !HttpUtil.isContentLengthSet(response))
             {
-                if (request.protocolVersion().equals(HttpVersion.HTTP_1_1))
+                if (clientVersion.equals(HttpVersion.HTTP_1_1))
                 {
                     HttpUtil.setTransferEncodingChunked(response, true);
                 }
                 else
                 {
-                    // an HTTP/1.0 client cannot read chunks: the close delimits the body
+                    // an HTTP/1.0 client cannot read chunks: send the body as is and let the close delimit it
+                    HttpUtil.setTransferEncodingChunked(response, false);
                     clientKeepAlive = false;
                 }
             }
@@ -642,7 +703,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             {
                 headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
-            else if (!request.protocolVersion().equals(HttpVersion.HTTP_1_1))
+            else if (!clientVersion.equals(HttpVersion.HTTP_1_1))
             {
                 headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             }
@@ -657,15 +718,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
                 Cookies.prefixSetCookie(headers, sticky.cookieName(), server.id);
             }
         }
-        response.setProtocolVersion(request.protocolVersion().equals(HttpVersion.HTTP_1_0) ? HttpVersion.HTTP_1_0 :
-            HttpVersion.HTTP_1_1);
-        inbound.write(response).addListener((ChannelFutureListener)f ->
+        // our own version, as RFC 9110 2.5 asks, whatever the backend spoke; framing above follows the client's version
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        inbound.write(response, inbound.voidPromise());
+        if (inbound.isWritable())
         {
-            if (f.isSuccess() && source == backend)
-            {
-                source.read();
-            }
-        });
+            source.read();
+        }
     }
 
     void onResponseContent(final Channel source, final HttpContent content)
@@ -692,18 +751,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             return;
         }
         responseBytes += content.content().readableBytes();
+        // backpressure: the backend is read again while the client's outbound buffer is below its high-water mark;
+        // otherwise channelWritabilityChanged resumes it
+        inbound.write(content, inbound.voidPromise());
         if (!last)
         {
-            inbound.write(content).addListener((ChannelFutureListener)f ->
+            if (inbound.isWritable())
             {
-                if (f.isSuccess() && source == backend)
-                {
-                    source.read();
-                }
-            });
+                source.read();
+            }
             return;
         }
-        inbound.write(content);
         if (status == 101)
         {
             enterTunnel();
@@ -880,6 +938,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
 
     private void release(final Channel used)
     {
+        if (used instanceof Http2StreamChannel)
+        {
+            // a finished stream ends by itself; its connection stays for the next request
+            return;
+        }
         if (snapshot.config().proxyProtocol())
         {
             if (dedicatedBackend != null && dedicatedBackend != used)
@@ -932,7 +995,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
      */
     private void armRequestTimer(final long timeoutNanos)
     {
-        requestDeadlineNanos = System.nanoTime() + timeoutNanos;
+        requestDeadlineNanos = inbound.eventLoop().ticker().nanoTime() + timeoutNanos;
         if (requestTimer == null)
         {
             requestTimer = inbound.eventLoop().schedule(this::onRequestTimer, timeoutNanos, TimeUnit.NANOSECONDS);
@@ -946,7 +1009,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         {
             return;
         }
-        final long remainingNanos = requestDeadlineNanos - System.nanoTime();
+        final long remainingNanos = requestDeadlineNanos - inbound.eventLoop().ticker().nanoTime();
         if (remainingNanos > 0)
         {
             requestTimer = inbound.eventLoop().schedule(this::onRequestTimer, remainingNanos, TimeUnit.NANOSECONDS);
@@ -1093,7 +1156,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
     {
         final HttpHeaders headers = req.headers();
         final String upgradeTo = upgrade ? headers.get(HttpHeaderNames.UPGRADE) : null;
+        // HTTP/2 allows exactly "te: trailers", and gRPC servers insist on it
+        final boolean teTrailers = group != null && group.http2 &&
+            headers.containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         stripHopByHop(headers);
+        if (teTrailers)
+        {
+            headers.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+        }
         if (upgradeTo != null)
         {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);

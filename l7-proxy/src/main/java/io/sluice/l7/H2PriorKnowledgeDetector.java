@@ -26,6 +26,7 @@ import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
 {
     private static final ByteBuf PREFACE = Http2CodecUtil.connectionPrefaceBuf();
+    static final int MAX_CONCURRENT_STREAMS = 128;
 
     private final ListenerRuntime runtime;
     private final TransportSupport transport;
@@ -73,7 +74,9 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
         }
         final HttpListener config = runtime.snapshot.config();
         pipeline.addLast("h2", Http2FrameCodecBuilder.forServer()
-            .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(config.maxHeaderBytes()))
+            // a bounded number of streams per connection, each at most one backend request
+            .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(config.maxHeaderBytes())
+                .maxConcurrentStreams(MAX_CONCURRENT_STREAMS))
             .validateHeaders(true)
             .build());
         pipeline.addLast("h2mux", new Http2MultiplexHandler(streamInitializer(runtime, transport, accessLog)));

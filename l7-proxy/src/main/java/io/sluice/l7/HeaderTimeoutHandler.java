@@ -17,6 +17,12 @@ final class HeaderTimeoutHandler extends ChannelInboundHandlerAdapter
     private final long timeoutNanos;
     private final Runnable onTimeout;
     private boolean awaitingHead = true;
+    /** When the head being read must be complete; 0 while no head is being read. */
+    private long deadlineNanos;
+    /**
+     * One lazily re-armed task per connection rather than a schedule and a cancel per request: when it fires it re-arms
+     * for whatever is left of the current deadline, or lapses when no head is being read.
+     */
     private ScheduledFuture<?> timer;
     private ChannelHandlerContext ctx;
 
@@ -35,9 +41,13 @@ final class HeaderTimeoutHandler extends ChannelInboundHandlerAdapter
     @Override
     public void channelRead(final ChannelHandlerContext ctx, final Object msg)
     {
-        if (awaitingHead && timer == null && msg instanceof ByteBuf buf && buf.isReadable())
+        if (awaitingHead && deadlineNanos == 0 && msg instanceof ByteBuf buf && buf.isReadable())
         {
-            timer = ctx.executor().schedule(this::fire, timeoutNanos, TimeUnit.NANOSECONDS);
+            deadlineNanos = ctx.executor().ticker().nanoTime() + timeoutNanos;
+            if (timer == null)
+            {
+                timer = ctx.executor().schedule(this::fire, timeoutNanos, TimeUnit.NANOSECONDS);
+            }
         }
         ctx.fireChannelRead(msg);
     }
@@ -46,7 +56,7 @@ final class HeaderTimeoutHandler extends ChannelInboundHandlerAdapter
     void headComplete()
     {
         awaitingHead = false;
-        cancel();
+        deadlineNanos = 0;
     }
 
     /** The previous exchange is done: the next byte starts the clock again. */
@@ -71,7 +81,18 @@ final class HeaderTimeoutHandler extends ChannelInboundHandlerAdapter
     private void fire()
     {
         timer = null;
-        if (awaitingHead && ctx.channel().isActive())
+        if (deadlineNanos == 0 || !ctx.channel().isActive())
+        {
+            return;
+        }
+        final long remainingNanos = deadlineNanos - ctx.executor().ticker().nanoTime();
+        if (remainingNanos > 0)
+        {
+            timer = ctx.executor().schedule(this::fire, remainingNanos, TimeUnit.NANOSECONDS);
+            return;
+        }
+        deadlineNanos = 0;
+        if (awaitingHead)
         {
             onTimeout.run();
         }
@@ -79,6 +100,7 @@ final class HeaderTimeoutHandler extends ChannelInboundHandlerAdapter
 
     private void cancel()
     {
+        deadlineNanos = 0;
         if (timer != null)
         {
             timer.cancel(false);

@@ -80,10 +80,6 @@ public record HttpListener(
         final Set<String> groupNames = new HashSet<>();
         for (final ServerGroup group : serverGroups)
         {
-            if (group.http2())
-            {
-                throw new ConfigException(name + ".serverGroups[" + group.name() + "].http2: HTTP/2 to backends is not implemented yet");
-            }
             if (!groupNames.add(group.name()))
             {
                 throw new ConfigException(name + ".serverGroups: " + group.name() + " is defined twice");

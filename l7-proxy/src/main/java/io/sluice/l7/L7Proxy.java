@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -123,7 +124,12 @@ public final class L7Proxy implements AutoCloseable
             else
             {
                 final HttpListener old = runtime.snapshot.config();
-                runtime.update(listener, newConfig.upstream());
+                final List<ServerState> removed = runtime.update(listener, newConfig.upstream());
+                if (!removed.isEmpty())
+                {
+                    // requests in flight to a removed server still count on it: free its counters after the drain time
+                    group.schedule(() -> removed.forEach(ServerState::close), newConfig.drainTimeoutMillis(), TimeUnit.MILLISECONDS);
+                }
                 if (!old.vip().equals(listener.vip()) || old.port() != listener.port())
                 {
                     final Channel previous = runtime.serverChannel;
@@ -216,7 +222,7 @@ public final class L7Proxy implements AutoCloseable
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childHandler(new ClientInitializer(runtime));
         final SocketAddress address = new InetSocketAddress(listener.vip(), listener.port());
-        final io.netty.channel.ChannelFuture bound = bootstrap.bind(address).syncUninterruptibly();
+        final io.netty.channel.ChannelFuture bound = bootstrap.bind(address).awaitUninterruptibly();
         if (!bound.isSuccess())
         {
             throw new IllegalStateException("cannot bind " + listener.name() + " on " + address, bound.cause());
@@ -380,7 +386,8 @@ public final class L7Proxy implements AutoCloseable
             pipeline.addLast("headerTimeout", headerTimeout);
             pipeline.addLast("decoder", new EdgeRequestDecoder(listener.maxHeaderBytes()));
             pipeline.addLast("encoder", encoder);
-            pipeline.addLast("idle", new IdleStateHandler(0, 0, listener.timeouts().idleTimeoutSeconds()));
+            // reader idle only (no listener on every write): the client sent nothing for idleTimeoutSeconds
+            pipeline.addLast("idle", new IdleStateHandler(listener.timeouts().idleTimeoutSeconds(), 0, 0));
             if (listener.gzip())
             {
                 pipeline.addLast("compressor", new HttpContentCompressor());

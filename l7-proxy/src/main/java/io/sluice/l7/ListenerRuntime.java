@@ -1,8 +1,10 @@
 package io.sluice.l7;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -11,6 +13,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.agrona.concurrent.status.CountersManager;
@@ -50,6 +53,16 @@ final class ListenerRuntime implements AutoCloseable
         }
     };
 
+    /** HTTP/2 backend connections (or their connect in progress) by server key, per event loop. */
+    final FastThreadLocal<Map<String, Future<Channel>>> h2Connections = new FastThreadLocal<>()
+    {
+        @Override
+        protected Map<String, Future<Channel>> initialValue()
+        {
+            return new HashMap<>();
+        }
+    };
+
     ListenerRuntime(final HttpListener config, final Upstream upstream, final CountersManager countersManager)
     {
         this.name = config.name();
@@ -58,8 +71,12 @@ final class ListenerRuntime implements AutoCloseable
         update(config, upstream);
     }
 
-    /** Installs a new configuration; server states of servers still present are kept (health, ejection, counters). */
-    synchronized void update(final HttpListener config, final Upstream upstream)
+    /**
+     * Installs a new configuration; server states of servers still present are kept (health, ejection, counters).
+     *
+     * @return the states of servers no longer present; the caller closes them once requests in flight are done.
+     */
+    synchronized List<ServerState> update(final HttpListener config, final Upstream upstream)
     {
         final Map<String, ServerState> wanted = new LinkedHashMap<>();
         final Map<String, GroupRuntime> groups = new HashMap<>();
@@ -90,15 +107,17 @@ final class ListenerRuntime implements AutoCloseable
         final Router router = new Router(config, groups);
         final Acl.Matcher acl = config.acl() == null ? null : config.acl().compile();
         snapshot = new Snapshot(config, router, groups, acl, upstream);
+        final List<ServerState> removed = new ArrayList<>();
         for (final Map.Entry<String, ServerState> entry : servers.entrySet())
         {
             if (!wanted.containsKey(entry.getKey()))
             {
-                entry.getValue().close();
+                removed.add(entry.getValue());
             }
         }
         servers.keySet().retainAll(wanted.keySet());
         servers.putAll(wanted);
+        return removed;
     }
 
     /** Sets control's health verdict for one server of this listener. @return false when the server is unknown. */

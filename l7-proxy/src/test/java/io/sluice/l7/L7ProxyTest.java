@@ -504,11 +504,135 @@ class L7ProxyTest
                     }, 5_000);
                     backend.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
                     final String answer = ProxyTests.readAll(client.getInputStream());
-                    assertThat(answer).startsWith("HTTP/1.1 200 OK").contains("connection: close").endsWith("ok");
+                    // the response completes; then the proxy closes the drained connection (EOF, not a read timeout)
+                    assertThat(answer).startsWith("HTTP/1.1 200 OK").endsWith("ok");
+                    assertThat(client.getInputStream().read()).isEqualTo(-1);
                     closer.join(10_000);
                     assertThat(closer.isAlive()).isFalse();
                 }
             }
+        }
+    }
+
+    @Test
+    void shouldSpeakHttp2ToAGroupThatAsksAndCarryTrailersBack() throws Exception
+    {
+        try (H2Backend grpc = new H2Backend())
+        {
+            start(l -> l.http2(true).serverGroups(List.of(new ServerGroup("app",
+                List.of(new Server("127.0.0.1", grpc.port(), 100)), true))));
+            // an HTTP/1.1 client: trailers come back in the chunked encoding
+            try (Socket socket = new Socket("127.0.0.1", port))
+            {
+                socket.setSoTimeout(5_000);
+                socket.getOutputStream().write(("POST /pkg.Service/Call HTTP/1.1\r\nHost: grpc.example.com\r\nTE: trailers\r\n" +
+                    "Content-Type: application/grpc\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+                    .getBytes(StandardCharsets.US_ASCII));
+                final String answer = ProxyTests.readAll(socket.getInputStream());
+                assertThat(answer).startsWith("HTTP/1.1 200").containsIgnoringCase("transfer-encoding: chunked")
+                    .contains("h2 body 5").contains("grpc-status: 0").doesNotContain("x-http2");
+            }
+            final H2Backend.Seen seen = grpc.seen.get(0);
+            assertThat(seen.bodyBytes()).isEqualTo(5);
+            assertThat(seen.headers().path().toString()).isEqualTo("/pkg.Service/Call");
+            assertThat(seen.headers().authority().toString()).isEqualTo("grpc.example.com");
+            assertThat(seen.headers().get("te").toString()).isEqualTo("trailers");
+            assertThat(seen.headers().get("x-forwarded-for").toString()).isEqualTo("127.0.0.1");
+
+            // an HTTP/2 client (prior knowledge) through to the HTTP/2 backend, several requests on pooled streams
+            for (int i = 0; i < 3; i++)
+            {
+                final Curl.Result h2 = Curl.get(url("/pkg.Service/Other"), "--http2-prior-knowledge", "--data-binary", "abc");
+                assertThat(h2.headers()).startsWith("HTTP/2 200");
+                assertThat(h2.body()).startsWith("h2 body 3");
+            }
+            assertThat(grpc.seen).hasSize(4);
+            assertThat(proxy.counter(LISTENER, L7Counter.BACKEND_CONNECTS)).isEqualTo(0);
+        }
+    }
+
+    @Test
+    void shouldRefuseToStartWhenTheVipPortIsTaken() throws Exception
+    {
+        start(l -> l);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> L7Proxy.start(new ProxyConfig(List.of(listener().build())),
+            ProxyTests.counters())).isInstanceOf(IllegalStateException.class).hasMessageContaining("cannot bind web/http");
+    }
+
+    @Test
+    void shouldHandleHeadHttp10PipeliningAndExpectContinue() throws Exception
+    {
+        start(l -> l.serverGroups(List.of(new ServerGroup("app", List.of(a.asServer(100))))));
+        final Curl.Result head = Curl.get(url("/head"), "-I");
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+
+        final String http10 = ProxyTests.raw(port, "GET /old HTTP/1.0\r\n\r\n");
+        assertThat(http10).startsWith("HTTP/1.1 200").contains("connection: close").endsWith("a GET /old 0");
+        // a body without a length reaches an HTTP/1.0 client close-delimited, never chunked
+        final String stream10 = ProxyTests.raw(port, "GET /big/3 HTTP/1.0\r\n\r\n");
+        assertThat(stream10).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("transfer-encoding")
+            .endsWith("x".repeat(3 * 1024));
+
+        try (Socket socket = new Socket("127.0.0.1", port))
+        {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(("GET /p1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /p2 HTTP/1.1\r\nHost: x\r\n" +
+                "Content-Length: 3\r\n\r\nabcGET /p3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+            final String answers = ProxyTests.readAll(socket.getInputStream());
+            final int first = answers.indexOf("a GET /p1 0");
+            final int second = answers.indexOf("a POST /p2 3");
+            final int third = answers.indexOf("a GET /p3 0");
+            assertThat(first).isNotNegative();
+            assertThat(second).isGreaterThan(first);
+            assertThat(third).isGreaterThan(second);
+        }
+
+        final Curl.Result expect = Curl.get(url("/expect"), "-H", "Expect: 100-continue", "--data-binary", "y".repeat(5000));
+        assertThat(expect.status()).as(expect.headers() + "||" + expect.body()).isEqualTo(200);
+        assertThat(expect.body()).isEqualTo("a POST /expect 5000");
+    }
+
+    @Test
+    void shouldNotBufferAResponseAClientDoesNotRead() throws Exception
+    {
+        start(l -> l.serverGroups(List.of(new ServerGroup("app", List.of(a.asServer(100))))));
+        final io.netty.buffer.ByteBufAllocatorMetric metric =
+            ((io.netty.buffer.ByteBufAllocatorMetricProvider)io.netty.buffer.ByteBufAllocator.DEFAULT).metric();
+        final long mib = 1 << 20;
+        try (Socket socket = new Socket("127.0.0.1", port))
+        {
+            socket.setSoTimeout(10_000);
+            socket.setReceiveBufferSize(64 * 1024);
+            socket.getOutputStream().write("GET /big/65536 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            final InputStream in = socket.getInputStream();
+            in.readNBytes(1024);
+            // the client stops reading: kernel buffers fill, then the proxy must stop reading the backend
+            Thread.sleep(500);
+            final long heldWhileStalled = metric.usedHeapMemory() + metric.usedDirectMemory();
+            assertThat(heldWhileStalled).isLessThan(16 * mib);
+            long total = 1024;
+            final byte[] buf = new byte[65_536];
+            int n;
+            while (total < 64 * mib && (n = in.read(buf)) > 0)
+            {
+                total += n;
+            }
+            assertThat(total).isGreaterThanOrEqualTo(64 * mib);
+        }
+    }
+
+    @Test
+    void shouldCloseAKeepAliveConnectionIdleForIdleTimeoutSeconds() throws Exception
+    {
+        start(l -> l.timeouts(new Timeouts(1, 60, 10, 1000)));
+        try (Socket socket = new Socket("127.0.0.1", port))
+        {
+            socket.setSoTimeout(5_000);
+            assertThat(exchange(socket, "GET /idle HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 200");
+            // the proxy closes it (EOF) well before the 5 s read timeout
+            assertThat(socket.getInputStream().read()).isEqualTo(-1);
         }
     }
 

@@ -38,6 +38,7 @@ class NamespaceClientTest
             .rules(List.of(new Rule("b.example.com", "/", "b"), new Rule(null, "/b/", "b")))
             .serverGroups(List.of(new ServerGroup("app", List.of(a.asServer(100))), new ServerGroup("b", List.of(b.asServer(100)))))
             .timeouts(new Timeouts(15, 3, 2, 1_000))
+            .http2(true)
             .build())), ProxyTests.counters());
         base = "http://" + netns.hostAddress + ":" + port;
     }
@@ -82,6 +83,15 @@ class NamespaceClientTest
         assertThat(Curl.run(netns.name, base + "/x", "-H", "Host: b.example.com").header("X-Backend")).isEqualTo("b");
         assertThat(Curl.run(netns.name, base + "/b/x").header("X-Backend")).isEqualTo("b");
         assertThat(Curl.run(netns.name, base + "/x").header("X-Backend")).isEqualTo("a");
+    }
+
+    @Test
+    void shouldServeBoundedWrkAndH2loadRunsWithoutErrors() throws Exception
+    {
+        final String wrk = netns.exec(30, "wrk", "-t1", "-c8", "-d2s", base + "/wrk");
+        assertThat(wrk).contains("requests in").doesNotContain("Non-2xx").doesNotContain("Socket errors");
+        final String h2load = netns.exec(30, "h2load", "-n", "2000", "-c", "4", "-m", "16", base + "/h2load");
+        assertThat(h2load).contains("2000 succeeded, 0 failed, 0 errored");
     }
 
     @Test

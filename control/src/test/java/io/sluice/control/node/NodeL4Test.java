@@ -1,0 +1,187 @@
+package io.sluice.control.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.control.NodeFixture;
+import io.sluice.control.cli.SluiceCommand;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A whole node serving TCP and UDP listeners through its L4 fastpath: XDP steering and AF_XDP on a real veth, FullNAT
+ * to a backend in another namespace, real curl and UDP clients. One-armed: clients and backends share the segment.
+ */
+class NodeL4Test
+{
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private NodeFixture lb;
+    private String net;
+    private Path stateDir;
+
+    @BeforeEach
+    void start() throws Exception
+    {
+        lb = new NodeFixture("sl-l4", dir);
+        net = lb.netns() + "n";
+        final String lbIf = "l4" + ProcessHandle.current().pid() % 100000 + "l";
+        final String netIf = "l4" + ProcessHandle.current().pid() % 100000 + "n";
+        NodeFixture.run("ip", "netns", "add", net);
+        NodeFixture.run("ip", "-n", net, "link", "set", "lo", "up");
+        NodeFixture.run("ip", "-n", lb.netns(), "link", "add", lbIf, "type", "veth", "peer", "name", netIf, "netns", net);
+        NodeFixture.run("ip", "-n", lb.netns(), "addr", "add", "198.18.0.1/24", "dev", lbIf);
+        NodeFixture.run("ip", "-n", lb.netns(), "addr", "add", "2001:2::1/64", "dev", lbIf, "nodad");
+        NodeFixture.run("ip", "-n", lb.netns(), "link", "set", lbIf, "up");
+        for (final String address : new String[] {"198.18.0.2/24", "198.18.0.3/24"})
+        {
+            NodeFixture.run("ip", "-n", net, "addr", "add", address, "dev", netIf);
+        }
+        for (final String address : new String[] {"2001:2::2/64", "2001:2::3/64"})
+        {
+            NodeFixture.run("ip", "-n", net, "addr", "add", address, "dev", netIf, "nodad");
+        }
+        NodeFixture.run("ip", "-n", net, "link", "set", netIf, "up");
+
+        final Process backend = spawnInNet("io.sluice.testbed.servers.BackendMain", "--name", "be1", "--http", "8080", "--udp-echo", "7");
+        awaitTrue(() -> NodeFixture.run("ip", "netns", "exec", net, "curl", "-s", "http://198.18.0.3:8080/health").contains("ok"), 30);
+        assertThat(backend.isAlive()).isTrue();
+
+        stateDir = dir.resolve("state");
+        final Path config = dir.resolve("node.yaml");
+        Files.writeString(config, """
+            apiVersion: sluice/v1
+            node:
+              name: l4n
+              stateDir: %s
+              profile: shared
+              drainTimeoutSeconds: 1
+              interfaces: [{name: %s, mode: xdp}]
+              localAddresses: [198.18.0.10, "2001:2::10"]
+            loadBalancers:
+              - name: web
+                vip: 198.18.0.100
+                listeners:
+                  - {protocol: tcp, port: 80, serverGroup: app, healthCheck: {intervalSeconds: 1}}
+                  - {protocol: udp, port: 53, serverGroup: echo, healthCheck: {enabled: false}}
+                serverGroups:
+                  - {name: app, servers: [{address: 198.18.0.3, port: 8080}]}
+                  - {name: echo, servers: [{address: 198.18.0.3, port: 7}]}
+              - name: web6
+                vip: "2001:2::100"
+                listeners: [{protocol: tcp, port: 80, serverGroup: app6, healthCheck: {enabled: false}}]
+                serverGroups: [{name: app6, servers: [{address: "2001:2::3", port: 8080}]}]
+            """.formatted(stateDir, lbIf));
+        lb.startNode(config);
+    }
+
+    private final java.util.List<Process> spawned = new java.util.ArrayList<>();
+
+    private Process spawnInNet(final String main, final String... args) throws Exception
+    {
+        final java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("ip", "netns", "exec", net,
+            ProcessHandle.current().info().command().orElseThrow()));
+        command.addAll(java.util.List.of(System.getProperty("sluice.jvm.flags").split(" ")));
+        command.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), main));
+        command.addAll(java.util.List.of(args));
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true)
+            .redirectOutput(dir.resolve("backend.log").toFile()).start();
+        spawned.add(process);
+        return process;
+    }
+
+    @AfterEach
+    void stop() throws Exception
+    {
+        for (final Process process : spawned)
+        {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        try
+        {
+            lb.close();
+        }
+        finally
+        {
+            NodeFixture.run("ip", "netns", "del", net);
+        }
+    }
+
+    @Test
+    void shouldCarryHttpOverTcpThroughFullNatToTheBackend() throws Exception
+    {
+        final String echo = NodeFixture.run("ip", "netns", "exec", net, "curl", "-s", "--max-time", "10", "--interface", "198.18.0.2",
+            "http://198.18.0.100/echo");
+        assertThat(echo).startsWith("GET /echo HTTP/1.1").contains("X-Remote-Address: 198.18.0.10");
+        final String big = NodeFixture.run("ip", "netns", "exec", net, "curl", "-s", "--max-time", "20", "--interface", "198.18.0.2",
+            "-o", "/dev/null", "-w", "%{size_download}", "http://198.18.0.100/bytes/1000000");
+        assertThat(big).isEqualTo("1000000");
+
+        final String echo6 = NodeFixture.run("ip", "netns", "exec", net, "curl", "-s", "--max-time", "10", "--interface", "2001:2::2",
+            "http://[2001:2::100]/echo");
+        assertThat(echo6).contains("X-Remote-Address: 2001:2:0:0:0:0:0:10");
+
+        final JsonNode stat = JSON.readTree(stat());
+        assertThat(stat.get("fastpath.sessions.new").asLong()).isGreaterThanOrEqualTo(3);
+    }
+
+    private String stat()
+    {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final PrintStream saved = System.out;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try
+        {
+            assertThat(SluiceCommand.commandLine().execute("stat", "--dir", stateDir.toString(), "--json")).isZero();
+        }
+        finally
+        {
+            System.setOut(saved);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /** A condition that may throw. */
+    private interface Check
+    {
+        boolean test() throws Exception;
+    }
+
+    private static void awaitTrue(final Check condition, final int seconds) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (true)
+        {
+            try
+            {
+                if (condition.test())
+                {
+                    return;
+                }
+            }
+            catch (final java.io.IOException ignored)
+            {
+                // not yet
+            }
+            if (System.nanoTime() > deadline)
+            {
+                throw new AssertionError("condition not met within " + seconds + " s");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        }
+    }
+}

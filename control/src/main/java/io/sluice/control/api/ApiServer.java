@@ -14,6 +14,7 @@ import io.sluice.control.config.Listener;
 import io.sluice.control.config.SluiceConfig;
 import io.sluice.control.journal.ConfigJournal;
 import io.sluice.control.node.ConfigService;
+import io.sluice.control.usage.UsageJournal;
 import org.agrona.concurrent.status.AtomicCounter;
 
 import java.io.ByteArrayOutputStream;
@@ -80,11 +81,13 @@ public final class ApiServer implements AutoCloseable
         return thread;
     });
     private final Supplier<String> nodeName;
+    private final UsageJournal usage;
 
     public ApiServer(final InetSocketAddress listen, final ApiToken token, final ConfigService config, final MetricsExporter metrics,
         final Readiness readiness, final HealthView health, final AtomicCounter requests, final AtomicCounter authFailures,
-        final Supplier<String> nodeName) throws IOException
+        final Supplier<String> nodeName, final UsageJournal usage) throws IOException
     {
+        this.usage = usage;
         this.token = token;
         this.config = config;
         this.metrics = metrics;
@@ -188,6 +191,11 @@ public final class ApiServer implements AutoCloseable
             {
                 requireMethod(method, "GET");
                 history(exchange);
+            }
+            case "usage" ->
+            {
+                requireMethod(method, "GET");
+                usage(exchange);
             }
             case "health" ->
             {
@@ -542,6 +550,48 @@ public final class ApiServer implements AutoCloseable
             {
                 node.set("config", ConfigLoader.tree(entry.configJson(), "journal"));
             }
+        }
+        send(exchange, 200, out);
+    }
+
+    /** {@code GET /v1/usage?since=EPOCH_MS&until=EPOCH_MS}: usage records whose minute starts in [since, until). */
+    private void usage(final HttpExchange exchange) throws IOException
+    {
+        long since = 0;
+        long until = Long.MAX_VALUE;
+        final String query = exchange.getRequestURI().getQuery();
+        if (query != null)
+        {
+            for (final String pair : query.split("&"))
+            {
+                final String[] kv = pair.split("=", 2);
+                try
+                {
+                    if ("since".equals(kv[0]))
+                    {
+                        since = Long.parseLong(kv[1]);
+                    }
+                    else if ("until".equals(kv[0]))
+                    {
+                        until = Long.parseLong(kv[1]);
+                    }
+                }
+                catch (final NumberFormatException | ArrayIndexOutOfBoundsException ex)
+                {
+                    throw new ApiError(400, kv[0] + " must be epoch milliseconds (got \"" + pair + "\")");
+                }
+            }
+        }
+        final ArrayNode out = JSON.createArrayNode();
+        for (final UsageJournal.Record record : usage.between(since, until))
+        {
+            out.addObject()
+                .put("loadBalancer", record.loadBalancer())
+                .put("minute", java.time.Instant.ofEpochMilli(record.minuteStartMs()).toString())
+                .put("bytesOut", record.bytesOut())
+                .put("packetsOut", record.packetsOut())
+                .put("bytesIn", record.bytesIn())
+                .put("packetsIn", record.packetsIn());
         }
         send(exchange, 200, out);
     }

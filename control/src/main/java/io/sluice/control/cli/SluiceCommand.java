@@ -35,8 +35,6 @@ public final class SluiceCommand implements Runnable
     {
         PENDING.put("demo", new Pending("the demo issue (after session sync and failover)",
             "Build if needed, bring up a namespace testbed, drive TCP/UDP/HTTP/HTTPS traffic, fail one LB node over, summarise."));
-        PENDING.put("usage", new Pending("issue #6 (outbound metering) with #9 (API)",
-            "Outbound bytes and packets per load balancer per minute, from the usage journal."));
     }
 
     @Override
@@ -56,6 +54,7 @@ public final class SluiceCommand implements Runnable
         root.addSubcommand("get", new ClientCommands.Get());
         root.addSubcommand("delete", new ClientCommands.Delete());
         root.addSubcommand("history", new ClientCommands.History());
+        root.addSubcommand("usage", new UsageCommand());
         root.addSubcommand("keyserver", new io.sluice.keyserver.cli.KeyServerCommand());
         root.addSubcommand("testbed", new io.sluice.perf.cli.TestbedCommand());
         root.addSubcommand("bench", new io.sluice.perf.cli.BenchCommand());

@@ -56,6 +56,7 @@ public final class Node implements AutoCloseable
     private ConfigService configService;
     private HealthChecker health;
     private ApiServer api;
+    private io.sluice.control.usage.UsageJournal usage;
     private AgentRunner conductorRunner;
     private boolean closed;
 
@@ -142,13 +143,44 @@ public final class Node implements AutoCloseable
         final InetSocketAddress apiAddress = new InetSocketAddress(
             InetAddress.ofLiteral(listen.substring(0, colon).replace("[", "").replace("]", "")),
             Integer.parseInt(listen.substring(colon + 1)));
+        usage = io.sluice.control.usage.UsageJournal.open(stateDir.resolve("usage"), null);
+        components.add(usage);
+        final io.sluice.control.usage.UsageMeter meter = new io.sluice.control.usage.UsageMeter(countersFile.reader(),
+            configService::current, usage, manager.newCounter("usage.records", 630));
+        components.add(startMinuteTimer(meter));
+
         api = new ApiServer(apiAddress, token, configService, new MetricsExporter(countersFile.reader(), this::healthSeries),
             readiness(), this::healthStates, manager.newCounter("api.requests", 620), manager.newCounter("api.auth_failures", 621),
-            nodeConfig::name);
+            nodeConfig::name, usage);
         api.start();
         components.add(api);
 
         counters.get(NodeCounters.STATE).setRelease(NodeCounters.STATE_READY);
+    }
+
+    /** Samples usage at every wall-clock minute boundary (a second late, so the minute's last packets are counted). */
+    private static AutoCloseable startMinuteTimer(final io.sluice.control.usage.UsageMeter meter)
+    {
+        final java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r ->
+        {
+            final Thread thread = new Thread(r, "sluice-usage");
+            thread.setDaemon(true);
+            return thread;
+        });
+        final long now = System.currentTimeMillis();
+        final long firstDelay = 60_000 - now % 60_000 + 1_000;
+        timer.scheduleAtFixedRate(() ->
+        {
+            try
+            {
+                meter.sample(System.currentTimeMillis() / 60_000 * 60_000);
+            }
+            catch (final RuntimeException ex)
+            {
+                LOG.log(System.Logger.Level.WARNING, "usage sample failed: " + ex.getMessage());
+            }
+        }, firstDelay, 60_000, TimeUnit.MILLISECONDS);
+        return timer::shutdownNow;
     }
 
     /** Starts a traffic-serving component with the start config and hooks it to config changes and health. */

@@ -99,6 +99,11 @@ class ApiNodeTest
         assertThat(missing.exitCode()).isEqualTo(4);
         assertThat(missing.output()).contains("load balancer web has no server group nope");
 
+        final NodeFixture.Result usage = sluice("usage", "--since", "1h");
+        assertThat(usage.exitCode()).as(usage.output()).isZero();
+        assertThat(usage.output()).startsWith("loadBalancer,minute,bytesOut,packetsOut,bytesIn,packetsIn");
+        assertThat(sluice("usage", "--since", "yesterday").exitCode()).isEqualTo(1);
+
         final String history = sluice("history").output();
         assertThat(history).contains("VERSION", "seed from config file", "- loadbalancer dns");
         assertThat(history.lines().filter(line -> line.matches("^\\d+ .*"))).hasSize(7);

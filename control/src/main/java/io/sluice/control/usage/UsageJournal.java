@@ -1,0 +1,109 @@
+package io.sluice.control.usage;
+
+import net.openhft.chronicle.core.time.TimeProvider;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.RollCycles;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.wire.DocumentContext;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The usage journal, {@code <stateDir>/usage}: one Chronicle Queue record per load balancer per minute with the
+ * outbound (LB to client: what is billed) and inbound bytes and packets of that minute. Records are never deleted by
+ * sluice: they are billing data, kept until the operator archives the daily cycle files.
+ */
+public final class UsageJournal implements AutoCloseable
+{
+    /**
+     * One minute of one load balancer.
+     *
+     * @param loadBalancer  its name.
+     * @param minuteStartMs start of the minute, epoch ms.
+     * @param bytesOut      bytes sent to clients (IP length).
+     * @param packetsOut    packets sent to clients.
+     * @param bytesIn       bytes received from clients.
+     * @param packetsIn     packets received from clients.
+     */
+    public record Record(String loadBalancer, long minuteStartMs, long bytesOut, long packetsOut, long bytesIn, long packetsIn)
+    {
+    }
+
+    private final SingleChronicleQueue queue;
+
+    private UsageJournal(final SingleChronicleQueue queue)
+    {
+        this.queue = queue;
+    }
+
+    public static UsageJournal open(final Path dir, final TimeProvider timeProvider)
+    {
+        try
+        {
+            Files.createDirectories(dir);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot create usage journal " + dir + ": " + ex.getMessage(), ex);
+        }
+        final SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(dir).rollCycle(RollCycles.FAST_DAILY);
+        if (timeProvider != null)
+        {
+            builder.timeProvider(timeProvider);
+        }
+        return new UsageJournal(builder.build());
+    }
+
+    public synchronized void append(final Record record)
+    {
+        try (ExcerptAppender appender = queue.createAppender(); DocumentContext dc = appender.writingDocument())
+        {
+            dc.wire().write("lb").text(record.loadBalancer())
+                .write("minute").int64(record.minuteStartMs())
+                .write("bytesOut").int64(record.bytesOut())
+                .write("packetsOut").int64(record.packetsOut())
+                .write("bytesIn").int64(record.bytesIn())
+                .write("packetsIn").int64(record.packetsIn());
+        }
+    }
+
+    /** Records whose minute starts in [sinceMs, untilMs), oldest first. */
+    public synchronized List<Record> between(final long sinceMs, final long untilMs)
+    {
+        final List<Record> out = new ArrayList<>();
+        try (ExcerptTailer tailer = queue.createTailer())
+        {
+            while (true)
+            {
+                try (DocumentContext dc = tailer.readingDocument())
+                {
+                    if (!dc.isPresent())
+                    {
+                        break;
+                    }
+                    final var wire = dc.wire();
+                    final Record record = new Record(wire.read("lb").text(), wire.read("minute").int64(), wire.read("bytesOut").int64(),
+                        wire.read("packetsOut").int64(), wire.read("bytesIn").int64(), wire.read("packetsIn").int64());
+                    if (record.minuteStartMs() >= sinceMs && record.minuteStartMs() < untilMs)
+                    {
+                        out.add(record);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized void close()
+    {
+        queue.close();
+    }
+}

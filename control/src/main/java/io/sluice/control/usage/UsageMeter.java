@@ -1,0 +1,98 @@
+package io.sluice.control.usage;
+
+import io.sluice.control.config.Listener;
+import io.sluice.control.config.LoadBalancer;
+import io.sluice.control.config.SluiceConfig;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersReader;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Turns the data plane's per-listener byte and packet counters into one usage record per load balancer per minute.
+ * {@link #sample(long)} is called at every minute boundary by the node; the change of each counter since the previous
+ * sample is the minute's usage (a counter that went down was recreated, e.g. its listener was re-added: its whole value
+ * counts). Counters are matched by label, following the fastpath's naming: {@code fastpath.listener.bytes_out.LB.PROTO.PORT}.
+ */
+public final class UsageMeter
+{
+    static final String BYTES_OUT = "fastpath.listener.bytes_out.";
+    static final String PACKETS_OUT = "fastpath.listener.packets_out.";
+    static final String BYTES_IN = "fastpath.listener.bytes_in.";
+    static final String PACKETS_IN = "fastpath.listener.packets_in.";
+    private static final String[] KINDS = {BYTES_OUT, PACKETS_OUT, BYTES_IN, PACKETS_IN};
+
+    private final CountersReader counters;
+    private final Supplier<SluiceConfig> config;
+    private final UsageJournal journal;
+    private final AtomicCounter recordsWritten;
+    private final Map<String, Long> previous = new HashMap<>();
+
+    public UsageMeter(final CountersReader counters, final Supplier<SluiceConfig> config, final UsageJournal journal,
+        final AtomicCounter recordsWritten)
+    {
+        this.counters = counters;
+        this.config = config;
+        this.journal = journal;
+        this.recordsWritten = recordsWritten;
+    }
+
+    /** The fastpath's label suffix of an L4 listener. */
+    public static String listenerLabel(final LoadBalancer lb, final Listener listener)
+    {
+        return lb.name() + "." + listener.protocol().wireName() + "." + listener.port();
+    }
+
+    /**
+     * Records the usage of the minute that ended at {@code minuteEndMs} (a multiple of 60 000).
+     *
+     * @return records written.
+     */
+    public synchronized int sample(final long minuteEndMs)
+    {
+        final Map<String, Long> now = new HashMap<>();
+        counters.forEach((id, typeId, key, label) ->
+        {
+            for (final String kind : KINDS)
+            {
+                if (label.startsWith(kind))
+                {
+                    now.merge(label, counters.getCounterValue(id), Long::sum);
+                }
+            }
+        });
+        int written = 0;
+        for (final LoadBalancer lb : config.get().loadBalancers())
+        {
+            final long[] totals = new long[KINDS.length];
+            for (final Listener listener : lb.listeners())
+            {
+                if (listener.isL7())
+                {
+                    continue;
+                }
+                for (int k = 0; k < KINDS.length; k++)
+                {
+                    final String label = KINDS[k] + listenerLabel(lb, listener);
+                    final Long value = now.get(label);
+                    if (value != null)
+                    {
+                        final long before = previous.getOrDefault(label, 0L);
+                        totals[k] += value >= before ? value - before : value;
+                    }
+                }
+            }
+            if (totals[0] + totals[1] + totals[2] + totals[3] > 0)
+            {
+                journal.append(new UsageJournal.Record(lb.name(), minuteEndMs - 60_000, totals[0], totals[1], totals[2], totals[3]));
+                recordsWritten.incrementRelease();
+                written++;
+            }
+        }
+        previous.clear();
+        previous.putAll(now);
+        return written;
+    }
+}

@@ -82,16 +82,34 @@ public final class Conductor implements AutoCloseable
     }
 
     /**
-     * @param ports one per forwarder (forwarder i serves queue i).
+     * @param ports one per forwarder (forwarder i serves queue i) on a node with one data interface.
      */
     public Conductor(
         final NodeSettings settings, final ForwarderConfiguration configuration, final CountersManager countersManager,
         final NeighbourTable neighbours, final List<? extends PacketPort> ports, final NanoClock clock)
     {
-        if (ports.size() != settings.forwarders())
+        this(settings, configuration, countersManager, neighbours, perForwarder(ports), clock);
+    }
+
+    /**
+     * @param ports {@code ports[i][s]}: forwarder i's port on rx queue i of data interface s (the interface slot the
+     *              neighbour table names); every forwarder has one port on every interface.
+     */
+    public Conductor(
+        final NodeSettings settings, final ForwarderConfiguration configuration, final CountersManager countersManager,
+        final NeighbourTable neighbours, final PacketPort[][] ports, final NanoClock clock)
+    {
+        if (ports.length != settings.forwarders())
         {
-            throw new IllegalArgumentException("ports: " + ports.size() + " given for " + settings.forwarders() +
+            throw new IllegalArgumentException("ports: " + ports.length + " given for " + settings.forwarders() +
                 " forwarders");
+        }
+        for (final PacketPort[] interfaces : ports)
+        {
+            if (interfaces.length != ports[0].length)
+            {
+                throw new IllegalArgumentException("ports: every forwarder needs one port per data interface");
+            }
         }
         this.settings = settings;
         this.configuration = configuration;
@@ -128,9 +146,19 @@ public final class Conductor implements AutoCloseable
                 }
             }
             forwarders[i] = new ForwarderAgent(i, n, settings.sessionsPerForwarder(), configuration,
-                settings.snatPortMin(), settings.snatPortMax(), ports.get(i), neighbours, clock,
+                settings.snatPortMin(), settings.snatPortMax(), ports[i], neighbours, clock,
                 new CounterSet(globalCounters), rings[i], inbound.toArray(new RingBuffer[0]), buildTable(i));
         }
+    }
+
+    private static PacketPort[][] perForwarder(final List<? extends PacketPort> ports)
+    {
+        final PacketPort[][] out = new PacketPort[ports.size()][];
+        for (int i = 0; i < out.length; i++)
+        {
+            out[i] = new PacketPort[] {ports.get(i)};
+        }
+        return out;
     }
 
     public ForwarderAgent[] forwarders()

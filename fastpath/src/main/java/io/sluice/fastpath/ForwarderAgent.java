@@ -45,7 +45,7 @@ import static io.sluice.fastpath.session.SessionLayout.VIP_PORT_OFFSET;
 /**
  * One forwarder: the single writer of its session table and of its copy of the listener tables. Per duty cycle it
  * reads the clock once, swaps in a new table generation if the conductor published one, drains frames other
- * forwarders handed to it, polls its port, advances the expiry wheel and flushes counters.
+ * forwarders handed to it, polls its port on every data interface, advances the expiry wheel and flushes counters.
  * <p>
  * Per frame: parse → session lookup by the frame's 5-tuple (client key or reply key, one index) → on a miss,
  * ownership (hand off if another forwarder owns the flow), listener, ACL, connection limit, persistence/scheduler,
@@ -89,8 +89,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private final int index;
     private final int forwarderCount;
     private final ForwarderConfiguration configuration;
-    private final PacketPort port;
-    private final long portMac;
+    private final PacketPort[] ports;
+    private final long[] portMacs;
     private final NeighbourTable neighbours;
     private final NanoClock clock;
     private final SessionTable sessions;
@@ -136,6 +136,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private boolean countersDirty;
     private int chosenLocal;
     private int chosenPort;
+    private int rxPort;
+    private int egressPort;
     private Verdict lastVerdict = Verdict.CONTINUE;
 
     public ForwarderAgent(
@@ -144,11 +146,34 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         final NanoClock clock, final CounterSet global, final RingBuffer[] outbound, final RingBuffer[] inbound,
         final ListenerTable initialTables)
     {
+        this(index, forwarderCount, sessionCapacity, configuration, snatPortMin, snatPortMax, new PacketPort[] {port},
+            neighbours, clock, global, outbound, inbound, initialTables);
+    }
+
+    /**
+     * @param ports this forwarder's queue on every data interface, in interface-slot order: a frame leaves by the port
+     *              of the slot its next hop names ({@link NeighbourTable#interfaceOf}).
+     */
+    public ForwarderAgent(
+        final int index, final int forwarderCount, final int sessionCapacity, final ForwarderConfiguration configuration,
+        final int snatPortMin, final int snatPortMax, final PacketPort[] ports, final NeighbourTable neighbours,
+        final NanoClock clock, final CounterSet global, final RingBuffer[] outbound, final RingBuffer[] inbound,
+        final ListenerTable initialTables)
+    {
+        if (ports.length == 0 || ports.length > NeighbourTable.MAX_INTERFACES)
+        {
+            throw new IllegalArgumentException("ports: 1 to " + NeighbourTable.MAX_INTERFACES + " data interfaces, " +
+                ports.length + " given");
+        }
         this.index = index;
         this.forwarderCount = forwarderCount;
         this.configuration = configuration;
-        this.port = port;
-        this.portMac = port.macAddress();
+        this.ports = ports.clone();
+        this.portMacs = new long[ports.length];
+        for (int i = 0; i < ports.length; i++)
+        {
+            portMacs[i] = ports[i].macAddress();
+        }
         this.neighbours = neighbours;
         this.clock = clock;
         this.global = global;
@@ -217,7 +242,11 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             work += ring.read(handoffHandler, configuration.rxBatchSize());
         }
-        work += port.poll(this, configuration.rxBatchSize());
+        for (int i = 0; i < ports.length; i++)
+        {
+            rxPort = i;
+            work += ports[i].poll(this, configuration.rxBatchSize());
+        }
         work += sessions.expire(nowNs, configuration.expiryBudget(), this);
         if (countersDirty && (work == 0 || nowNs - lastFlushNs >= configuration.counterFlushIntervalNs()))
         {
@@ -236,7 +265,23 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     @Override
     public int onFrame(final MutableDirectBuffer buffer, final int offset, final int length)
     {
-        return process(buffer, offset, length, false);
+        final int result = process(buffer, offset, length, false);
+        if (result < 0 || egressPort == rxPort)
+        {
+            return result;
+        }
+        // Leaves by another interface: a copy into that port's tx batch (flushed at its poll in this duty cycle).
+        if (!ports[egressPort].send(buffer, offset, result))
+        {
+            drop(Verdict.DROP_TX_FULL);
+        }
+        return PacketPort.CONSUMED;
+    }
+
+    /** Slot of the data interface the last transmitted frame leaves by (tests and diagnostics). */
+    public int lastEgressPort()
+    {
+        return egressPort;
     }
 
     /** Handles one frame in place. @return the length to transmit, or {@link PacketPort#CONSUMED}. */
@@ -477,7 +522,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             backend = listener.backends[chosen];
         }
 
-        final long mac = neighbours.nextHopMac(backend.addressHigh, backend.addressLow);
+        final long mac = nextHop(backend.addressHigh, backend.addressLow);
         if (mac == NeighbourTable.NO_MAC)
         {
             return noNeighbour(backend.addressHigh, backend.addressLow);
@@ -612,7 +657,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             final long bh = r.getLong(base + BACKEND_ADDRESS_OFFSET);
             final long bl = r.getLong(base + BACKEND_ADDRESS_OFFSET + 8);
-            final long mac = neighbours.nextHopMac(bh, bl);
+            final long mac = nextHop(bh, bl);
             if (mac == NeighbourTable.NO_MAC)
             {
                 return noNeighbour(bh, bl);
@@ -623,14 +668,14 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             final long ch = r.getLong(base + CLIENT_ADDRESS_OFFSET);
             final long cl = r.getLong(base + CLIENT_ADDRESS_OFFSET + 8);
-            final long mac = neighbours.nextHopMac(ch, cl);
+            final long mac = nextHop(ch, cl);
             if (mac == NeighbourTable.NO_MAC)
             {
                 return noNeighbour(ch, cl);
             }
             rewrite(buffer, r.getLong(base + VIP_ADDRESS_OFFSET), r.getLong(base + VIP_ADDRESS_OFFSET + 8), ch, cl,
                 r.getShort(base + VIP_PORT_OFFSET) & 0xFFFF, r.getShort(base + CLIENT_PORT_OFFSET) & 0xFFFF);
-            ethernet.wrap(buffer, offset).destination(mac).source(portMac);
+            ethernet.wrap(buffer, offset).destination(mac).source(portMacs[egressPort]);
             r.putLong(base + BYTES_OUT_OFFSET, r.getLong(base + BYTES_OUT_OFFSET) + ipLength);
             r.putInt(base + PACKETS_OUT_OFFSET, r.getInt(base + PACKETS_OUT_OFFSET) + 1);
             global.increment(GLOBAL_PACKETS_OUT);
@@ -664,7 +709,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         rewrite(buffer, r.getLong(base + LOCAL_ADDRESS_OFFSET), r.getLong(base + LOCAL_ADDRESS_OFFSET + 8),
             r.getLong(base + BACKEND_ADDRESS_OFFSET), r.getLong(base + BACKEND_ADDRESS_OFFSET + 8),
             r.getShort(base + LOCAL_PORT_OFFSET) & 0xFFFF, r.getShort(base + BACKEND_PORT_OFFSET) & 0xFFFF);
-        ethernet.wrap(buffer, offset).destination(mac).source(portMac);
+        ethernet.wrap(buffer, offset).destination(mac).source(portMacs[egressPort]);
         r.putLong(base + BYTES_IN_OFFSET, r.getLong(base + BYTES_IN_OFFSET) + ipLength);
         r.putInt(base + PACKETS_IN_OFFSET, r.getInt(base + PACKETS_IN_OFFSET) + 1);
         global.increment(GLOBAL_PACKETS_IN);
@@ -817,10 +862,27 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private void onHandedOff(final int msgTypeId, final MutableDirectBuffer buffer, final int offset, final int length)
     {
         final int result = process(buffer, offset, length, true);
-        if (result >= 0 && !port.send(buffer, offset, result))
+        if (result >= 0 && !ports[egressPort].send(buffer, offset, result))
         {
             drop(Verdict.DROP_TX_FULL);
         }
+    }
+
+    /** The next hop's MAC, or NO_MAC; sets egressPort to the slot of the interface it sits on. */
+    private long nextHop(final long high, final long low)
+    {
+        final long hop = neighbours.nextHopMac(high, low);
+        if (hop == NeighbourTable.NO_MAC)
+        {
+            return NeighbourTable.NO_MAC;
+        }
+        final int slot = NeighbourTable.interfaceOf(hop);
+        if (slot >= ports.length)
+        {
+            return NeighbourTable.NO_MAC;
+        }
+        egressPort = slot;
+        return NeighbourTable.macOf(hop);
     }
 
     private int noNeighbour(final long high, final long low)

@@ -41,7 +41,13 @@ public final class NeighbourCache implements NeighbourTable
 
     public synchronized void put(final InetAddress address, final long mac)
     {
-        entries.put(address, mac);
+        put(address, 0, mac);
+    }
+
+    /** An on-link next hop reached through data interface {@code interfaceSlot}. */
+    public synchronized void put(final InetAddress address, final int interfaceSlot, final long mac)
+    {
+        entries.put(address, NeighbourTable.nextHop(interfaceSlot, mac));
         publish();
     }
 
@@ -54,7 +60,13 @@ public final class NeighbourCache implements NeighbourTable
     /** MAC for destinations without an entry (the default gateway's), or {@link #NO_MAC}. */
     public synchronized void defaultNextHop(final long mac)
     {
-        defaultMac = mac;
+        defaultNextHop(0, mac);
+    }
+
+    /** The default gateway's MAC and the data interface it sits on; {@link #NO_MAC} forgets it. */
+    public synchronized void defaultNextHop(final int interfaceSlot, final long mac)
+    {
+        defaultMac = mac == NO_MAC ? NO_MAC : NeighbourTable.nextHop(interfaceSlot, mac);
         publish();
     }
 
@@ -122,7 +134,7 @@ public final class NeighbourCache implements NeighbourTable
             }
             highs[slot] = high;
             lows[slot] = low;
-            macs[slot] = e.getValue() & 0xFFFF_FFFF_FFFFL;
+            macs[slot] = e.getValue();
         }
         snapshot = new Snapshot(highs, lows, macs, mask, defaultMac);
     }

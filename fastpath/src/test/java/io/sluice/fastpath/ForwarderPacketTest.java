@@ -164,6 +164,13 @@ class ForwarderPacketTest
                 .payload("answer").build(), Verdict.TX,
             PacketBuilder.udp().macs(LB_MAC, Harness.GATEWAY_MAC).from(f.vip, 53).to(f.client, 41000).payload("answer")
                 .build()));
+        // A backend answers only through sluice if it answers from the address sluice sent to: a wildcard-bound UDP
+        // server on a host with several addresses answers from the route's preferred source instead, which matches
+        // no session (the cause of "UDP through a node gets no answer" in a one-armed test setup).
+        c.add(new Case(p + "UDP answer from another address of the backend is unsolicited", standard(f),
+            List.of(clientUdp(f).build()),
+            PacketBuilder.udp().macs(f.backendMac, LB_MAC).from(f.backend2, 5353).to(f.local, udpSnat(f))
+                .payload("answer").build(), Verdict.DROP_UNSOLICITED, null));
         c.add(new Case(p + "partial UDP checksum leaves complete", standard(f), List.of(),
             clientUdp(f).partialChecksum().build(), Verdict.TX, toBackendUdp(f).build()));
         c.add(new Case(p + "unknown port has no listener", standard(f), List.of(),
@@ -236,6 +243,43 @@ class ForwarderPacketTest
                 clientUdp(f).zeroUdpChecksum().build(), Verdict.TX, toBackendUdp(f).zeroUdpChecksum().build()));
         }
         return c;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("families")
+    void shouldAnswerUdpWhoseFirstDatagramWaitedForTheBackendsNeighbour(final Family f)
+    {
+        try (Harness h = new Harness(1, 1024))
+        {
+            h.conductor.addListener(udpListener(f));
+            final java.net.InetAddress backend = IpAddresses.parse(f.backend1);
+            h.neighbours.remove(backend);
+            h.neighbours.defaultNextHop(NeighbourTable.NO_MAC);
+            assertThat(h.send(0, clientUdp(f).build())).isEmpty();
+            assertThat(h.forwarders[0].lastVerdict()).isEqualTo(Verdict.DROP_NO_NEIGHBOUR);
+
+            h.neighbours.put(backend, f.backendMac);
+            h.neighbours.defaultNextHop(Harness.GATEWAY_MAC);
+            for (int i = 0; i < 3; i++)
+            {
+                final List<byte[]> request = h.send(0, clientUdp(f).build());
+                assertThat(request).hasSize(1);
+                assertThat(HexFormat.of().formatHex(request.get(0))).isEqualTo(HexFormat.of().formatHex(toBackendUdp(f).build()));
+                final List<byte[]> answer = h.send(0, PacketBuilder.udp().macs(f.backendMac, LB_MAC).from(f.backend1, 5353)
+                    .to(f.local, udpSnat(f)).payload("answer").build());
+                assertThat(answer).hasSize(1);
+                assertThat(HexFormat.of().formatHex(answer.get(0))).isEqualTo(HexFormat.of().formatHex(
+                    PacketBuilder.udp().macs(LB_MAC, Harness.GATEWAY_MAC).from(f.vip, 53).to(f.client, 41000).payload("answer")
+                        .build()));
+            }
+            assertThat(h.counter(FastpathCounter.NEW_SESSIONS)).isEqualTo(1);
+            assertThat(h.counter(Verdict.DROP_UNSOLICITED.counter())).isZero();
+        }
+    }
+
+    static Stream<Family> families()
+    {
+        return Stream.of(V4, V6);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -9,6 +9,7 @@ import io.sluice.control.health.HealthChecker;
 import io.sluice.fastpath.Conductor;
 import io.sluice.fastpath.ForwarderConfiguration;
 import io.sluice.fastpath.NeighbourCache;
+import io.sluice.fastpath.NeighbourTable;
 import io.sluice.fastpath.config.Acl;
 import io.sluice.fastpath.config.Backend;
 import io.sluice.fastpath.config.Cidr;
@@ -46,8 +47,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * The L4 fastpath as a node component: attaches the XDP steering program to the data interface, opens one AF_XDP
- * socket per forwarder (forwarder i on rx queue i; AF_PACKET where the config asks for it), starts the forwarder agents
+ * The L4 fastpath as a node component: attaches the XDP steering program to every data interface, opens one AF_XDP
+ * socket per forwarder and interface (forwarder i on rx queue i of each; AF_PACKET where the config asks for it) — a
+ * frame leaves by the interface of the kernel route to its next hop — starts the forwarder agents
  * with the profile's idle strategy (pinned when the profile says so) and a kernel neighbour resolver, and turns the tcp
  * and udp listeners of the config into conductor commands and steering entries. L7 VIPs are not steered: the kernel gets
  * them, and the proxy listens there.
@@ -65,7 +67,7 @@ final class FastpathComponent implements NodeComponent
     private final Map<String, Listener> listeners = new LinkedHashMap<>();
     private final Map<String, ListenerKey> keysByName = new LinkedHashMap<>();
     private Conductor conductor;
-    private XdpSteering steering;
+    private final List<XdpSteering> steerings = new ArrayList<>();
     private List<AgentRunner> runners = List.of();
     private AgentRunner resolverRunner;
 
@@ -75,7 +77,7 @@ final class FastpathComponent implements NodeComponent
         this.health = health;
     }
 
-    /** A fastpath on the node's first data interface, or one that only explains why L4 listeners are not served. */
+    /** A fastpath on the node's data interfaces, or one that only explains why L4 listeners are not served. */
     static FastpathComponent start(final NodeConfig node, final PerfProfile profile, final CountersManager counters,
         final HealthChecker health)
     {
@@ -98,13 +100,49 @@ final class FastpathComponent implements NodeComponent
 
     private void open(final PerfProfile profile, final CountersManager counters)
     {
-        if (node.interfaces().size() > 1)
-        {
-            throw new IllegalArgumentException("node.interfaces: this build serves one data interface (one-armed FullNAT); "
-                + node.interfaces().size() + " given");
-        }
-        final NodeConfig.InterfaceConfig data = node.interfaces().getFirst();
         final int forwarders = node.forwarders();
+        final int interfaces = node.interfaces().size();
+        if (interfaces > NeighbourTable.MAX_INTERFACES)
+        {
+            throw new IllegalArgumentException("node.interfaces: at most " + NeighbourTable.MAX_INTERFACES + ", " + interfaces
+                + " given");
+        }
+        final PacketIoPort[][] ports = new PacketIoPort[forwarders][interfaces];
+        final int[] ifindexes = new int[interfaces];
+        for (int slot = 0; slot < interfaces; slot++)
+        {
+            ifindexes[slot] = openInterface(slot, profile, ports);
+        }
+
+        final List<InetAddress> locals = node.localAddresses().stream().map(InetAddress::ofLiteral).toList();
+        for (final XdpSteering steering : steerings)
+        {
+            for (final InetAddress local : locals)
+            {
+                steering.addLocalAddress(local, NodeSettings.DEFAULT_SNAT_PORT_MIN, NodeSettings.DEFAULT_SNAT_PORT_MAX);
+            }
+        }
+        final NeighbourCache neighbours = new NeighbourCache();
+        final KernelNeighbourResolver resolver = new KernelNeighbourResolver(neighbours, new Netlink(), new SystemNanoClock(),
+            NEIGHBOUR_RETRY_NS, NEIGHBOUR_REFRESH_NS, ifindexes);
+        resolverRunner = new AgentRunner(new SleepingMillisIdleStrategy(1), ex -> LOG.log(System.Logger.Level.WARNING,
+            "neighbour resolver", ex), null, resolver);
+        AgentRunner.startOnThread(resolverRunner);
+
+        conductor = new Conductor(new NodeSettings(forwarders, (int)Math.min(Integer.MAX_VALUE, node.sessionCapacity()), locals,
+            NodeSettings.DEFAULT_SNAT_PORT_MIN, NodeSettings.DEFAULT_SNAT_PORT_MAX), ForwarderConfiguration.DEFAULT, counters,
+            neighbours, ports, new SystemNanoClock());
+        runners = conductor.start(idleStrategies(profile), ex -> LOG.log(System.Logger.Level.ERROR, "forwarder", ex), null);
+    }
+
+    /**
+     * Attaches steering to data interface {@code slot} and opens forwarder i's socket on its rx queue i.
+     * @return the interface's ifindex.
+     */
+    private int openInterface(final int slot, final PerfProfile profile, final PacketIoPort[][] ports)
+    {
+        final NodeConfig.InterfaceConfig data = node.interfaces().get(slot);
+        final int forwarders = ports.length;
         final Netlink.Link link;
         try (Netlink netlink = new Netlink())
         {
@@ -112,7 +150,8 @@ final class FastpathComponent implements NodeComponent
         }
         if (link == null)
         {
-            throw new IllegalArgumentException("node.interfaces[0].name: no interface " + data.name() + " in this namespace");
+            throw new IllegalArgumentException("node.interfaces[" + slot + "].name: no interface " + data.name()
+                + " in this namespace");
         }
         if (link.rxQueues() < forwarders)
         {
@@ -122,12 +161,12 @@ final class FastpathComponent implements NodeComponent
         final int ifindex = link.index();
         final long mac = PacketIoPort.mac(link.mac());
 
-        steering = data.mode() == InterfaceMode.AF_PACKET
+        final XdpSteering steering = data.mode() == InterfaceMode.AF_PACKET
             ? XdpSteering.attachTcIngress(ifindex, XdpSteering.DEFAULT_MAX_VIPS)
             : XdpSteering.attach(data.name(), data.mode() == InterfaceMode.XDP_GENERIC ? XdpMode.GENERIC : XdpMode.NATIVE);
         resources.add(steering);
+        steerings.add(steering);
 
-        final List<PacketIoPort> ports = new ArrayList<>();
         for (int queue = 0; queue < forwarders; queue++)
         {
             final PacketIo io;
@@ -137,7 +176,7 @@ final class FastpathComponent implements NodeComponent
             }
             else
             {
-                // One UMEM per forwarder: frames never cross forwarders, so nothing needs sharing between them.
+                // One UMEM per socket: a frame that leaves by another interface is copied into that socket's tx frame.
                 final Umem umem = Umem.allocate(new UmemConfig(UmemConfig.DEFAULT_FRAME_COUNT, 2048, 0, false));
                 resources.add(umem);
                 XskConfig xskConfig = XskConfig.defaults();
@@ -155,25 +194,9 @@ final class FastpathComponent implements NodeComponent
             }
             final PacketIoPort port = new PacketIoPort(io, mac);
             resources.add(port);
-            ports.add(port);
+            ports[queue][slot] = port;
         }
-
-        final List<InetAddress> locals = node.localAddresses().stream().map(InetAddress::ofLiteral).toList();
-        for (final InetAddress local : locals)
-        {
-            steering.addLocalAddress(local, NodeSettings.DEFAULT_SNAT_PORT_MIN, NodeSettings.DEFAULT_SNAT_PORT_MAX);
-        }
-        final NeighbourCache neighbours = new NeighbourCache();
-        final KernelNeighbourResolver resolver = new KernelNeighbourResolver(neighbours, new Netlink(), new SystemNanoClock(),
-            NEIGHBOUR_RETRY_NS, NEIGHBOUR_REFRESH_NS);
-        resolverRunner = new AgentRunner(new SleepingMillisIdleStrategy(1), ex -> LOG.log(System.Logger.Level.WARNING,
-            "neighbour resolver", ex), null, resolver);
-        AgentRunner.startOnThread(resolverRunner);
-
-        conductor = new Conductor(new NodeSettings(forwarders, (int)Math.min(Integer.MAX_VALUE, node.sessionCapacity()), locals,
-            NodeSettings.DEFAULT_SNAT_PORT_MIN, NodeSettings.DEFAULT_SNAT_PORT_MAX), ForwarderConfiguration.DEFAULT, counters,
-            neighbours, ports, new SystemNanoClock());
-        runners = conductor.start(idleStrategies(profile), ex -> LOG.log(System.Logger.Level.ERROR, "forwarder", ex), null);
+        return ifindex;
     }
 
     /** The profile's idle strategy; pinned profiles pin forwarder i to the i-th CPU of the profile's list. */
@@ -214,7 +237,10 @@ final class FastpathComponent implements NodeComponent
             {
                 final Listener old = listeners.remove(name);
                 conductor.removeListener(old.key());
-                steering.removeVip(old.key().vip(), old.key().port(), proto(old.key()));
+                for (final XdpSteering steering : steerings)
+                {
+                    steering.removeVip(old.key().vip(), old.key().port(), proto(old.key()));
+                }
                 keysByName.remove(name);
             }
         }
@@ -225,7 +251,10 @@ final class FastpathComponent implements NodeComponent
             if (old == null)
             {
                 conductor.addListener(listener);
-                steering.addVip(listener.key().vip(), listener.key().port(), proto(listener.key()), XdpSteering.Action.REDIRECT);
+                for (final XdpSteering steering : steerings)
+                {
+                    steering.addVip(listener.key().vip(), listener.key().port(), proto(listener.key()), XdpSteering.Action.REDIRECT);
+                }
             }
             else if (!old.equals(listener))
             {

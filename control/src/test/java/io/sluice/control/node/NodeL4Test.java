@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.control.NodeFixture;
 import io.sluice.control.cli.SluiceCommand;
+import io.sluice.nativeio.NetNs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -11,6 +12,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,6 +60,11 @@ class NodeL4Test
             NodeFixture.run("ip", "-n", net, "addr", "add", address, "dev", netIf, "nodad");
         }
         NodeFixture.run("ip", "-n", net, "link", "set", netIf, "up");
+        // The backend must answer from the address sluice sent to (198.18.0.3): a wildcard-bound UDP server answers
+        // from the route's preferred source, the namespace's primary address 198.18.0.2, which matches no session
+        // and is dropped as unsolicited. TCP is immune (an accepted socket keeps its local address).
+        NodeFixture.run("ip", "-n", net, "route", "add", "198.18.0.10/32", "dev", netIf, "src", "198.18.0.3");
+        NodeFixture.run("ip", "-n", net, "-6", "route", "add", "2001:2::10/128", "dev", netIf, "src", "2001:2::3");
 
         final Process backend = spawnInNet("io.sluice.testbed.servers.BackendMain", "--name", "be1", "--http", "8080", "--udp-echo", "7");
         awaitTrue(() -> NodeFixture.run("ip", "netns", "exec", net, "curl", "-s", "http://198.18.0.3:8080/health").contains("ok"), 30);
@@ -137,6 +146,39 @@ class NodeL4Test
 
         final JsonNode stat = JSON.readTree(stat());
         assertThat(stat.get("fastpath.sessions.new").asLong()).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void shouldCarryAUdpRequestAndItsAnswer() throws Exception
+    {
+        final String answer = NetNs.call(net, () ->
+        {
+            try (DatagramChannel client = DatagramChannel.open())
+            {
+                client.bind(new InetSocketAddress("198.18.0.2", 0));
+                client.configureBlocking(false);
+                final ByteBuffer in = ByteBuffer.allocate(512);
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (System.nanoTime() < deadline)
+                {
+                    client.send(ByteBuffer.wrap("hello sluice".getBytes(StandardCharsets.US_ASCII)),
+                        new InetSocketAddress("198.18.0.100", 53));
+                    final long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+                    while (System.nanoTime() < until)
+                    {
+                        final InetSocketAddress from = (InetSocketAddress)client.receive(in);
+                        if (from != null)
+                        {
+                            return from.getAddress().getHostAddress() + ":" + from.getPort() + " "
+                                + new String(in.array(), 0, in.position(), StandardCharsets.US_ASCII);
+                        }
+                        LockSupport.parkNanos(1_000_000);
+                    }
+                }
+                return "no answer";
+            }
+        });
+        assertThat(answer).as("counters: " + stat()).isEqualTo("198.18.0.100:53 hello sluice");
     }
 
     private String stat()

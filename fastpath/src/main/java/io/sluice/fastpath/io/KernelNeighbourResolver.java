@@ -14,6 +14,7 @@ import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
 
 import io.sluice.fastpath.NeighbourCache;
+import io.sluice.fastpath.NeighbourTable;
 import io.sluice.fastpath.packet.IpAddresses;
 import io.sluice.nativeio.netlink.Netlink;
 
@@ -26,7 +27,8 @@ import io.sluice.nativeio.netlink.Netlink;
  * <p>
  * On-link destinations (backends on the shared segment) get their own entry; destinations behind a gateway (clients)
  * all use the cache's default next hop, set to the gateway's MAC: one uplink gateway, as on an LB node behind its
- * router. Slow and allocating by design: a duty cycle of an ordinary control thread.
+ * router. Each entry also names the data interface the route leaves by, so a node with a client-side link and a
+ * backend-side link transmits each frame on the right one. Slow and allocating by design: a duty cycle of an ordinary control thread.
  */
 public final class KernelNeighbourResolver implements Agent, AutoCloseable
 {
@@ -42,6 +44,7 @@ public final class KernelNeighbourResolver implements Agent, AutoCloseable
     private final List<InetAddress> requested = new ArrayList<>();
     private long nextRefreshNs;
     private InetAddress gateway;
+    private final int[] interfaceIndexes;
 
     /**
      * @param netlink a NETLINK_ROUTE socket opened in the node's (data interfaces') network namespace; closed with this.
@@ -49,6 +52,18 @@ public final class KernelNeighbourResolver implements Agent, AutoCloseable
     public KernelNeighbourResolver(final NeighbourCache cache, final Netlink netlink, final NanoClock clock,
         final long retryNs, final long refreshNs)
     {
+        this(cache, netlink, clock, retryNs, refreshNs, null);
+    }
+
+    /**
+     * @param interfaceIndexes the kernel ifindex of each data interface, in slot order: a next hop's entry names the
+     *                         slot of the interface its route leaves by; destinations routed elsewhere stay unresolved
+     *                         (the fastpath only transmits on data interfaces). {@code null}: one interface, slot 0.
+     */
+    public KernelNeighbourResolver(final NeighbourCache cache, final Netlink netlink, final NanoClock clock,
+        final long retryNs, final long refreshNs, final int[] interfaceIndexes)
+    {
+        this.interfaceIndexes = interfaceIndexes == null ? null : interfaceIndexes.clone();
         this.cache = cache;
         this.netlink = netlink;
         this.clock = clock;
@@ -121,6 +136,22 @@ public final class KernelNeighbourResolver implements Agent, AutoCloseable
         requested.add(IpAddresses.toInetAddress(buffer.getLong(index), buffer.getLong(index + 8)));
     }
 
+    private int slotOf(final int ifindex)
+    {
+        if (interfaceIndexes == null)
+        {
+            return 0;
+        }
+        for (int i = 0; i < interfaceIndexes.length; i++)
+        {
+            if (interfaceIndexes[i] == ifindex)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     private void resolve(final InetAddress address, final long now)
     {
         final Optional<Netlink.Route> route = netlink.route(address);
@@ -130,6 +161,13 @@ public final class KernelNeighbourResolver implements Agent, AutoCloseable
             return;
         }
         final Netlink.Route r = route.get();
+        final int slot = slotOf(r.ifindex());
+        if (slot < 0)
+        {
+            LOGGER.log(Logger.Level.DEBUG, "{0} is routed via ifindex {1}, not a data interface",
+                address.getHostAddress(), r.ifindex());
+            return;
+        }
         final InetAddress nextHop = r.nextHop();
         final Optional<Netlink.Neighbour> neighbour = netlink.neighbour(r.ifindex(), nextHop);
         if (neighbour.isPresent() && neighbour.get().usable())
@@ -137,10 +175,10 @@ public final class KernelNeighbourResolver implements Agent, AutoCloseable
             final long mac = PacketIoPort.mac(neighbour.get().mac());
             if (r.gateway() == null)
             {
-                final Long previous = known.put(address, mac);
-                if (previous == null || previous != mac)
+                final Long previous = known.put(address, NeighbourTable.nextHop(slot, mac));
+                if (previous == null || previous != NeighbourTable.nextHop(slot, mac))
                 {
-                    cache.put(address, mac);
+                    cache.put(address, slot, mac);
                 }
             }
             else
@@ -151,7 +189,7 @@ public final class KernelNeighbourResolver implements Agent, AutoCloseable
                         Netlink.formatMac(neighbour.get().mac()));
                     gateway = nextHop;
                 }
-                cache.defaultNextHop(mac);
+                cache.defaultNextHop(slot, mac);
             }
             return;
         }

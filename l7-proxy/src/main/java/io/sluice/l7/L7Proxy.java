@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -361,7 +362,24 @@ public final class L7Proxy implements AutoCloseable
                 // the TLS seam: SNI picks the listener's context (keyless, signing through the key server), ALPN picks h2
                 final TlsContexts tls = listener.tls();
                 pipeline.addLast("tls", new SniHandler((AsyncMapping<String, SslContext>)(hostname, promise) ->
-                    promise.setSuccess(tls.contextFor(hostname))));
+                {
+                    try
+                    {
+                        return promise.setSuccess(tls.contextFor(hostname));
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        // contexts not loaded yet (key server down or certificate unknown): close rather than hang
+                        counters.tlsNotReady.increment();
+                        return promise.setFailure(ex);
+                    }
+                }));
+                final ChannelHandler alert = tls.newAlertHandler();
+                if (alert != null)
+                {
+                    // right after the SniHandler (which becomes the SslHandler): a key-server failure becomes a TLS alert
+                    pipeline.addLast("tlsAlert", alert);
+                }
                 pipeline.addLast("alpn", new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1)
                 {
                     @Override

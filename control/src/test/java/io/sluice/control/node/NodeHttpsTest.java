@@ -1,0 +1,316 @@
+package io.sluice.control.node;
+
+import io.sluice.control.NodeFixture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * HTTPS through a whole node with the key server in its own process: a {@code sluice keyserver} child holding RSA and
+ * ECDSA certificates (made with openssl here and imported with {@code sluice keyserver import}), a {@code sluice node}
+ * child with keyless https listeners, curl and {@code openssl s_client} as clients in the test's namespace. Covers
+ * RSA/ECDSA, TLS 1.2/1.3, h2/http1.1, SNI, mutual TLS, a key server killed and restarted under the same node process, and
+ * the http → https redirect.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class NodeHttpsTest
+{
+    private static final String VIP = "198.18.0.100";
+    /** s_client prints it only after a completed handshake ("Verify return code: 0" also follows a failed one). */
+    private static final String HANDSHAKE_DONE = "Server public key is";
+
+    private Path dir;
+    private NodeFixture fixture;
+    private Path pki;
+    private Path keyDir;
+    private Path shm;
+    private Path masterKey;
+    private Process keyServer;
+
+    @BeforeAll
+    void start() throws Exception
+    {
+        dir = Files.createTempDirectory("sluice-https");
+        fixture = new NodeFixture("hs", dir);
+        pki = Files.createDirectories(dir.resolve("pki"));
+        keyDir = dir.resolve("keys");
+        shm = dir.resolve("shm");
+        masterKey = dir.resolve("master.key");
+        makePki();
+        importEntry("rsa", "rsa.pem", "rsa.key", "ca.pem");
+        importEntry("ec", "ec.pem", "ec.key", "ca.pem");
+        final NodeFixture.Result ca = fixture.sluice("keyserver", "import", "--dir", keyDir.toString(), "--master-key-file",
+            masterKey.toString(), "--name", "clientca", "--ca", "--cert", pki.resolve("clientca.pem").toString());
+        assertThat(ca.exitCode()).as(ca.output()).isZero();
+        startKeyServer();
+
+        NodeFixture.run("ip", "-n", fixture.netns(), "addr", "add", "198.18.10.2/32", "dev", "lo");
+        fixture.spawnJava(dir.resolve("be1.log"), "io.sluice.testbed.servers.BackendMain", "--name", "be1", "--http", "8080");
+        await(() -> run("curl", "-s", "--max-time", "2", "http://198.18.10.2:8080/health").contains("ok"), 30);
+
+        final Path stateDir = dir.resolve("state");
+        final Path config = dir.resolve("node.yaml");
+        Files.writeString(config, """
+            apiVersion: sluice/v1
+            node: {name: hs, stateDir: %s, profile: shared, drainTimeoutSeconds: 1, keyserver: %s}
+            loadBalancers:
+              - name: web
+                vip: %s
+                listeners:
+                  - {protocol: https, port: 443, serverGroup: app, certificates: [rsa, ec], tlsPolicy: tls_1_2_strict_with_1_3,
+                     http2: true}
+                  - {protocol: https, port: 8443, serverGroup: app, certificates: [ec], tlsPolicy: tls_1_2_strict_with_1_3,
+                     mutualTls: {caCertificate: clientca}}
+                  - {protocol: http, port: 80, redirectTo: {protocol: https, port: 443}}
+                serverGroups: [{name: app, servers: [{address: 198.18.10.2, port: 8080}]}]
+            """.formatted(stateDir, shm, VIP));
+        fixture.startNode(config);
+        await(() -> healthz().contains("\"ready\""), 30);
+    }
+
+    @AfterAll
+    void stop() throws Exception
+    {
+        try
+        {
+            if (fixture != null)
+            {
+                fixture.close();
+            }
+        }
+        finally
+        {
+            NodeFixture.run("rm", "-rf", dir.toString());
+        }
+    }
+
+    @Test
+    @Order(1)
+    void shouldServeRsaAndEcdsaOverTls12AndTls13WithH2AndHttp11() throws Exception
+    {
+        for (final String host : new String[] {"rsa.example.test", "ec.example.test"})
+        {
+            for (final String tls : new String[] {"1.2", "1.3"})
+            {
+                for (final String http : new String[] {"--http1.1", "--http2"})
+                {
+                    final String out = curlPath(host, 443, "/echo", "--tlsv" + tls, "--tls-max", tls, http,
+                        "-w", "\\n%{http_version} %{ssl_verify_result}", "-D", "-");
+                    assertThat(out).as(host + " TLS " + tls + " " + http).containsIgnoringCase("x-backend: be1")
+                        .containsIgnoringCase("x-forwarded-proto: https").containsIgnoringCase("x-forwarded-port: 443")
+                        .endsWith(("--http2".equals(http) ? "2" : "1.1") + " 0");
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(2)
+    void shouldPickTheCertificateBySniWithOpenssl() throws Exception
+    {
+        final String rsa = sClient("rsa.example.test", 443, "-tls1_3");
+        assertThat(rsa).contains("subject=CN = rsa.example.test").contains(HANDSHAKE_DONE)
+            .contains("Verify return code: 0 (ok)").contains("TLSv1.3")
+            .containsPattern("(?i)peer signature type: rsa");
+        final String ec = sClient("ec.example.test", 443, "-tls1_2");
+        assertThat(ec).contains("subject=CN = ec.example.test").contains(HANDSHAKE_DONE)
+            .contains("Verify return code: 0 (ok)").contains("TLSv1.2")
+            .containsPattern("(?i)peer signature type: ecdsa");
+        // no SNI, or a name no certificate covers: the first certificate
+        assertThat(sClient(null, 443, "-tls1_3")).contains("subject=CN = rsa.example.test");
+        assertThat(sClient("other.example.test", 443, "-tls1_2")).contains("subject=CN = rsa.example.test");
+    }
+
+    @Test
+    @Order(3)
+    void shouldRequireAClientCertificateFromTheImportedCa() throws Exception
+    {
+        final String good = curl("ec.example.test", 8443, "--cert", pki.resolve("client.pem").toString(),
+            "--key", pki.resolve("client.key").toString(), "-D", "-");
+        assertThat(good).containsIgnoringCase("x-backend: be1");
+        for (final String tls : new String[] {"1.2", "1.3"})
+        {
+            final NodeFixture.Result missing = curlResult("ec.example.test", 8443, "/", "--tlsv" + tls, "--tls-max", tls);
+            assertThat(missing.exitCode()).as("no client certificate, TLS " + tls + ": " + missing.output()).isNotZero();
+            assertThat(missing.output()).doesNotContain("be1");
+            final NodeFixture.Result wrong = curlResult("ec.example.test", 8443, "/", "--tlsv" + tls, "--tls-max", tls,
+                "--cert", pki.resolve("rogue.pem").toString(), "--key", pki.resolve("rogue.key").toString());
+            assertThat(wrong.exitCode()).as("client certificate of another CA, TLS " + tls + ": " + wrong.output()).isNotZero();
+            assertThat(wrong.output()).doesNotContain("be1");
+        }
+    }
+
+    @Test
+    @Order(4)
+    void shouldRedirectHttpToHttps() throws Exception
+    {
+        final String out = run("curl", "-s", "--max-time", "5", "-D", "-", "-o", "/dev/null", "http://rsa.example.test/a/b?c=d",
+            "--resolve", "rsa.example.test:80:" + VIP);
+        assertThat(out).startsWith("HTTP/1.1 301").containsIgnoringCase("location: https://rsa.example.test/a/b?c=d");
+        final String followed = run("curl", "-s", "-L", "--max-time", "5", "--cacert", pki.resolve("ca.pem").toString(),
+            "--resolve", "rsa.example.test:80:" + VIP, "--resolve", "rsa.example.test:443:" + VIP, "-D", "-",
+            "http://rsa.example.test/");
+        assertThat(followed).containsIgnoringCase("x-backend: be1");
+    }
+
+    @Test
+    @Order(5)
+    void shouldFailHandshakesWithAnAlertWhileTheKeyServerIsDownAndRecoverWhenItReturns() throws Exception
+    {
+        final long nodePid = fixture.node().pid();
+        assertThat(sClient("ec.example.test", 443, "-tls1_3")).contains(HANDSHAKE_DONE).contains("Verify return code: 0 (ok)");
+
+        keyServer.destroyForcibly();
+        final long killedAt = System.nanoTime();
+        keyServer.waitFor(10, TimeUnit.SECONDS);
+        // The node's key-server client declares the server dead after 500 ms without heartbeat; from then every
+        // handshake is refused at once with a fatal internal_error alert rather than a silent close.
+        await(() -> sClient("ec.example.test", 443, "-tls1_3").contains("alert internal error"), 10);
+        final long failedAfterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+        System.getLogger(NodeHttpsTest.class.getName()).log(System.Logger.Level.INFO,
+            "handshake refused with an alert " + failedAfterMs + " ms after SIGKILL of the key server");
+        assertThat(sClient("rsa.example.test", 443, "-tls1_2")).contains("alert internal error");
+        await(() -> healthz().contains("key server"), 10);
+        assertThat(healthz()).contains("not ready").contains("web/https:443");
+
+        startKeyServer();
+        await(() -> sClient("rsa.example.test", 443, "-tls1_2").contains(HANDSHAKE_DONE), 20);
+        assertThat(curl("ec.example.test", 443, "--http2", "-D", "-")).containsIgnoringCase("x-backend: be1");
+        await(() -> healthz().contains("\"ready\""), 10);
+        assertThat(fixture.node().pid()).isEqualTo(nodePid);
+        assertThat(fixture.node().isAlive()).isTrue();
+    }
+
+    private void startKeyServer() throws Exception
+    {
+        keyServer = fixture.spawnJava(dir.resolve("keyserver-" + System.nanoTime() + ".log"), "io.sluice.control.cli.Main",
+            "keyserver", "--dir", keyDir.toString(), "--shm", shm.toString(), "--master-key-file", masterKey.toString(),
+            "--workers", "1");
+        await(() -> Files.exists(shm.resolve("keyserver.shm")) || !keyServer.isAlive(), 30);
+        assertThat(keyServer.isAlive()).isTrue();
+    }
+
+    private void importEntry(final String name, final String cert, final String key, final String chain) throws Exception
+    {
+        final NodeFixture.Result r = fixture.sluice("keyserver", "import", "--dir", keyDir.toString(), "--master-key-file",
+            masterKey.toString(), "--name", name, "--cert", pki.resolve(cert).toString(), "--key", pki.resolve(key).toString(),
+            "--chain", pki.resolve(chain).toString());
+        assertThat(r.exitCode()).as(r.output()).isZero();
+    }
+
+    /** A server CA with an RSA-2048 and an ECDSA P-256 leaf; a client CA with one client; a rogue client of the server CA. */
+    private void makePki() throws Exception
+    {
+        ca("ca", "sluice test server CA");
+        ca("clientca", "sluice test client CA");
+        leaf("rsa", "ca", List.of("-newkey", "rsa:2048"), "subjectAltName=DNS:rsa.example.test\nextendedKeyUsage=serverAuth\n");
+        leaf("ec", "ca", List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"),
+            "subjectAltName=DNS:ec.example.test\nextendedKeyUsage=serverAuth\n");
+        leaf("client", "clientca", List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"), "extendedKeyUsage=clientAuth\n");
+        leaf("rogue", "ca", List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"), "extendedKeyUsage=clientAuth\n");
+    }
+
+    private void ca(final String name, final String subject) throws Exception
+    {
+        NodeFixture.run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", pki.resolve(name + ".key").toString(), "-out", pki.resolve(name + ".pem").toString(), "-days", "30",
+            "-subj", "/CN=" + subject, "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+    }
+
+    private void leaf(final String name, final String ca, final List<String> keySpec, final String extensions) throws Exception
+    {
+        final List<String> req = new ArrayList<>(List.of("openssl", "req"));
+        req.addAll(keySpec);
+        req.addAll(List.of("-nodes", "-keyout", pki.resolve(name + ".key").toString(), "-out", pki.resolve(name + ".csr").toString(),
+            "-subj", "/CN=" + name + ".example.test"));
+        NodeFixture.run(req.toArray(String[]::new));
+        final Path ext = pki.resolve(name + ".ext");
+        Files.writeString(ext, "basicConstraints=CA:FALSE\n" + extensions);
+        NodeFixture.run("openssl", "x509", "-req", "-in", pki.resolve(name + ".csr").toString(),
+            "-CA", pki.resolve(ca + ".pem").toString(), "-CAkey", pki.resolve(ca + ".key").toString(), "-CAcreateserial",
+            "-out", pki.resolve(name + ".pem").toString(), "-days", "30", "-extfile", ext.toString());
+    }
+
+    private String curl(final String host, final int port, final String... extra) throws Exception
+    {
+        return curlPath(host, port, "/", extra);
+    }
+
+    private String curlPath(final String host, final int port, final String path, final String... extra) throws Exception
+    {
+        final NodeFixture.Result r = curlResult(host, port, path, extra);
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        return r.output().strip();
+    }
+
+    private NodeFixture.Result curlResult(final String host, final int port, final String path, final String... extra)
+        throws Exception
+    {
+        final List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "5", "--cacert",
+            pki.resolve("ca.pem").toString(), "--resolve", host + ":" + port + ":" + VIP));
+        command.addAll(List.of(extra));
+        command.add("https://" + host + ":" + port + path);
+        return fixture.inNetns(command.toArray(String[]::new));
+    }
+
+    private String sClient(final String sni, final int port, final String version) throws Exception
+    {
+        final List<String> command = new ArrayList<>(List.of("timeout", "5", "openssl", "s_client", "-connect", VIP + ":" + port,
+            version, "-CAfile", pki.resolve("ca.pem").toString()));
+        if (sni == null)
+        {
+            command.add("-noservername");
+        }
+        else
+        {
+            command.addAll(List.of("-servername", sni));
+        }
+        final List<String> shell = new ArrayList<>(List.of("bash", "-c", "exec \"$@\" </dev/null", "s_client"));
+        shell.addAll(command);
+        return fixture.inNetns(shell.toArray(String[]::new)).output();
+    }
+
+    private String healthz() throws Exception
+    {
+        return run("curl", "-s", "--max-time", "2", "http://127.0.0.1:9900/healthz");
+    }
+
+    private String run(final String... command) throws Exception
+    {
+        return fixture.inNetns(command).output();
+    }
+
+    /** A condition that may throw. */
+    private interface Check
+    {
+        boolean test() throws Exception;
+    }
+
+    private static void await(final Check condition, final int seconds) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!condition.test())
+        {
+            if (System.nanoTime() > deadline)
+            {
+                throw new AssertionError("condition not met within " + seconds + " s");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        }
+    }
+}

@@ -75,11 +75,27 @@ class NodeHttpsTest
                      http2: true}
                   - {protocol: https, port: 8443, serverGroup: app, certificates: [ec], tlsPolicy: tls_1_2_strict_with_1_3,
                      mutualTls: {caCertificate: clientca}}
+                  - {protocol: https, port: 9443, serverGroup: app, certificates: [late], tlsPolicy: tls_1_2}
                   - {protocol: http, port: 80, redirectTo: {protocol: https, port: 443}}
                 serverGroups: [{name: app, servers: [{address: 198.18.10.2, port: 8080}]}]
             """.formatted(stateDir, shm, VIP));
         fixture.startNode(config);
+        // "late" is imported by the first test: until then that listener, and so the node, is not ready
+        await(() -> healthz().contains("web/https:9443: certificate late"), 30);
+    }
+
+    @Test
+    @Order(0)
+    void shouldHoldAListenerNotReadyUntilItsCertificateIsImported() throws Exception
+    {
+        assertThat(healthz()).contains("not ready").contains("unknown").doesNotContain("web/https:443");
+        final NodeFixture.Result refused = curlResult("late.example.test", 9443, "/");
+        assertThat(refused.exitCode()).as(refused.output()).isNotZero();
+
+        importEntry("late", "late.pem", "late.key", "ca.pem");
+        // the running key server picks the import up; the node retries the load every second by itself
         await(() -> healthz().contains("\"ready\""), 30);
+        assertThat(curl("late.example.test", 9443, "-D", "-")).containsIgnoringCase("x-backend: be1");
     }
 
     @AfterAll
@@ -220,6 +236,8 @@ class NodeHttpsTest
         leaf("rsa", "ca", List.of("-newkey", "rsa:2048"), "subjectAltName=DNS:rsa.example.test\nextendedKeyUsage=serverAuth\n");
         leaf("ec", "ca", List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"),
             "subjectAltName=DNS:ec.example.test\nextendedKeyUsage=serverAuth\n");
+        leaf("late", "ca", List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"),
+            "subjectAltName=DNS:late.example.test\nextendedKeyUsage=serverAuth\n");
         leaf("client", "clientca", List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"), "extendedKeyUsage=clientAuth\n");
         leaf("rogue", "ca", List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"), "extendedKeyUsage=clientAuth\n");
     }

@@ -152,6 +152,17 @@ class NodeHttpsTest
     }
 
     @Test
+    @Order(2)
+    void shouldResumeSessionsWithTicketKeysFromTheKeyServer() throws Exception
+    {
+        final String session = dir.resolve("session.pem").toString();
+        final String first = sClient("ec.example.test", 443, "-tls1_2", "-sess_out", session);
+        assertThat(first).contains(HANDSHAKE_DONE).contains("New, TLSv1.2").contains("TLS session ticket:");
+        final String resumed = sClient("ec.example.test", 443, "-tls1_2", "-sess_in", session);
+        assertThat(resumed).contains("Reused, TLSv1.2");
+    }
+
+    @Test
     @Order(3)
     void shouldRequireAClientCertificateFromTheImportedCa() throws Exception
     {
@@ -209,6 +220,61 @@ class NodeHttpsTest
         await(() -> healthz().contains("\"ready\""), 10);
         assertThat(fixture.node().pid()).isEqualTo(nodePid);
         assertThat(fixture.node().isAlive()).isTrue();
+    }
+
+    @Test
+    @Order(6)
+    void shouldHoldNoPrivateKeyBytesInTheNodeHeap() throws Exception
+    {
+        assertThat(sClient("rsa.example.test", 443, "-tls1_2")).contains(HANDSHAKE_DONE);
+        assertThat(sClient("ec.example.test", 443, "-tls1_3")).contains(HANDSHAKE_DONE);
+        final Path dump = dir.resolve("node.hprof");
+        final Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
+        NodeFixture.run(jcmd.toString(), Long.toString(fixture.node().pid()), "GC.heap_dump", dump.toString());
+        try
+        {
+            final byte[] heap = Files.readAllBytes(dump);
+            assertThat(heap.length).isGreaterThan(1 << 20);
+            for (final String name : new String[] {"rsa", "ec"})
+            {
+                final byte[] der = pemBody(pki.resolve(name + ".key"));
+                final java.security.PrivateKey key = java.security.KeyFactory.getInstance("rsa".equals(name) ? "RSA" : "EC")
+                    .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
+                final java.math.BigInteger secret = key instanceof java.security.interfaces.RSAPrivateCrtKey crt
+                    ? crt.getPrivateExponent() : ((java.security.interfaces.ECPrivateKey)key).getS();
+                assertThat(indexOf(heap, der)).as(name + " PKCS#8 key in the node heap").isNegative();
+                assertThat(indexOf(heap, unsigned(secret.toByteArray()))).as(name + " private scalar in the node heap").isNegative();
+                // the search finds what is there: the public certificate is
+                assertThat(indexOf(heap, java.util.Arrays.copyOf(pemBody(pki.resolve(name + ".pem")), 64)))
+                    .as(name + " certificate in the node heap").isNotNegative();
+            }
+        }
+        finally
+        {
+            Files.deleteIfExists(dump);
+        }
+    }
+
+    private static byte[] pemBody(final Path pem) throws java.io.IOException
+    {
+        return java.util.Base64.getDecoder().decode(Files.readString(pem).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", ""));
+    }
+
+    private static byte[] unsigned(final byte[] bytes)
+    {
+        return bytes.length > 1 && bytes[0] == 0 ? java.util.Arrays.copyOfRange(bytes, 1, bytes.length) : bytes;
+    }
+
+    private static int indexOf(final byte[] haystack, final byte[] needle)
+    {
+        for (int i = 0; i <= haystack.length - needle.length; i++)
+        {
+            if (haystack[i] == needle[0] && java.util.Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length))
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private void startKeyServer() throws Exception
@@ -286,10 +352,11 @@ class NodeHttpsTest
         return fixture.inNetns(command.toArray(String[]::new));
     }
 
-    private String sClient(final String sni, final int port, final String version) throws Exception
+    private String sClient(final String sni, final int port, final String... options) throws Exception
     {
         final List<String> command = new ArrayList<>(List.of("timeout", "5", "openssl", "s_client", "-connect", VIP + ":" + port,
-            version, "-CAfile", pki.resolve("ca.pem").toString()));
+            "-CAfile", pki.resolve("ca.pem").toString()));
+        command.addAll(List.of(options));
         if (sni == null)
         {
             command.add("-noservername");

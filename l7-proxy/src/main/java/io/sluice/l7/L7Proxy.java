@@ -369,8 +369,13 @@ public final class L7Proxy implements AutoCloseable
                     }
                     catch (final RuntimeException ex)
                     {
-                        // contexts not loaded yet (key server down or certificate unknown): close rather than hang
-                        counters.tlsNotReady.increment();
+                        // contexts not loaded yet (key server down or certificate unknown): close rather than hang. The
+                        // SniHandler asks again with the buffered ClientHello when the channel goes inactive: count once.
+                        if (ch.isActive())
+                        {
+                            counters.tlsNotReady.increment();
+                            ch.close();
+                        }
                         return promise.setFailure(ex);
                     }
                 }));

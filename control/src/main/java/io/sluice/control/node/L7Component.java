@@ -5,6 +5,7 @@ import io.sluice.control.config.LoadBalancer;
 import io.sluice.control.config.Protocol;
 import io.sluice.control.config.SluiceConfig;
 import io.sluice.control.health.HealthChecker;
+import io.sluice.keyserver.KeyServerCounter;
 import io.sluice.keyserver.client.KeyServerClient;
 import io.sluice.keyserver.client.KeylessTlsContexts;
 import io.sluice.l7.Acl;
@@ -24,6 +25,7 @@ import io.sluice.l7.Transport;
 import io.sluice.l7.Upstream;
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.ssl.SslContext;
+import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
 import java.nio.file.Path;
@@ -61,6 +63,9 @@ final class L7Component implements NodeComponent
     private KeyServerClient keyServer;
     private Path keyServerDir;
     private ScheduledExecutorService tlsMaintenance;
+    /** Shared by every https listener of the node; allocated with the key-server client. */
+    private AtomicCounter tlsKeyFailures;
+    private AtomicCounter tlsAlertsSent;
 
     L7Component(final CountersManager counters, final PerfProfile profile, final int drainTimeoutSeconds, final Path accessLog,
         final HealthChecker health)
@@ -139,6 +144,11 @@ final class L7Component implements NodeComponent
             keyServer = KeyServerClient.start(KeyServerClient.Configuration.defaults(dir), counters, profile.newIdleStrategy());
             keyServerDir = dir;
         }
+        if (tlsKeyFailures == null)
+        {
+            tlsKeyFailures = KeyServerCounter.CLIENT_HANDSHAKE_KEY_FAILURES.allocate(counters);
+            tlsAlertsSent = KeyServerCounter.CLIENT_HANDSHAKE_ALERTS.allocate(counters);
+        }
         return keyServer;
     }
 
@@ -171,14 +181,17 @@ final class L7Component implements NodeComponent
     {
         private final String name;
         private final KeylessTlsContexts.Spec spec;
+        private final KeyServerClient client;
         private final KeylessTlsContexts keyless;
         private volatile long nextTicketRefreshMs;
 
-        Https(final String name, final KeylessTlsContexts.Spec spec, final KeyServerClient client, final CountersManager counters)
+        Https(final String name, final KeylessTlsContexts.Spec spec, final KeyServerClient client,
+            final AtomicCounter keyFailures, final AtomicCounter alertsSent)
         {
             this.name = name;
             this.spec = spec;
-            this.keyless = new KeylessTlsContexts(client, spec, counters);
+            this.client = client;
+            this.keyless = new KeylessTlsContexts(client, spec, keyFailures, alertsSent);
         }
 
         @Override
@@ -225,9 +238,11 @@ final class L7Component implements NodeComponent
                     final KeylessTlsContexts.Spec spec = new KeylessTlsContexts.Spec(l.certificates(),
                         io.sluice.keyserver.client.TlsPolicy.fromConfigName(l.tlsPolicy().wireName()), l.http2(),
                         l.mutualTls() == null ? null : l.mutualTls().caCertificate());
+                    final KeyServerClient client = keyServer(config);
                     final Https old = previousHttps.get(name);
-                    // same spec: keep the loaded contexts (and the listener's identity for the proxy's apply)
-                    tls = old != null && old.spec.equals(spec) ? old : new Https(name, spec, keyServer(config), counters);
+                    // same spec and key server: keep the loaded contexts (and the listener's identity for the proxy's apply)
+                    tls = old != null && old.spec.equals(spec) && old.client == client
+                        ? old : new Https(name, spec, client, tlsKeyFailures, tlsAlertsSent);
                     https.put(name, tls);
                 }
                 listeners.add(listener(lb, l, tls));
@@ -336,6 +351,13 @@ final class L7Component implements NodeComponent
         {
             keyServer.close();
             keyServer = null;
+        }
+        if (tlsKeyFailures != null)
+        {
+            tlsKeyFailures.close();
+            tlsAlertsSent.close();
+            tlsKeyFailures = null;
+            tlsAlertsSent = null;
         }
         https.clear();
     }

@@ -11,8 +11,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -38,6 +40,8 @@ import org.agrona.concurrent.status.CountersManager;
 public final class L7Proxy implements AutoCloseable
 {
     private static final System.Logger LOGGER = System.getLogger(L7Proxy.class.getName());
+    /** TLS record: alert (21), version 3.3, length 2, fatal (2), internal_error (80). */
+    private static final byte[] INTERNAL_ERROR_ALERT = {21, 3, 3, 0, 2, 2, 80};
 
     private final TransportSupport transport;
     private final MultiThreadIoEventLoopGroup group;
@@ -374,7 +378,10 @@ public final class L7Proxy implements AutoCloseable
                         if (ch.isActive())
                         {
                             counters.tlsNotReady.increment();
-                            ch.close();
+                            // a fatal internal_error alert, written under every handler straight to the socket: nothing
+                            // has been sent yet, so a plaintext alert record is what the client can read at this point
+                            ch.pipeline().firstContext().writeAndFlush(Unpooled.wrappedBuffer(INTERNAL_ERROR_ALERT))
+                                .addListener(ChannelFutureListener.CLOSE);
                         }
                         return promise.setFailure(ex);
                     }

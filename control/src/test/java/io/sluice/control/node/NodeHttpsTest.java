@@ -91,6 +91,7 @@ class NodeHttpsTest
         assertThat(healthz()).contains("not ready").contains("unknown").doesNotContain("web/https:443");
         final NodeFixture.Result refused = curlResult("late.example.test", 9443, "/");
         assertThat(refused.exitCode()).as(refused.output()).isNotZero();
+        assertThat(refused.output()).contains("alert internal error");
 
         importEntry("late", "late.pem", "late.key", "ca.pem");
         // the running key server picks the import up; the node retries the load every second by itself

@@ -215,10 +215,21 @@ class NodeHttpsTest
         await(() -> healthz().contains("key server"), 10);
         assertThat(healthz()).contains("not ready").contains("web/https:443");
 
+        // a listener added while the key server is down is accepted, not ready, and refuses TLS with the alert
+        final String put = run("curl", "-s", "-X", "PUT", "-H", "Authorization: Bearer " + token(),
+            "-H", "Content-Type: application/json", "--data-binary",
+            "{\"serverGroup\": \"app\", \"certificates\": [\"ec\"], \"tlsPolicy\": \"tls_1_2\"}",
+            "http://127.0.0.1:9900/v1/loadbalancers/web/listeners/https:7443");
+        assertThat(put).doesNotContain("nothing applied");
+        await(() -> healthz().contains("web/https:7443: certificate ec"), 10);
+        System.getLogger(NodeHttpsTest.class.getName()).log(System.Logger.Level.INFO, "/healthz with the key server down: " + healthz());
+        assertThat(curlResult("ec.example.test", 7443, "/").output()).contains("alert internal error");
+
         startKeyServer();
         await(() -> sClient("rsa.example.test", 443, "-tls1_2").contains(HANDSHAKE_DONE), 20);
         assertThat(curl("ec.example.test", 443, "--http2", "-D", "-")).containsIgnoringCase("x-backend: be1");
         await(() -> healthz().contains("\"ready\""), 10);
+        assertThat(curl("ec.example.test", 7443, "-D", "-")).containsIgnoringCase("x-backend: be1");
         assertThat(fixture.node().pid()).isEqualTo(nodePid);
         assertThat(fixture.node().isAlive()).isTrue();
     }
@@ -374,6 +385,11 @@ class NodeHttpsTest
     private String healthz() throws Exception
     {
         return run("curl", "-s", "--max-time", "2", "http://127.0.0.1:9900/healthz");
+    }
+
+    private String token() throws java.io.IOException
+    {
+        return Files.readString(dir.resolve("state").resolve("api.token")).strip();
     }
 
     private String run(final String... command) throws Exception

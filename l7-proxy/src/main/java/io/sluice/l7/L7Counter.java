@@ -9,6 +9,8 @@ package io.sluice.l7;
  *   <li>{@code l7.drop.conflicting_framing}: Content-Length with Transfer-Encoding, or a Transfer-Encoding other than
  *   chunked (request smuggling).</li>
  *   <li>{@code l7.backend.errors}: 502, the backend failed or closed before answering; {@code l7.backend.timeouts}: 504.</li>
+ *   <li>{@code l7.drop.tls_not_ready}: an https connection closed because the listener's TLS contexts are not loaded
+ *   (key server down at start, certificate unknown to it).</li>
  *   <li>{@code l7.drop.no_backend}: 503, no server of the group is up, un-ejected and under its connection limit.</li>
  * </ul>
  */
@@ -41,6 +43,7 @@ public enum L7Counter
     POOL_REUSES(424, "l7.backend.pool_reuses"),
     BACKEND_CONNECTS(425, "l7.backend.connects"),
     ACCESS_LOG_DROPS(426, "l7.drop.access_log"),
+    TLS_NOT_READY_DROPS(427, "l7.drop.tls_not_ready"),
     BACKEND_REQUESTS(450, "l7.server.requests"),
     BACKEND_FAILURES(451, "l7.server.failures");
 

@@ -11,7 +11,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -37,6 +40,8 @@ import org.agrona.concurrent.status.CountersManager;
 public final class L7Proxy implements AutoCloseable
 {
     private static final System.Logger LOGGER = System.getLogger(L7Proxy.class.getName());
+    /** TLS record: alert (21), version 3.3, length 2, fatal (2), internal_error (80). */
+    private static final byte[] INTERNAL_ERROR_ALERT = {21, 3, 3, 0, 2, 2, 80};
 
     private final TransportSupport transport;
     private final MultiThreadIoEventLoopGroup group;
@@ -361,7 +366,32 @@ public final class L7Proxy implements AutoCloseable
                 // the TLS seam: SNI picks the listener's context (keyless, signing through the key server), ALPN picks h2
                 final TlsContexts tls = listener.tls();
                 pipeline.addLast("tls", new SniHandler((AsyncMapping<String, SslContext>)(hostname, promise) ->
-                    promise.setSuccess(tls.contextFor(hostname))));
+                {
+                    try
+                    {
+                        return promise.setSuccess(tls.contextFor(hostname));
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        // contexts not loaded yet (key server down or certificate unknown): close rather than hang. The
+                        // SniHandler asks again with the buffered ClientHello when the channel goes inactive: count once.
+                        if (ch.isActive())
+                        {
+                            counters.tlsNotReady.increment();
+                            // a fatal internal_error alert, written under every handler straight to the socket: nothing
+                            // has been sent yet, so a plaintext alert record is what the client can read at this point
+                            ch.pipeline().firstContext().writeAndFlush(Unpooled.wrappedBuffer(INTERNAL_ERROR_ALERT))
+                                .addListener(ChannelFutureListener.CLOSE);
+                        }
+                        return promise.setFailure(ex);
+                    }
+                }));
+                final ChannelHandler alert = tls.newAlertHandler();
+                if (alert != null)
+                {
+                    // right after the SniHandler (which becomes the SslHandler): a key-server failure becomes a TLS alert
+                    pipeline.addLast("tlsAlert", alert);
+                }
                 pipeline.addLast("alpn", new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1)
                 {
                     @Override

@@ -31,6 +31,7 @@ final class ListenerCounters implements AutoCloseable
     final AtomicCounter upgrades;
     final AtomicCounter poolReuses;
     final AtomicCounter backendConnects;
+    final AtomicCounter tlsNotReady;
     private final Map<L7Counter, AtomicCounter> all = new EnumMap<>(L7Counter.class);
 
     ListenerCounters(final CountersManager manager, final String listenerName)
@@ -68,6 +69,7 @@ final class ListenerCounters implements AutoCloseable
         upgrades = all.get(L7Counter.UPGRADES);
         poolReuses = all.get(L7Counter.POOL_REUSES);
         backendConnects = all.get(L7Counter.BACKEND_CONNECTS);
+        tlsNotReady = all.get(L7Counter.TLS_NOT_READY_DROPS);
     }
 
     void countStatus(final int status)

@@ -1,5 +1,6 @@
 package io.sluice.l7;
 
+import io.netty.channel.ChannelHandler;
 import io.netty.handler.ssl.SslContext;
 
 /**
@@ -14,6 +15,19 @@ public interface TlsContexts
     /**
      * @param sniHostName the server name the client asked for, lower case, or null.
      * @return the context to use; never null (return the listener's default certificate's context).
+     * @throws RuntimeException when the listener's contexts are not loaded yet: the connection is closed and counted.
      */
     SslContext contextFor(String sniHostName);
+
+    /**
+     * A handler installed right after the SniHandler on each connection, e.g. the key server's
+     * {@code KeyServerAlertHandler}, which turns a failed private-key operation into a fatal TLS alert (BoringSSL would
+     * close silently).
+     *
+     * @return a new handler for one channel, or null for none.
+     */
+    default ChannelHandler newAlertHandler()
+    {
+        return null;
+    }
 }

@@ -3,13 +3,19 @@ package io.sluice.l7;
 import java.io.File;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import org.agrona.concurrent.status.CountersManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,5 +103,84 @@ class TlsSeamTest
             "--resolve", "www.example.com:" + port + ":127.0.0.1");
         assertThat(h1.headers()).startsWith("HTTP/1.1 200");
         assertThat(h1.body()).isEqualTo("tls GET /one 0");
+    }
+
+    @Test
+    void shouldCloseConnectionsWhileTheListenersContextsAreNotLoadedAndCountThem() throws Exception
+    {
+        backend = new TestBackend("tls");
+        final int port = ProxyTests.freePort();
+        final CountersManager counters = ProxyTests.counters();
+        proxy = L7Proxy.start(new ProxyConfig(List.of(HttpListener.builder("web/https", "127.0.0.1", port)
+            .protocol("https")
+            .tls(host ->
+            {
+                throw new IllegalStateException("TLS contexts not loaded: key server down");
+            })
+            .serverGroup("app")
+            .serverGroups(List.of(new ServerGroup("app", List.of(backend.asServer(100)))))
+            .build())), counters);
+
+        final Curl.Result refused = Curl.get("https://www.example.com:" + port + "/", "-k", "-S",
+            "--resolve", "www.example.com:" + port + ":127.0.0.1");
+        assertThat(refused.headers()).doesNotContain("HTTP/").contains("alert internal error");
+        assertThat(backend.seen).isEmpty();
+        assertThat(counter(counters, "l7.drop.tls_not_ready[web/https]")).isEqualTo(1);
+    }
+
+    @Test
+    void shouldInstallTheListenersAlertHandlerRightAfterTheSniHandler() throws Exception
+    {
+        final SslContext www = context("www.example.com");
+        final List<List<String>> pipelines = new CopyOnWriteArrayList<>();
+        backend = new TestBackend("tls");
+        final int port = ProxyTests.freePort();
+        final TlsContexts tls = new TlsContexts()
+        {
+            @Override
+            public SslContext contextFor(final String sniHostName)
+            {
+                return www;
+            }
+
+            @Override
+            public ChannelHandler newAlertHandler()
+            {
+                return new ChannelInboundHandlerAdapter()
+                {
+                    @Override
+                    public void handlerAdded(final ChannelHandlerContext ctx)
+                    {
+                        pipelines.add(ctx.pipeline().names());
+                    }
+                };
+            }
+        };
+        proxy = L7Proxy.start(new ProxyConfig(List.of(HttpListener.builder("web/https", "127.0.0.1", port)
+            .protocol("https")
+            .tls(tls)
+            .serverGroup("app")
+            .serverGroups(List.of(new ServerGroup("app", List.of(backend.asServer(100)))))
+            .build())), ProxyTests.counters());
+
+        final Curl.Result ok = Curl.get("https://www.example.com:" + port + "/one", "-k", "--http1.1",
+            "--resolve", "www.example.com:" + port + ":127.0.0.1");
+        assertThat(ok.headers()).startsWith("HTTP/1.1 200");
+        assertThat(pipelines).hasSize(1);
+        final List<String> names = pipelines.getFirst();
+        assertThat(names.indexOf("tlsAlert")).isEqualTo(names.indexOf("tls") + 1);
+    }
+
+    private static long counter(final CountersManager counters, final String label)
+    {
+        final AtomicLong value = new AtomicLong(-1);
+        counters.forEach((id, typeId, keyBuffer, counterLabel) ->
+        {
+            if (counterLabel.equals(label))
+            {
+                value.set(counters.getCounterValue(id));
+            }
+        });
+        return value.get();
     }
 }

@@ -5,6 +5,9 @@ import io.sluice.control.config.LoadBalancer;
 import io.sluice.control.config.Protocol;
 import io.sluice.control.config.SluiceConfig;
 import io.sluice.control.health.HealthChecker;
+import io.sluice.keyserver.KeyServerCounter;
+import io.sluice.keyserver.client.KeyServerClient;
+import io.sluice.keyserver.client.KeylessTlsContexts;
 import io.sluice.l7.Acl;
 import io.sluice.l7.HashKey;
 import io.sluice.l7.HttpListener;
@@ -17,21 +20,35 @@ import io.sluice.l7.Server;
 import io.sluice.l7.ServerGroup;
 import io.sluice.l7.StickySession;
 import io.sluice.l7.Timeouts;
+import io.sluice.l7.TlsContexts;
 import io.sluice.l7.Transport;
 import io.sluice.l7.Upstream;
+import io.netty.channel.ChannelHandler;
+import io.netty.handler.ssl.SslContext;
+import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The L7 proxy as a node component: translates the http listeners of the config into the proxy's own model, starts
  * it on the profile's transport and thread count, applies changes without dropping in-flight requests, and follows
  * server health per (listener, server). Listener names are {@code LB/PROTO:PORT}, as the CLI names them.
+ * <p>
+ * https listeners are keyless: one {@link KeyServerClient} per node on {@code node.keyserver} (started with the first
+ * https listener, closed with the component) fetches each listener's certificate chains and signs through the key
+ * server; the node never holds key bytes. A listener whose certificate the key server lacks, or whose key server is down,
+ * is bound but not ready (its connections are closed, /healthz says why); a one-second maintenance thread retries the
+ * load, so the listener becomes ready by itself, and follows session-ticket key rotation.
  */
 final class L7Component implements NodeComponent
 {
@@ -41,7 +58,14 @@ final class L7Component implements NodeComponent
     private final Path accessLog;
     private final HealthChecker health;
     private final List<String> notReady = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Map<String, Https> https = new LinkedHashMap<>();
     private L7Proxy proxy;
+    private KeyServerClient keyServer;
+    private Path keyServerDir;
+    private ScheduledExecutorService tlsMaintenance;
+    /** Shared by every https listener of the node; allocated with the key-server client. */
+    private AtomicCounter tlsKeyFailures;
+    private AtomicCounter tlsAlertsSent;
 
     L7Component(final CountersManager counters, final PerfProfile profile, final int drainTimeoutSeconds, final Path accessLog,
         final HealthChecker health)
@@ -63,7 +87,9 @@ final class L7Component implements NodeComponent
     public synchronized void apply(final SluiceConfig previous, final SluiceConfig next)
     {
         final List<String> reasons = new ArrayList<>();
-        final ProxyConfig config = translate(next, reasons);
+        final Map<String, Https> previousHttps = new LinkedHashMap<>(https);
+        https.clear();
+        final ProxyConfig config = translate(next, reasons, previousHttps);
         if (proxy == null)
         {
             proxy = L7Proxy.start(config, counters);
@@ -89,9 +115,112 @@ final class L7Component implements NodeComponent
         }
         notReady.clear();
         notReady.addAll(reasons);
+        for (final Https tls : https.values())
+        {
+            if (!tls.keyless.isReady())
+            {
+                // first try now (quick when the key server is up); otherwise the maintenance thread retries every second
+                tls.keyless.load();
+            }
+        }
+        if (!https.isEmpty() && tlsMaintenance == null)
+        {
+            tlsMaintenance = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("sluice-tls").factory());
+            tlsMaintenance.scheduleWithFixedDelay(this::maintainTls, 1, 1, TimeUnit.SECONDS);
+        }
     }
 
-    private ProxyConfig translate(final SluiceConfig config, final List<String> reasons)
+    private KeyServerClient keyServer(final SluiceConfig config)
+    {
+        final Path dir = Path.of(config.node().keyserver());
+        if (keyServer != null && !dir.equals(keyServerDir))
+        {
+            // node.keyserver changed: contexts built on the old client are rebuilt with the new one
+            keyServer.close();
+            keyServer = null;
+        }
+        if (keyServer == null)
+        {
+            keyServer = KeyServerClient.start(KeyServerClient.Configuration.defaults(dir), counters, profile.newIdleStrategy());
+            keyServerDir = dir;
+        }
+        if (tlsKeyFailures == null)
+        {
+            tlsKeyFailures = KeyServerCounter.CLIENT_HANDSHAKE_KEY_FAILURES.allocate(counters);
+            tlsAlertsSent = KeyServerCounter.CLIENT_HANDSHAKE_ALERTS.allocate(counters);
+        }
+        return keyServer;
+    }
+
+    /** Every second, off the event loops: load contexts that are not ready, follow ticket-key rotation on the rest. */
+    private void maintainTls()
+    {
+        final List<Https> current;
+        synchronized (this)
+        {
+            current = List.copyOf(https.values());
+        }
+        final long now = System.currentTimeMillis();
+        for (final Https tls : current)
+        {
+            if (!tls.keyless.isReady())
+            {
+                tls.keyless.load();
+                tls.nextTicketRefreshMs = now + tls.keyless.ticketRefreshIntervalMs();
+            }
+            else if (now >= tls.nextTicketRefreshMs)
+            {
+                tls.keyless.refreshTicketKeys();
+                tls.nextTicketRefreshMs = now + tls.keyless.ticketRefreshIntervalMs();
+            }
+        }
+    }
+
+    /** One https listener's keyless contexts behind l7's TLS seam. */
+    private static final class Https implements TlsContexts
+    {
+        private final String name;
+        private final KeylessTlsContexts.Spec spec;
+        private final KeyServerClient client;
+        private final KeylessTlsContexts keyless;
+        private volatile long nextTicketRefreshMs;
+
+        Https(final String name, final KeylessTlsContexts.Spec spec, final KeyServerClient client,
+            final AtomicCounter keyFailures, final AtomicCounter alertsSent)
+        {
+            this.name = name;
+            this.spec = spec;
+            this.client = client;
+            this.keyless = new KeylessTlsContexts(client, spec, keyFailures, alertsSent);
+        }
+
+        @Override
+        public SslContext contextFor(final String sniHostName)
+        {
+            return keyless.contextFor(sniHostName);
+        }
+
+        @Override
+        public ChannelHandler newAlertHandler()
+        {
+            return keyless.newAlertHandler();
+        }
+
+        String notReadyReason(final KeyServerClient client)
+        {
+            if (!keyless.isReady())
+            {
+                return name + ": " + keyless.readiness();
+            }
+            if (client != null && !client.isConnected())
+            {
+                return name + ": key server: " + client.status();
+            }
+            return null;
+        }
+    }
+
+    private ProxyConfig translate(final SluiceConfig config, final List<String> reasons, final Map<String, Https> previousHttps)
     {
         final List<HttpListener> listeners = new ArrayList<>();
         for (final LoadBalancer lb : config.loadBalancers())
@@ -102,21 +231,28 @@ final class L7Component implements NodeComponent
                 {
                     continue;
                 }
-                if (l.protocol() == Protocol.HTTPS)
+                final String name = lb.name() + "/" + l.key();
+                Https tls = null;
+                if (l.protocol() == Protocol.HTTPS && !l.certificates().isEmpty())
                 {
-                    // Keyless TLS contexts from the key server are wired in with issue #8; until then an https listener is
-                    // accepted into the config but not served, and /healthz says so.
-                    reasons.add(lb.name() + "/" + l.key() + ": https is not served by this build yet (key server wiring)");
-                    continue;
+                    final KeylessTlsContexts.Spec spec = new KeylessTlsContexts.Spec(l.certificates(),
+                        io.sluice.keyserver.client.TlsPolicy.fromConfigName(l.tlsPolicy().wireName()), l.http2(),
+                        l.mutualTls() == null ? null : l.mutualTls().caCertificate());
+                    final KeyServerClient client = keyServer(config);
+                    final Https old = previousHttps.get(name);
+                    // same spec and key server: keep the loaded contexts (and the listener's identity for the proxy's apply)
+                    tls = old != null && old.spec.equals(spec) && old.client == client
+                        ? old : new Https(name, spec, client, tlsKeyFailures, tlsAlertsSent);
+                    https.put(name, tls);
                 }
-                listeners.add(listener(lb, l));
+                listeners.add(listener(lb, l, tls));
             }
         }
         final int ioThreads = profile.l7IoThreads() > 0 ? profile.l7IoThreads() : Runtime.getRuntime().availableProcessors();
         return new ProxyConfig(listeners, Transport.IO_URING, Math.min(256, ioThreads), drainTimeoutMs, accessLog, Upstream.DEFAULT);
     }
 
-    private static HttpListener listener(final LoadBalancer lb, final io.sluice.control.config.Listener l)
+    private static HttpListener listener(final LoadBalancer lb, final io.sluice.control.config.Listener l, final TlsContexts tls)
     {
         final Set<String> groupNames = new LinkedHashSet<>();
         if (l.serverGroup() != null)
@@ -163,6 +299,7 @@ final class L7Component implements NodeComponent
             .http2(l.http2())
             .acl(l.acl() == null ? null : new Acl(Acl.Mode.valueOf(l.acl().mode().name()),
                 l.acl().cidrs().stream().map(Object::toString).toList()))
+            .tls(tls)
             .build();
     }
 
@@ -177,9 +314,18 @@ final class L7Component implements NodeComponent
     }
 
     @Override
-    public List<String> notReadyReasons()
+    public synchronized List<String> notReadyReasons()
     {
-        return List.copyOf(notReady);
+        final List<String> reasons = new ArrayList<>(notReady);
+        for (final Https tls : https.values())
+        {
+            final String reason = tls.notReadyReason(keyServer);
+            if (reason != null)
+            {
+                reasons.add(reason);
+            }
+        }
+        return reasons;
     }
 
     @Override
@@ -191,11 +337,29 @@ final class L7Component implements NodeComponent
     @Override
     public synchronized void close()
     {
+        if (tlsMaintenance != null)
+        {
+            tlsMaintenance.shutdownNow();
+            tlsMaintenance = null;
+        }
         if (proxy != null)
         {
             proxy.close();
             proxy = null;
         }
+        if (keyServer != null)
+        {
+            keyServer.close();
+            keyServer = null;
+        }
+        if (tlsKeyFailures != null)
+        {
+            tlsKeyFailures.close();
+            tlsAlertsSent.close();
+            tlsKeyFailures = null;
+            tlsAlertsSent = null;
+        }
+        https.clear();
     }
 
     L7Proxy proxy()

@@ -81,10 +81,24 @@ public final class KeylessTlsContexts
 
     public KeylessTlsContexts(final KeyServerClient client, final Spec spec, final CountersManager counters)
     {
+        this(client, spec, KeyServerCounter.CLIENT_HANDSHAKE_KEY_FAILURES.allocate(counters),
+            KeyServerCounter.CLIENT_HANDSHAKE_ALERTS.allocate(counters));
+    }
+
+    /**
+     * For a process with many listeners (a node): the counters are shared by all of them, allocated once by the
+     * caller, so listeners coming and going neither duplicate nor leak counters.
+     *
+     * @param keyFailures {@code keyserver_client.tls.key_op_failures}.
+     * @param alertsSent {@code keyserver_client.tls.alerts_sent}.
+     */
+    public KeylessTlsContexts(final KeyServerClient client, final Spec spec, final AtomicCounter keyFailures,
+        final AtomicCounter alertsSent)
+    {
         this.client = client;
         this.spec = spec;
-        this.keyFailures = KeyServerCounter.CLIENT_HANDSHAKE_KEY_FAILURES.allocate(counters);
-        this.alertsSent = KeyServerCounter.CLIENT_HANDSHAKE_ALERTS.allocate(counters);
+        this.keyFailures = keyFailures;
+        this.alertsSent = alertsSent;
     }
 
     /**

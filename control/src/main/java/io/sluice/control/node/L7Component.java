@@ -48,10 +48,14 @@ import java.util.concurrent.TimeUnit;
  * https listener, closed with the component) fetches each listener's certificate chains and signs through the key
  * server; the node never holds key bytes. A listener whose certificate the key server lacks, or whose key server is down,
  * is bound but not ready (its connections are closed, /healthz says why); a one-second maintenance thread retries the
- * load, so the listener becomes ready by itself, and follows session-ticket key rotation.
+ * load, so the listener becomes ready by itself, follows session-ticket key rotation, and picks up a certificate
+ * re-imported under the same name within {@link #CERTIFICATE_CHECK_INTERVAL_MS}.
  */
 final class L7Component implements NodeComponent
 {
+    /** How often a ready https listener asks the key server whether its certificates were re-imported. */
+    private static final long CERTIFICATE_CHECK_INTERVAL_MS = 5_000;
+
     private final CountersManager counters;
     private final PerfProfile profile;
     private final long drainTimeoutMs;
@@ -168,10 +172,19 @@ final class L7Component implements NodeComponent
                 tls.keyless.load();
                 tls.nextTicketRefreshMs = now + tls.keyless.ticketRefreshIntervalMs();
             }
-            else if (now >= tls.nextTicketRefreshMs)
+            else
             {
-                tls.keyless.refreshTicketKeys();
-                tls.nextTicketRefreshMs = now + tls.keyless.ticketRefreshIntervalMs();
+                if (now >= tls.nextCertificateCheckMs)
+                {
+                    // a certificate re-imported under the same name (renewal) is picked up without a config change
+                    tls.nextCertificateCheckMs = now + CERTIFICATE_CHECK_INTERVAL_MS;
+                    tls.keyless.reloadIfChanged();
+                }
+                if (now >= tls.nextTicketRefreshMs)
+                {
+                    tls.keyless.refreshTicketKeys();
+                    tls.nextTicketRefreshMs = now + tls.keyless.ticketRefreshIntervalMs();
+                }
             }
         }
     }
@@ -184,6 +197,7 @@ final class L7Component implements NodeComponent
         private final KeyServerClient client;
         private final KeylessTlsContexts keyless;
         private volatile long nextTicketRefreshMs;
+        private volatile long nextCertificateCheckMs;
 
         Https(final String name, final KeylessTlsContexts.Spec spec, final KeyServerClient client,
             final AtomicCounter keyFailures, final AtomicCounter alertsSent)

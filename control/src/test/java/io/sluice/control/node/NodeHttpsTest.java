@@ -86,7 +86,7 @@ class NodeHttpsTest
 
     @Test
     @Order(0)
-    void shouldHoldAListenerNotReadyUntilItsCertificateIsImported() throws Exception
+    void shouldHoldAListenerNotReadyUntilItsCertificateIsImportedAndFollowARenewal() throws Exception
     {
         assertThat(healthz()).contains("not ready").contains("unknown").doesNotContain("web/https:443");
         final NodeFixture.Result refused = curlResult("late.example.test", 9443, "/");
@@ -97,6 +97,13 @@ class NodeHttpsTest
         // the running key server picks the import up; the node retries the load every second by itself
         await(() -> healthz().contains("\"ready\""), 30);
         assertThat(curl("late.example.test", 9443, "-D", "-")).containsIgnoringCase("x-backend: be1");
+        assertThat(sClient("late.example.test", 9443, "-tls1_2")).contains("subject=CN = late.example.test");
+
+        // renewal: a new certificate and key imported under the same name reach the running node by themselves
+        importEntry("late", "late2.pem", "late2.key", "ca.pem");
+        await(() -> sClient("late.example.test", 9443, "-tls1_2").contains("subject=CN = late2.example.test"), 30);
+        assertThat(sClient("late.example.test", 9443, "-tls1_2")).contains(HANDSHAKE_DONE).contains("Server public key is 2048 bit");
+        assertThat(healthz()).contains("\"ready\"");
     }
 
     @AfterAll
@@ -316,6 +323,7 @@ class NodeHttpsTest
             "subjectAltName=DNS:ec.example.test\nextendedKeyUsage=serverAuth\n");
         leaf("late", "ca", List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"),
             "subjectAltName=DNS:late.example.test\nextendedKeyUsage=serverAuth\n");
+        leaf("late2", "ca", List.of("-newkey", "rsa:2048"), "subjectAltName=DNS:late.example.test\nextendedKeyUsage=serverAuth\n");
         leaf("client", "clientca", List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"), "extendedKeyUsage=clientAuth\n");
         leaf("rogue", "ca", List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"), "extendedKeyUsage=clientAuth\n");
     }

@@ -5,6 +5,7 @@ import java.lang.System.Logger.Level;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,6 +76,8 @@ public final class KeylessTlsContexts
     private final AtomicCounter keyFailures;
     private final AtomicCounter alertsSent;
     private volatile Map<String, SslContext> contexts = Map.of();
+    /** Key id (leaf SHA-256) of each certificate the current contexts were built from. */
+    private volatile Map<String, byte[]> loadedKeyIds = Map.of();
     private volatile Mapping<String, SslContext> sniMapping;
     private volatile String readiness = "not loaded";
     private volatile long ticketRefreshIntervalMs = 60_000;
@@ -111,6 +114,7 @@ public final class KeylessTlsContexts
         try
         {
             final Map<String, SslContext> built = new LinkedHashMap<>();
+            final Map<String, byte[]> keyIds = new LinkedHashMap<>();
             DomainWildcardMappingBuilder<SslContext> mapping = null;
             X509Certificate[] trust = null;
             if (spec.clientCaName() != null)
@@ -134,6 +138,7 @@ public final class KeylessTlsContexts
                 }
                 final SslContext ctx = build(chain, trust);
                 built.put(name, ctx);
+                keyIds.put(name, chain.keyId());
                 if (first == null)
                 {
                     first = ctx;
@@ -147,6 +152,7 @@ public final class KeylessTlsContexts
             final SslContext defaultContext = first;
             final Mapping<String, SslContext> byHost = mapping.build();
             contexts = Map.copyOf(built);
+            loadedKeyIds = Map.copyOf(keyIds);
             // no SNI, or a name no certificate covers: the first certificate (as nginx's default server)
             sniMapping = host -> host == null ? defaultContext : byHost.map(host);
             awaitTicketKeys();
@@ -163,6 +169,40 @@ public final class KeylessTlsContexts
             readiness = "cannot build TLS context: " + ex;
             return false;
         }
+    }
+
+    /**
+     * Follow a certificate re-imported under the same name (renewal, key rotation): ask the key server for each chain and
+     * rebuild the contexts when a key id differs from the loaded one. Blocking; call it off the event loop, now and then.
+     * Connections already open keep their context; new ones get the new certificate.
+     *
+     * @return true when the contexts were rebuilt.
+     */
+    public boolean reloadIfChanged()
+    {
+        final Map<String, byte[]> loaded = loadedKeyIds;
+        if (loaded.isEmpty())
+        {
+            return false;
+        }
+        for (final String name : spec.certificateNames())
+        {
+            final CertificateChain chain;
+            try
+            {
+                chain = fetch(name);
+            }
+            catch (final KeyServerUnavailable ex)
+            {
+                return false; // key server down or entry removed: keep serving what was loaded (the sign step decides)
+            }
+            if (!Arrays.equals(chain.keyId(), loaded.get(name)))
+            {
+                LOG.log(Level.INFO, "certificate " + name + " changed in the key server: rebuilding TLS contexts");
+                return load();
+            }
+        }
+        return false;
     }
 
     public boolean isReady()

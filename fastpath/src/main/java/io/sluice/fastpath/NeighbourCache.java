@@ -23,6 +23,9 @@ public final class NeighbourCache implements NeighbourTable
 {
     public static final int REQUEST_MSG_TYPE = 1;
 
+    /** An expected next hop not resolved yet: looks up as NO_MAC, never as the default gateway. */
+    private static final long PENDING = Long.MAX_VALUE;
+
     private final Map<InetAddress, Long> entries = new HashMap<>();
     private final ManyToOneRingBuffer requests =
         new ManyToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(64 * 1024 + RingBufferDescriptor.TRAILER_LENGTH)));
@@ -49,6 +52,25 @@ public final class NeighbourCache implements NeighbourTable
     {
         entries.put(address, NeighbourTable.nextHop(interfaceSlot, mac));
         publish();
+    }
+
+    /**
+     * Marks an address whose next hop must be resolved exactly (a backend): until the resolver puts its entry it
+     * looks up as {@link #NO_MAC}, so the forwarder asks for resolution instead of sending the frame to the default
+     * gateway — a backend on a data interface's own segment is not behind the gateway, whatever the cache knows yet.
+     */
+    public synchronized void expect(final InetAddress address)
+    {
+        if (entries.putIfAbsent(address, PENDING) == null)
+        {
+            publish();
+        }
+    }
+
+    /** True when the address has (or waits for) an exact entry. */
+    public synchronized boolean expects(final InetAddress address)
+    {
+        return entries.containsKey(address);
     }
 
     public synchronized void remove(final InetAddress address)
@@ -86,7 +108,7 @@ public final class NeighbourCache implements NeighbourTable
             }
             if (s.lows[slot] == low && s.highs[slot] == high)
             {
-                return mac;
+                return mac == PENDING ? NO_MAC : mac;
             }
             slot = (slot + 1) & s.mask;
         }

@@ -26,6 +26,22 @@ class NeighbourCacheTest
     }
 
     @Test
+    void shouldNeverSendAnExpectedBackendToTheDefaultGatewayWhileItIsUnresolved()
+    {
+        final NeighbourCache cache = new NeighbourCache();
+        cache.defaultNextHop(1, 0x02_00_00_00_00_01L);
+        cache.expect(IpAddresses.parse("198.18.10.3"));
+        assertThat(lookup(cache, "198.18.10.3")).isEqualTo(NeighbourTable.NO_MAC);
+        assertThat(lookup(cache, "198.18.1.2")).isEqualTo(NeighbourTable.nextHop(1, 0x02_00_00_00_00_01L));
+
+        cache.put(IpAddresses.parse("198.18.10.3"), 0, 0x02_00_00_00_0A_03L);
+        cache.expect(IpAddresses.parse("198.18.10.3"));
+        assertThat(lookup(cache, "198.18.10.3")).isEqualTo(NeighbourTable.nextHop(0, 0x02_00_00_00_0A_03L));
+        assertThat(NeighbourTable.interfaceOf(lookup(cache, "198.18.10.3"))).isZero();
+        assertThat(NeighbourTable.macOf(lookup(cache, "198.18.1.2"))).isEqualTo(0x02_00_00_00_00_01L);
+    }
+
+    @Test
     @Timeout(value = 10, unit = TimeUnit.SECONDS)
     void shouldPreferExactEntriesOverTheDefaultNextHop()
     {

@@ -68,6 +68,7 @@ final class FastpathComponent implements NodeComponent
     private final Map<String, ListenerKey> keysByName = new LinkedHashMap<>();
     private Conductor conductor;
     private final List<XdpSteering> steerings = new ArrayList<>();
+    private NeighbourCache neighbours;
     private List<AgentRunner> runners = List.of();
     private AgentRunner resolverRunner;
 
@@ -122,7 +123,7 @@ final class FastpathComponent implements NodeComponent
                 steering.addLocalAddress(local, NodeSettings.DEFAULT_SNAT_PORT_MIN, NodeSettings.DEFAULT_SNAT_PORT_MAX);
             }
         }
-        final NeighbourCache neighbours = new NeighbourCache();
+        neighbours = new NeighbourCache();
         final KernelNeighbourResolver resolver = new KernelNeighbourResolver(neighbours, new Netlink(), new SystemNanoClock(),
             NEIGHBOUR_RETRY_NS, NEIGHBOUR_REFRESH_NS, ifindexes);
         resolverRunner = new AgentRunner(new SleepingMillisIdleStrategy(1), ex -> LOG.log(System.Logger.Level.WARNING,
@@ -248,6 +249,11 @@ final class FastpathComponent implements NodeComponent
         {
             final Listener old = listeners.get(entry.getKey());
             final Listener listener = entry.getValue();
+            for (final Backend backend : listener.backends())
+            {
+                // resolved exactly, never sent to the default gateway while unknown
+                neighbours.expect(backend.address());
+            }
             if (old == null)
             {
                 conductor.addListener(listener);

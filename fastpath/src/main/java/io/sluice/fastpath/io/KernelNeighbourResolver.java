@@ -173,7 +173,7 @@ public final class KernelNeighbourResolver implements Agent, AutoCloseable
         if (neighbour.isPresent() && neighbour.get().usable())
         {
             final long mac = PacketIoPort.mac(neighbour.get().mac());
-            if (r.gateway() == null)
+            if (r.gateway() == null || cache.expects(address))
             {
                 final Long previous = known.put(address, NeighbourTable.nextHop(slot, mac));
                 if (previous == null || previous != NeighbourTable.nextHop(slot, mac))

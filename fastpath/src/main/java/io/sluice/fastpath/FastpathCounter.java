@@ -31,6 +31,7 @@ public enum FastpathCounter
     DROP_HANDOFF_FULL(219, "fastpath.drop.handoff_full"),
     DROP_TX_FULL(220, "fastpath.drop.tx_full"),
     NEIGHBOUR_REQUESTS(221, "fastpath.neighbour_requests"),
+    DROP_BANDWIDTH(222, "fastpath.drop.bandwidth"),
 
     LISTENER_PACKETS_IN(230, "fastpath.listener.packets_in"),
     LISTENER_BYTES_IN(231, "fastpath.listener.bytes_in"),
@@ -42,6 +43,7 @@ public enum FastpathCounter
     LISTENER_DROP_LIMIT(237, "fastpath.listener.drop.limit"),
     LISTENER_DROP_NO_BACKEND(238, "fastpath.listener.drop.no_backend"),
     LISTENER_DROP_TABLE_FULL(239, "fastpath.listener.drop.table_full"),
+    LISTENER_DROP_BANDWIDTH(240, "fastpath.listener.drop.bandwidth"),
 
     BACKEND_PACKETS_IN(270, "fastpath.backend.packets_in"),
     BACKEND_BYTES_IN(271, "fastpath.backend.bytes_in"),
@@ -50,8 +52,8 @@ public enum FastpathCounter
     BACKEND_NEW_SESSIONS(274, "fastpath.backend.sessions.new"),
     BACKEND_ACTIVE_SESSIONS(275, "fastpath.backend.sessions.active");
 
-    public static final FastpathCounter[] GLOBAL = range(PACKETS_IN, NEIGHBOUR_REQUESTS);
-    public static final FastpathCounter[] LISTENER = range(LISTENER_PACKETS_IN, LISTENER_DROP_TABLE_FULL);
+    public static final FastpathCounter[] GLOBAL = range(PACKETS_IN, DROP_BANDWIDTH);
+    public static final FastpathCounter[] LISTENER = range(LISTENER_PACKETS_IN, LISTENER_DROP_BANDWIDTH);
     public static final FastpathCounter[] BACKEND = range(BACKEND_PACKETS_IN, BACKEND_ACTIVE_SESSIONS);
 
     private final int typeId;

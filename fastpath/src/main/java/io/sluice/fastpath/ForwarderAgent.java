@@ -79,6 +79,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private static final int L_DROP_LIMIT = FastpathCounter.LISTENER_DROP_LIMIT.slot();
     private static final int L_DROP_NO_BACKEND = FastpathCounter.LISTENER_DROP_NO_BACKEND.slot();
     private static final int L_DROP_TABLE_FULL = FastpathCounter.LISTENER_DROP_TABLE_FULL.slot();
+    private static final int L_DROP_BANDWIDTH = FastpathCounter.LISTENER_DROP_BANDWIDTH.slot();
     private static final int B_PACKETS_IN = FastpathCounter.BACKEND_PACKETS_IN.slot();
     private static final int B_BYTES_IN = FastpathCounter.BACKEND_BYTES_IN.slot();
     private static final int B_PACKETS_OUT = FastpathCounter.BACKEND_PACKETS_OUT.slot();
@@ -666,6 +667,11 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         }
         else
         {
+            if (listener != null && listener.outbound != null && !listener.outbound.tryConsume(nowNs, ipLength))
+            {
+                listener.counters.increment(L_DROP_BANDWIDTH);
+                return drop(Verdict.DROP_BANDWIDTH);
+            }
             final long ch = r.getLong(base + CLIENT_ADDRESS_OFFSET);
             final long cl = r.getLong(base + CLIENT_ADDRESS_OFFSET + 8);
             final long mac = nextHop(ch, cl);

@@ -19,7 +19,9 @@ public enum Verdict
     DROP_NO_SNAT_PORT(FastpathCounter.DROP_NO_SNAT_PORT),
     DROP_NO_SESSION(FastpathCounter.DROP_NO_SESSION),
     DROP_HANDOFF_FULL(FastpathCounter.DROP_HANDOFF_FULL),
-    DROP_TX_FULL(FastpathCounter.DROP_TX_FULL);
+    DROP_TX_FULL(FastpathCounter.DROP_TX_FULL),
+    /** Outbound (towards the client) beyond the listener's bandwidthMbps. */
+    DROP_BANDWIDTH(FastpathCounter.DROP_BANDWIDTH);
 
     private final FastpathCounter counter;
 

@@ -13,7 +13,8 @@ import java.util.Set;
  * @param maxConnections            active sessions allowed, 0 = unlimited.
  * @param persistenceTimeoutSeconds source-IP persistence, 0 (off) .. 3600.
  * @param idleTimeoutSeconds        idle timeout of established TCP sessions, 1..65535.
- * @param bandwidthMbps             outbound peak, -1 = unlimited (enforced by issue 6).
+ * @param bandwidthMbps             outbound (towards clients) peak, -1 = unlimited; each of N forwarders enforces
+ *                                  limit ÷ N with a token bucket (burst ≈ 100 ms of its rate).
  * @param toa                       TCP option 254 with the client address (issue 6).
  * @param synProxy                  SYN cookies before a session exists (issue 6).
  */
@@ -114,6 +115,12 @@ public record Listener(
     {
         return new Listener(name, key, scheduler, maxConnections, persistenceTimeoutSeconds, idleTimeoutSeconds, newAcl,
             bandwidthMbps, toa, synProxy, backends);
+    }
+
+    public Listener withBandwidthMbps(final long mbps)
+    {
+        return new Listener(name, key, scheduler, maxConnections, persistenceTimeoutSeconds, idleTimeoutSeconds, acl,
+            mbps, toa, synProxy, backends);
     }
 
     public Listener withBackends(final List<Backend> newBackends)

@@ -20,10 +20,23 @@ public final class ListenerState
     public final int maxConnections;
     public final long persistenceNs;
     public final int idleTimeoutSeconds;
+    /** This forwarder's share of {@code bandwidthMbps} on the outbound direction, or null when unlimited. */
+    public final TokenBucket outbound;
 
     public ListenerState(
         final int id, final Listener config, final AclMatcher acl, final BackendState[] backends,
         final Scheduler scheduler, final CounterSet counters)
+    {
+        this(id, config, acl, backends, scheduler, counters, 1);
+    }
+
+    /**
+     * @param forwarderCount forwarders sharing the listener's bandwidth limit: each enforces limit ÷ N on the flows it
+     *                       owns (flows spread evenly by the ownership hash).
+     */
+    public ListenerState(
+        final int id, final Listener config, final AclMatcher acl, final BackendState[] backends,
+        final Scheduler scheduler, final CounterSet counters, final int forwarderCount)
     {
         this.id = id;
         this.config = config;
@@ -38,5 +51,7 @@ public final class ListenerState
         this.maxConnections = config.maxConnections();
         this.persistenceNs = config.persistenceTimeoutSeconds() * 1_000_000_000L;
         this.idleTimeoutSeconds = config.idleTimeoutSeconds();
+        this.outbound = config.bandwidthMbps() > 0
+            ? new TokenBucket(Math.max(1, config.bandwidthMbps() * 1_000_000L / 8 / forwarderCount)) : null;
     }
 }

@@ -111,6 +111,49 @@ public final class KernelAddresses implements AutoCloseable
         return List.copyOf(added);
     }
 
+    /**
+     * The interface among {@code candidates} with a connected prefix that holds {@code address} (a local address belongs on
+     * the segment its backends answer on), else the first candidate.
+     */
+    public synchronized String interfaceFor(final InetAddress address, final List<String> candidates)
+    {
+        for (final String name : candidates)
+        {
+            final Netlink.Link link = netlink.link(name);
+            if (link == null)
+            {
+                continue;
+            }
+            for (final Netlink.InterfaceAddress onLink : netlink.addresses(link.index()))
+            {
+                if (samePrefix(onLink.address(), address, onLink.prefixLength()))
+                {
+                    return name;
+                }
+            }
+        }
+        return candidates.getFirst();
+    }
+
+    private static boolean samePrefix(final InetAddress a, final InetAddress b, final int prefixLength)
+    {
+        final byte[] x = a.getAddress();
+        final byte[] y = b.getAddress();
+        if (x.length != y.length || prefixLength >= x.length * 8)
+        {
+            return false;
+        }
+        for (int bit = 0; bit < prefixLength; bit++)
+        {
+            final int mask = 0x80 >>> (bit & 7);
+            if ((x[bit >> 3] & mask) != (y[bit >> 3] & mask))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Every address configured on any interface of this namespace. */
     public synchronized Set<InetAddress> present()
     {

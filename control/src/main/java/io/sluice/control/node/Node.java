@@ -113,9 +113,11 @@ public final class Node implements AutoCloseable
 
         final NodeConfig nodeConfig = config.node();
         final String dataInterface = nodeConfig.interfaces().isEmpty() ? "lo" : nodeConfig.interfaces().getFirst().name();
+        final List<String> dataInterfaces = nodeConfig.interfaces().isEmpty() ? List.of("lo")
+            : nodeConfig.interfaces().stream().map(NodeConfig.InterfaceConfig::name).toList();
         for (final String local : nodeConfig.localAddresses())
         {
-            if (addresses.ensure(local, dataInterface))
+            if (addresses.ensure(local, addresses.interfaceFor(InetAddress.ofLiteral(local), dataInterfaces)))
             {
                 counters.get(NodeCounters.ADDRESSES_ADDED).incrementRelease();
             }

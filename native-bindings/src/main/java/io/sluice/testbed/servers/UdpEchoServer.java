@@ -1,31 +1,64 @@
 package io.sluice.testbed.servers;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 
-/** UDP echo: every datagram goes back to its sender unchanged. */
+/**
+ * UDP echo: every datagram goes back to its sender unchanged, from the address it was sent to. One socket per address of
+ * the namespace (taken at start), because a wildcard socket answers from the route's preferred source, and a backend
+ * with several addresses would then answer a load balancer from an address the flow never used.
+ */
 public final class UdpEchoServer implements AutoCloseable
 {
-    private final DatagramChannel channel;
-    private final Thread worker;
+    private final List<DatagramChannel> channels = new ArrayList<>();
+    private final int port;
 
     public UdpEchoServer(final int port) throws IOException
     {
-        channel = DatagramChannel.open();
-        channel.bind(new InetSocketAddress(port));
-        worker = Thread.ofPlatform().daemon(true).name("udp-echo").start(this::loop);
+        final List<InetAddress> addresses = new ArrayList<>();
+        for (final NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces()))
+        {
+            for (final InetAddress address : Collections.list(nic.getInetAddresses()))
+            {
+                if (!address.isLinkLocalAddress())
+                {
+                    addresses.add(address);
+                }
+            }
+        }
+        int bound = port;
+        if (addresses.isEmpty())
+        {
+            channels.add(DatagramChannel.open().bind(new InetSocketAddress(port)));
+        }
+        for (final InetAddress address : addresses)
+        {
+            final DatagramChannel channel = DatagramChannel.open().bind(new InetSocketAddress(address, bound));
+            bound = ((InetSocketAddress)channel.getLocalAddress()).getPort();
+            channels.add(channel);
+        }
+        this.port = bound;
+        for (final DatagramChannel channel : channels)
+        {
+            Thread.ofPlatform().daemon(true).name("udp-echo").start(() -> loop(channel));
+        }
     }
 
-    public int port() throws IOException
+    public int port()
     {
-        return ((InetSocketAddress)channel.getLocalAddress()).getPort();
+        return port;
     }
 
-    private void loop()
+    private static void loop(final DatagramChannel channel)
     {
         final ByteBuffer buffer = ByteBuffer.allocateDirect(65536);
         while (channel.isOpen())
@@ -51,8 +84,10 @@ public final class UdpEchoServer implements AutoCloseable
     @Override
     public void close() throws IOException
     {
-        channel.close();
-        worker.interrupt();
+        for (final DatagramChannel channel : channels)
+        {
+            channel.close();
+        }
     }
 
     /** {@code UdpEchoServer --port 7}. */

@@ -31,7 +31,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 /**
@@ -63,6 +62,20 @@ public final class ApiServer implements AutoCloseable
     {
         /** One object per (load balancer, listener, server). */
         ArrayNode states();
+    }
+
+    static
+    {
+        // Bound how long a client may take to send a request and to read an answer, so slow clients cannot hold the
+        // server's few threads (the JDK server has no limit by default). Seconds; an operator's -D setting wins.
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null)
+        {
+            System.setProperty("sun.net.httpserver.maxReqTime", "30");
+        }
+        if (System.getProperty("sun.net.httpserver.maxRspTime") == null)
+        {
+            System.setProperty("sun.net.httpserver.maxRspTime", "60");
+        }
     }
 
     private final HttpServer server;
@@ -121,6 +134,7 @@ public final class ApiServer implements AutoCloseable
     private void handle(final HttpExchange exchange) throws IOException
     {
         requests.incrementRelease();
+        boolean deferred = false;
         // Not try-with-resources: the exchange must still be open in the catch blocks that answer with an error.
         try
         {
@@ -135,10 +149,11 @@ public final class ApiServer implements AutoCloseable
                 {
                     if (!token.matches(exchange.getRequestHeaders().getFirst("Authorization")))
                     {
+                        // Answered late from the timer thread, never by parking a worker: guessing stays slow while
+                        // /healthz and real clients keep their threads.
                         authFailures.incrementRelease();
-                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(AUTH_FAILURE_DELAY_MS));
-                        exchange.getResponseHeaders().add("WWW-Authenticate", "Bearer");
-                        error(exchange, 401, "missing or wrong bearer token");
+                        deferred = true;
+                        scheduler.schedule(() -> refuse(exchange), AUTH_FAILURE_DELAY_MS, TimeUnit.MILLISECONDS);
                         return;
                     }
                     route(exchange, method, path);
@@ -171,7 +186,23 @@ public final class ApiServer implements AutoCloseable
         }
         finally
         {
-            exchange.close();
+            if (!deferred)
+            {
+                exchange.close();
+            }
+        }
+    }
+
+    private void refuse(final HttpExchange exchange)
+    {
+        try (exchange)
+        {
+            exchange.getResponseHeaders().add("WWW-Authenticate", "Bearer");
+            error(exchange, 401, "missing or wrong bearer token");
+        }
+        catch (final IOException ex)
+        {
+            LOG.log(System.Logger.Level.DEBUG, "refusing " + exchange.getRemoteAddress() + ": " + ex.getMessage());
         }
     }
 
@@ -214,11 +245,12 @@ public final class ApiServer implements AutoCloseable
         }
         if ("GET".equals(method))
         {
+            final ConfigService.Snapshot snapshot = config.snapshot();
             final ObjectNode body = JSON.createObjectNode();
             body.put("apiVersion", SluiceConfig.API_VERSION);
-            body.put("version", config.version());
-            body.set("loadBalancers", config.loadBalancersTree());
-            send(exchange, 200, body);
+            body.put("version", snapshot.version());
+            body.set("loadBalancers", JSON.valueToTree(snapshot.config().loadBalancers()));
+            send(exchange, 200, body, snapshot.version());
             return;
         }
         requireMethod(method, "PUT");
@@ -232,7 +264,23 @@ public final class ApiServer implements AutoCloseable
         {
             throw new ConfigException("request", List.of("apiVersion: " + apiVersion + " is not sluice/v1"));
         }
-        final JsonNode lbs = body.has("loadBalancers") ? body.get("loadBalancers") : JSON.createArrayNode();
+        final List<String> errors = new ArrayList<>();
+        body.fieldNames().forEachRemaining(key ->
+        {
+            if (!List.of("apiVersion", "loadBalancers", "node", "cluster").contains(key))
+            {
+                errors.add(key + ": unknown key (allowed: apiVersion, loadBalancers; node and cluster are read at node start only)");
+            }
+        });
+        if (!body.has("loadBalancers"))
+        {
+            errors.add("loadBalancers: is required (send [] to delete every load balancer)");
+        }
+        if (!errors.isEmpty())
+        {
+            throw new ConfigException("request", errors);
+        }
+        final JsonNode lbs = body.get("loadBalancers");
         changed(exchange, config.apply(lbs, ifMatch(exchange), user(exchange), "PUT /v1/config"));
     }
 
@@ -269,17 +317,16 @@ public final class ApiServer implements AutoCloseable
             return;
         }
         final LoadBalancer lb = existingLb(lbName);
-        final int lbIndex = config.current().loadBalancers().indexOf(lb);
         switch (p.get(3))
         {
-            case "listeners" -> listeners(exchange, method, p, lb, lbIndex, action);
-            case "servergroups" -> serverGroups(exchange, method, p, lb, lbIndex, action);
+            case "listeners" -> listeners(exchange, method, p, lb, action);
+            case "servergroups" -> serverGroups(exchange, method, p, lb, action);
             default -> throw new ApiError(404, "no such resource");
         }
     }
 
     private void listeners(final HttpExchange exchange, final String method, final List<String> p, final LoadBalancer lb,
-        final int lbIndex, final String action) throws IOException
+        final String action) throws IOException
     {
         if (p.size() == 4)
         {
@@ -315,7 +362,7 @@ public final class ApiServer implements AutoCloseable
                     throw new ApiError(400, "port in the body (" + listener.get("port") + ") is not the one in the path ("
                         + protoPort[1] + ")");
                 }
-                changed(exchange, config.edit(tree -> upsert(array(tree, lbIndex, "listeners"), listener, same),
+                changed(exchange, config.edit(tree -> upsert(array(tree, lb.name(), "listeners"), listener, same),
                     ifMatch(exchange), user(exchange), action));
             }
             case "DELETE" ->
@@ -324,7 +371,7 @@ public final class ApiServer implements AutoCloseable
                 {
                     throw new ApiError(404, "load balancer " + lb.name() + " has no listener " + key);
                 }
-                changed(exchange, config.edit(tree -> remove(array(tree, lbIndex, "listeners"), same), ifMatch(exchange),
+                changed(exchange, config.edit(tree -> remove(array(tree, lb.name(), "listeners"), same), ifMatch(exchange),
                     user(exchange), action));
             }
             default -> throw new ApiError(405, method + " is not allowed here");
@@ -332,7 +379,7 @@ public final class ApiServer implements AutoCloseable
     }
 
     private void serverGroups(final HttpExchange exchange, final String method, final List<String> p, final LoadBalancer lb,
-        final int lbIndex, final String action) throws IOException
+        final String action) throws IOException
     {
         if (p.size() == 4)
         {
@@ -351,13 +398,13 @@ public final class ApiServer implements AutoCloseable
                 {
                     final ObjectNode group = object(body(exchange), "server group");
                     nameMatches(group, "name", groupName);
-                    changed(exchange, config.edit(tree -> upsert(array(tree, lbIndex, "serverGroups"), group, sameGroup),
+                    changed(exchange, config.edit(tree -> upsert(array(tree, lb.name(), "serverGroups"), group, sameGroup),
                         ifMatch(exchange), user(exchange), action));
                 }
                 case "DELETE" ->
                 {
                     existingGroup(lb, groupName);
-                    changed(exchange, config.edit(tree -> remove(array(tree, lbIndex, "serverGroups"), sameGroup),
+                    changed(exchange, config.edit(tree -> remove(array(tree, lb.name(), "serverGroups"), sameGroup),
                         ifMatch(exchange), user(exchange), action));
                 }
                 default -> throw new ApiError(405, method + " is not allowed here");
@@ -365,7 +412,6 @@ public final class ApiServer implements AutoCloseable
             return;
         }
         final var group = existingGroup(lb, groupName);
-        final int groupIndex = lb.serverGroups().indexOf(group);
         if (!"servers".equals(p.get(5)))
         {
             throw new ApiError(404, "no such resource");
@@ -381,8 +427,8 @@ public final class ApiServer implements AutoCloseable
             && sameAddress(n.path("address").asText(), target.getAddress());
         final var existing = group.servers().stream()
             .filter(s -> s.port() == target.getPort() && s.inetAddress().equals(target.getAddress())).findFirst();
-        final java.util.function.Function<JsonNode, ArrayNode> servers =
-            tree -> (ArrayNode)array(tree, lbIndex, "serverGroups").get(groupIndex).withArray("servers");
+        final String lbName = lb.name();
+        final java.util.function.Function<JsonNode, ArrayNode> servers = tree -> servers(tree, lbName, groupName);
         if (p.size() == 8 && "drain".equals(p.get(7)))
         {
             requireMethod(method, "POST");
@@ -448,8 +494,13 @@ public final class ApiServer implements AutoCloseable
         {
             try
             {
+                // By name, under the config lock: the load balancer or group may be gone or moved since the drain began.
                 config.edit(tree -> remove(servers.apply(tree), n -> sameServer.test(n) && n.path("weight").asInt() == 0),
                     -1, "drain", "drain timeout " + lbName + "/" + groupName + "/" + target);
+            }
+            catch (final ApiError gone)
+            {
+                LOG.log(System.Logger.Level.INFO, "drained server " + target + " not removed: " + gone.getMessage());
             }
             catch (final RuntimeException ex)
             {
@@ -638,14 +689,20 @@ public final class ApiServer implements AutoCloseable
         {
             changes.add(change.toString());
         }
-        send(exchange, 200, body);
+        send(exchange, 200, body, applied.version());
     }
 
     private void send(final HttpExchange exchange, final int status, final JsonNode body) throws IOException
     {
+        send(exchange, status, body, config.version());
+    }
+
+    /** Answers with {@code ETag: "etagVersion"}: the version the body describes, not whatever is current by now. */
+    private void send(final HttpExchange exchange, final int status, final JsonNode body, final long etagVersion) throws IOException
+    {
         final byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body);
         exchange.getResponseHeaders().set("Content-Type", "application/json");
-        exchange.getResponseHeaders().set("ETag", "\"" + config.version() + "\"");
+        exchange.getResponseHeaders().set("ETag", "\"" + etagVersion + "\"");
         exchange.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = exchange.getResponseBody())
         {
@@ -787,9 +844,30 @@ public final class ApiServer implements AutoCloseable
         }
     }
 
-    private static ArrayNode array(final JsonNode tree, final int lbIndex, final String field)
+    /** The named load balancer's {@code field} array in the tree being edited (looked up under the config lock). */
+    private static ArrayNode array(final JsonNode tree, final String lbName, final String field)
     {
-        return ((ObjectNode)tree.get(lbIndex)).withArray(field);
+        for (final JsonNode lb : tree)
+        {
+            if (lbName.equals(lb.path("name").asText()))
+            {
+                return ((ObjectNode)lb).withArray(field);
+            }
+        }
+        throw new ApiError(404, "no load balancer named " + lbName);
+    }
+
+    /** The named group's servers in the tree being edited. */
+    private static ArrayNode servers(final JsonNode tree, final String lbName, final String groupName)
+    {
+        for (final JsonNode group : array(tree, lbName, "serverGroups"))
+        {
+            if (groupName.equals(group.path("name").asText()))
+            {
+                return ((ObjectNode)group).withArray("servers");
+            }
+        }
+        throw new ApiError(404, "load balancer " + lbName + " has no server group " + groupName);
     }
 
     private static JsonNode upsert(final ArrayNode array, final JsonNode item, final java.util.function.Predicate<JsonNode> same)

@@ -26,13 +26,25 @@ public final class ApiToken
         {
             final byte[] random = new byte[32];
             new SecureRandom().nextBytes(random);
-            if (file.getParent() != null)
+            if (file.getParent() != null && !Files.isDirectory(file.getParent()))
             {
-                Files.createDirectories(file.getParent());
+                Files.createDirectories(file.getParent(), PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwx------")));
             }
+            // Created 0600 before a byte is written: no moment in which another user could open it.
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(file, HexFormat.of().formatHex(random) + "\n", StandardCharsets.US_ASCII,
-                StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        }
+        final var permissions = Files.getPosixFilePermissions(file);
+        for (final var open : new java.nio.file.attribute.PosixFilePermission[] {
+            java.nio.file.attribute.PosixFilePermission.GROUP_READ, java.nio.file.attribute.PosixFilePermission.OTHERS_READ})
+        {
+            if (permissions.contains(open))
+            {
+                throw new IOException("API token file " + file + " is readable by group or others ("
+                    + PosixFilePermissions.toString(permissions) + "): chmod 600 it");
+            }
         }
         final String text = Files.readString(file, StandardCharsets.US_ASCII).strip();
         if (text.length() < 16)

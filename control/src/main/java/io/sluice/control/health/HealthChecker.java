@@ -74,6 +74,7 @@ public final class HealthChecker implements ConfigTarget, AutoCloseable
         private final Listener.HealthCheck check;
         private final InetSocketAddress server;
         private final AtomicBoolean running = new AtomicBoolean();
+        private volatile boolean stopped;
         private volatile boolean up = true;
         private volatile String lastError;
         private volatile long lastChangeMs = System.currentTimeMillis();
@@ -131,6 +132,11 @@ public final class HealthChecker implements ConfigTarget, AutoCloseable
 
         private void transition(final boolean nowUp, final String error)
         {
+            // A probe that was running when its check was replaced or removed must not move the server any more.
+            if (stopped || targets.get(key) != this)
+            {
+                return;
+            }
             up = nowUp;
             goodStreak = 0;
             badStreak = 0;
@@ -225,6 +231,7 @@ public final class HealthChecker implements ConfigTarget, AutoCloseable
 
     private void stop(final Target target)
     {
+        target.stopped = true;
         if (target.schedule != null)
         {
             target.schedule.cancel(false);

@@ -55,11 +55,20 @@ public final class ConfigService
     {
     }
 
+    /**
+     * A config and its version, published together so a reader never pairs one version with another's config.
+     *
+     * @param config  the config.
+     * @param version its version.
+     */
+    public record Snapshot(SluiceConfig config, long version)
+    {
+    }
+
     private final ConfigJournal journal;
     private final List<ConfigTarget> targets = new CopyOnWriteArrayList<>();
     private final AtomicCounter versionCounter;
-    private volatile SluiceConfig current;
-    private volatile long version;
+    private volatile Snapshot state;
 
     /**
      * @param startConfig    the config the node started with (its node and cluster sections stay for good).
@@ -68,7 +77,7 @@ public final class ConfigService
      */
     public ConfigService(final SluiceConfig startConfig, final ConfigJournal journal, final AtomicCounter versionCounter)
     {
-        this.current = startConfig;
+        this.state = new Snapshot(startConfig, 0);
         this.journal = journal;
         this.versionCounter = versionCounter;
     }
@@ -81,28 +90,27 @@ public final class ConfigService
     public void restore(final boolean configWins)
     {
         final ConfigJournal.Entry latest = journal == null ? null : journal.latest();
-        final SluiceConfig file = current;
+        final SluiceConfig file = state.config();
         if (latest == null)
         {
-            version = 1;
-            journal("file", "seed from config file", ConfigDiff.summary(ConfigDiff.between(List.of(), file.loadBalancers())));
+            state = new Snapshot(file, 1);
+            journal(state, "file", "seed from config file", ConfigDiff.summary(ConfigDiff.between(List.of(), file.loadBalancers())));
+        }
+        else if (configWins)
+        {
+            // The file wins: the journal gives only its version, so a journaled config that no longer fits this node's
+            // sections (say an IPv6 VIP after IPv6 local addresses were dropped) cannot keep the node from starting.
+            state = new Snapshot(file, latest.version() + 1);
+            journal(state, "file", "--config-wins", "loadBalancers from the config file");
         }
         else
         {
-            final SluiceConfig journaled = ConfigLoader.validate(withNode(ConfigLoader.tree(latest.configJson(), "journal")),
-                "journal version " + latest.version());
-            current = file.withLoadBalancers(journaled.loadBalancers());
-            version = latest.version();
-            LOG.log(System.Logger.Level.INFO, "restored config version " + version + " from the journal");
-            if (configWins)
-            {
-                final List<ConfigDiff.Change> changes = ConfigDiff.between(current.loadBalancers(), file.loadBalancers());
-                current = file;
-                version++;
-                journal("file", "--config-wins", ConfigDiff.summary(changes));
-            }
+            final SluiceConfig journaled = ConfigLoader.validate(withNode(ConfigLoader.tree(latest.configJson(), "journal"), file),
+                "journal version " + latest.version() + " (start with --config-wins to replace it with the file's load balancers)");
+            state = new Snapshot(file.withLoadBalancers(journaled.loadBalancers()), latest.version());
+            LOG.log(System.Logger.Level.INFO, "restored config version " + latest.version() + " from the journal");
         }
-        versionCounter.setRelease(version);
+        versionCounter.setRelease(state.version());
     }
 
     public void addTarget(final ConfigTarget target)
@@ -112,12 +120,18 @@ public final class ConfigService
 
     public SluiceConfig current()
     {
-        return current;
+        return state.config();
     }
 
     public long version()
     {
-        return version;
+        return state.version();
+    }
+
+    /** The config and its version, read together. */
+    public Snapshot snapshot()
+    {
+        return state;
     }
 
     /**
@@ -135,57 +149,73 @@ public final class ConfigService
     public synchronized Applied apply(final JsonNode loadBalancersTree, final long expectedVersion, final String user,
         final String action)
     {
-        if (expectedVersion >= 0 && expectedVersion != version)
+        final Snapshot before = state;
+        if (expectedVersion >= 0 && expectedVersion != before.version())
         {
-            throw new VersionConflictException(expectedVersion, version);
+            throw new VersionConflictException(expectedVersion, before.version());
         }
-        final ObjectNode tree = withNode(ConfigLoader.jsonWriter().createObjectNode());
+        final ObjectNode tree = withNode(ConfigLoader.jsonWriter().createObjectNode(), before.config());
         tree.set("loadBalancers", loadBalancersTree);
-        final SluiceConfig next = current.withLoadBalancers(ConfigLoader.validate(tree, "request").loadBalancers());
-        final List<ConfigDiff.Change> changes = ConfigDiff.between(current.loadBalancers(), next.loadBalancers());
+        final SluiceConfig previous = before.config();
+        final SluiceConfig next = previous.withLoadBalancers(ConfigLoader.validate(tree, "request").loadBalancers());
+        final List<ConfigDiff.Change> changes = ConfigDiff.between(previous.loadBalancers(), next.loadBalancers());
         if (changes.isEmpty())
         {
-            return new Applied(version, changes);
+            return new Applied(before.version(), changes);
         }
-        final SluiceConfig previous = current;
         final List<ConfigTarget> done = new ArrayList<>();
         for (final ConfigTarget target : targets)
         {
             try
             {
-                target.apply(previous, next);
                 done.add(target);
+                target.apply(previous, next);
             }
             catch (final Exception ex)
             {
-                for (int i = done.size() - 1; i >= 0; i--)
-                {
-                    try
-                    {
-                        done.get(i).apply(next, previous);
-                    }
-                    catch (final Exception rollbackFailure)
-                    {
-                        LOG.log(System.Logger.Level.ERROR, "rollback of " + done.get(i).name() + " failed", rollbackFailure);
-                    }
-                }
+                // The failing target too is given the previous config back: it may have changed part of itself.
+                rollBack(done, previous, next);
                 throw new ApplyFailedException(target.name() + ": " + ex.getMessage() + " (nothing applied)", ex);
             }
         }
-        current = next;
-        version++;
-        versionCounter.setRelease(version);
-        journal(user, action, ConfigDiff.summary(changes));
-        return new Applied(version, changes);
+        final Snapshot after = new Snapshot(next, before.version() + 1);
+        try
+        {
+            // Journaled before it is published: a change the journal does not hold would be lost at the next restart.
+            journal(after, user, action, ConfigDiff.summary(changes));
+        }
+        catch (final RuntimeException ex)
+        {
+            rollBack(done, previous, next);
+            throw new ApplyFailedException("config journal: " + ex.getMessage() + " (nothing applied)", ex);
+        }
+        state = after;
+        versionCounter.setRelease(after.version());
+        return new Applied(after.version(), changes);
+    }
+
+    private static void rollBack(final List<ConfigTarget> done, final SluiceConfig previous, final SluiceConfig next)
+    {
+        for (int i = done.size() - 1; i >= 0; i--)
+        {
+            try
+            {
+                done.get(i).apply(next, previous);
+            }
+            catch (final Exception rollbackFailure)
+            {
+                LOG.log(System.Logger.Level.ERROR, "rollback of " + done.get(i).name() + " failed", rollbackFailure);
+            }
+        }
     }
 
     /** Applies a change that {@code edit} makes in place on (a copy of) the current load balancers' JSON tree. */
     public synchronized Applied edit(final java.util.function.Consumer<JsonNode> edit, final long expectedVersion,
         final String user, final String action)
     {
-        if (expectedVersion >= 0 && expectedVersion != version)
+        if (expectedVersion >= 0 && expectedVersion != state.version())
         {
-            throw new VersionConflictException(expectedVersion, version);
+            throw new VersionConflictException(expectedVersion, state.version());
         }
         final JsonNode tree = loadBalancersTree();
         edit.accept(tree);
@@ -195,7 +225,7 @@ public final class ConfigService
     /** The current load balancers as a JSON tree (a copy). */
     public JsonNode loadBalancersTree()
     {
-        return ConfigLoader.jsonWriter().valueToTree(current.loadBalancers());
+        return ConfigLoader.jsonWriter().valueToTree(state.config().loadBalancers());
     }
 
     public List<ConfigJournal.Entry> history()
@@ -203,23 +233,23 @@ public final class ConfigService
         return journal == null ? List.of() : journal.entries();
     }
 
-    private ObjectNode withNode(final JsonNode tree)
+    private static ObjectNode withNode(final JsonNode tree, final SluiceConfig sections)
     {
         // Validate against this node's sections too (local-address families, backupFor), as the file was at start.
         final ObjectNode full = (ObjectNode)tree;
         full.put("apiVersion", SluiceConfig.API_VERSION);
-        if (current.node() != null)
+        if (sections.node() != null)
         {
-            full.set("node", ConfigLoader.jsonWriter().valueToTree(current.node()));
+            full.set("node", ConfigLoader.jsonWriter().valueToTree(sections.node()));
         }
-        if (current.cluster() != null)
+        if (sections.cluster() != null)
         {
-            full.set("cluster", ConfigLoader.jsonWriter().valueToTree(current.cluster()));
+            full.set("cluster", ConfigLoader.jsonWriter().valueToTree(sections.cluster()));
         }
         return full;
     }
 
-    private void journal(final String user, final String action, final String summary)
+    private void journal(final Snapshot snapshot, final String user, final String action, final String summary)
     {
         if (journal == null)
         {
@@ -229,8 +259,8 @@ public final class ConfigService
         {
             final ObjectNode body = ConfigLoader.jsonWriter().createObjectNode();
             body.put("apiVersion", SluiceConfig.API_VERSION);
-            body.set("loadBalancers", loadBalancersTree());
-            journal.append(new ConfigJournal.Entry(version, System.currentTimeMillis(), user, action, summary,
+            body.set("loadBalancers", ConfigLoader.jsonWriter().valueToTree(snapshot.config().loadBalancers()));
+            journal.append(new ConfigJournal.Entry(snapshot.version(), System.currentTimeMillis(), user, action, summary,
                 ConfigLoader.jsonWriter().writeValueAsString(body)));
         }
         catch (final JsonProcessingException ex)
@@ -242,6 +272,6 @@ public final class ConfigService
     /** The current load balancer of that name, or null. */
     public LoadBalancer loadBalancer(final String name)
     {
-        return current.loadBalancer(name);
+        return state.config().loadBalancer(name);
     }
 }

@@ -169,19 +169,28 @@ public final class Node implements AutoCloseable
             thread.setDaemon(true);
             return thread;
         });
-        final long now = System.currentTimeMillis();
-        final long firstDelay = 60_000 - now % 60_000 + 1_000;
-        timer.scheduleAtFixedRate(() ->
+        timer.execute(new Runnable()
         {
-            try
+            @Override
+            public void run()
             {
-                meter.sample(System.currentTimeMillis() / 60_000 * 60_000);
+                final long now = System.currentTimeMillis();
+                final long minuteEnd = now / 60_000 * 60_000;
+                if (now - minuteEnd >= 1_000)
+                {
+                    try
+                    {
+                        meter.sample(minuteEnd);
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        LOG.log(System.Logger.Level.WARNING, "usage sample failed: " + ex.getMessage());
+                    }
+                }
+                // One shot at a time, the delay recomputed from the wall clock: drift or a clock step cannot shift minutes.
+                timer.schedule(this, minuteEnd + 61_000 - System.currentTimeMillis(), TimeUnit.MILLISECONDS);
             }
-            catch (final RuntimeException ex)
-            {
-                LOG.log(System.Logger.Level.WARNING, "usage sample failed: " + ex.getMessage());
-            }
-        }, firstDelay, 60_000, TimeUnit.MILLISECONDS);
+        });
         return timer::shutdownNow;
     }
 

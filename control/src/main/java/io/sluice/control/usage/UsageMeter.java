@@ -29,6 +29,8 @@ public final class UsageMeter
     private final UsageJournal journal;
     private final AtomicCounter recordsWritten;
     private final Map<String, Long> previous = new HashMap<>();
+    private SluiceConfig previousConfig;
+    private long lastMinuteEndMs;
 
     public UsageMeter(final CountersReader counters, final Supplier<SluiceConfig> config, final UsageJournal journal,
         final AtomicCounter recordsWritten)
@@ -37,6 +39,19 @@ public final class UsageMeter
         this.config = config;
         this.journal = journal;
         this.recordsWritten = recordsWritten;
+    }
+
+    private static LoadBalancer union(final LoadBalancer before, final LoadBalancer after)
+    {
+        final java.util.List<Listener> listeners = new java.util.ArrayList<>(after.listeners());
+        for (final Listener old : before.listeners())
+        {
+            if (after.listeners().stream().noneMatch(l -> l.key().equals(old.key())))
+            {
+                listeners.add(old);
+            }
+        }
+        return new LoadBalancer(after.name(), after.vip(), after.bandwidthMbps(), listeners, after.serverGroups());
     }
 
     /** The fastpath's label suffix of an L4 listener. */
@@ -52,6 +67,11 @@ public final class UsageMeter
      */
     public synchronized int sample(final long minuteEndMs)
     {
+        if (minuteEndMs <= lastMinuteEndMs)
+        {
+            return 0;
+        }
+        lastMinuteEndMs = minuteEndMs;
         final Map<String, Long> now = new HashMap<>();
         counters.forEach((id, typeId, key, label) ->
         {
@@ -64,7 +84,16 @@ public final class UsageMeter
             }
         });
         int written = 0;
-        for (final LoadBalancer lb : config.get().loadBalancers())
+        // Load balancers of the config the minute started with count too: one removed mid-minute still had traffic.
+        final SluiceConfig current = config.get();
+        final Map<String, LoadBalancer> byName = new java.util.LinkedHashMap<>();
+        if (previousConfig != null)
+        {
+            previousConfig.loadBalancers().forEach(lb -> byName.put(lb.name(), lb));
+        }
+        current.loadBalancers().forEach(lb -> byName.merge(lb.name(), lb, UsageMeter::union));
+        previousConfig = current;
+        for (final LoadBalancer lb : byName.values())
         {
             final long[] totals = new long[KINDS.length];
             for (final Listener listener : lb.listeners())

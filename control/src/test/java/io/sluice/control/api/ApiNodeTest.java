@@ -125,6 +125,10 @@ class ApiNodeTest
         assertThat(dangling.get("errors").toString())
             .contains("loadBalancers[0].listeners[0].serverGroup: \\\"ghost\\\" names no server group of load balancer \\\"web\\\"");
 
+        final JsonNode noLoadBalancers = curl("PUT", "/v1/config", "{\"apiVersion\": \"sluice/v1\", \"loadbalancers\": []}");
+        assertThat(noLoadBalancers.get("errors").toString()).contains("loadbalancers: unknown key")
+            .contains("loadBalancers: is required (send [] to delete every load balancer)");
+
         final NodeFixture.Result stale = fixture.inNetns("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "DELETE",
             "-H", "Authorization: Bearer " + Files.readString(tokenFile).strip(), "-H", "If-Match: \"9\"",
             API + "/v1/loadbalancers/web");

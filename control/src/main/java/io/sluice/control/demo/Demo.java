@@ -1,0 +1,586 @@
+package io.sluice.control.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.keyserver.cli.KeyServerCommand;
+import io.sluice.testbed.AddressPlan;
+import io.sluice.testbed.Commands;
+import io.sluice.testbed.Netns;
+import io.sluice.testbed.Testbed;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Pattern;
+
+/**
+ * {@code sluice demo}: a namespace testbed (client, router with ECMP over lb1 and lb2, backends, a management link to
+ * lb1), a key server with a freshly made demo certificate, two {@code sluice node} processes, real TCP, UDP, HTTP and
+ * HTTPS traffic from the client namespace, a SIGKILL of lb1's node half way, and a summary. Everything it starts is
+ * tracked by the testbed (processes by PID, namespaces by name) and removed at the end, on failure and on Ctrl-C
+ * (the testbed's shutdown hook); {@code --keep} leaves it running.
+ */
+final class Demo
+{
+    /** What the user asked for. */
+    record Settings(boolean keep, int durationSeconds, int ratePerSecond, int backends, String prefix)
+    {
+    }
+
+    /** Exit codes: every protocol worked through the failover / some did not (summary says why) / the demo could not run. */
+    static final int EXIT_ALL_PASSED = 0;
+    static final int EXIT_SOME_FAILED = 1;
+    static final int EXIT_SETUP_FAILED = 2;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long NODE_READY_TIMEOUT_MS = 120_000;
+    private static final long WARM_UP_TIMEOUT_MS = 20_000;
+    /** A protocol passes only with this many answers in a row at the end: it recovered, not just answered once. */
+    private static final int RECOVERED_STREAK = 3;
+    private static final String[] PROTOCOLS = {"tcp", "udp", "http", "https"};
+
+    private final Settings settings;
+    private final PrintStream out;
+    /** Why a protocol cannot work in this build, as the nodes said (their start errors, /healthz reasons). */
+    private final Map<String, Map<String, List<String>>> knownReasons = new LinkedHashMap<>();
+    private final Process[] nodes = new Process[3];
+    private final Path[] nodeLogs = new Path[3];
+    private Testbed testbed;
+    private Path run;
+    private volatile long withdrawnNs;
+
+    Demo(final Settings settings, final PrintStream out)
+    {
+        this.settings = settings;
+        this.out = out;
+        for (final String protocol : PROTOCOLS)
+        {
+            knownReasons.put(protocol, new LinkedHashMap<>());
+        }
+    }
+
+    int run()
+    {
+        if (!"root".equals(System.getProperty("user.name")))
+        {
+            out.println("sluice demo: needs root (it creates network namespaces, XDP programs and AF_XDP sockets)");
+            return EXIT_SETUP_FAILED;
+        }
+        if (!Commands.available("openssl"))
+        {
+            out.println("sluice demo: needs openssl to make the demo certificate (apt-get install openssl)");
+            return EXIT_SETUP_FAILED;
+        }
+        boolean kept = false;
+        try
+        {
+            final Testbed.Builder builder = Testbed.builder().backends(settings.backends()).ecmp(true).management(true)
+                .nginx(false).keep(settings.keep());
+            if (settings.prefix() != null)
+            {
+                builder.prefix(settings.prefix());
+            }
+            step("building the testbed: client, router (ECMP over lb1 and lb2), " + settings.backends()
+                + " backends, management link to lb1");
+            testbed = builder.build();
+            run = testbed.runDir();
+            Files.createDirectories(run);
+            step("testbed " + testbed.prefix() + " up (namespaces " + String.join(", ", testbed.namespaces()) + ")");
+
+            final Path ca = certificates();
+            startKeyServer();
+            startNodes();
+            reportNodeHealth();
+            final int exit = traffic(ca);
+            if (settings.keep())
+            {
+                testbed.detach();
+                kept = true;
+                printKept();
+            }
+            return exit;
+        }
+        catch (final Exception ex)
+        {
+            out.println("sluice demo: FAILED: " + ex.getMessage());
+            for (int n = 1; n <= 2; n++)
+            {
+                tail("lb" + n + " node log", nodeLogs[n]);
+            }
+            return EXIT_SETUP_FAILED;
+        }
+        finally
+        {
+            if (testbed != null && !kept)
+            {
+                step("cleaning up: stopping every process the demo started and deleting namespaces " + testbed.prefix() + "-*");
+                testbed.close();
+                step("clean");
+            }
+        }
+    }
+
+    private void step(final String text)
+    {
+        out.println("sluice demo: " + text);
+        out.flush();
+    }
+
+    /** A demo CA and a P-256 server certificate for {@link DemoConfig#HOST_NAME} and the VIP, imported into the key store. */
+    private Path certificates() throws IOException
+    {
+        final Path pki = Files.createDirectories(run.resolve("pki"));
+        final Path caKey = pki.resolve("demo-ca.key");
+        final Path ca = pki.resolve("demo-ca.crt");
+        final Path key = pki.resolve("demo.key");
+        final Path csr = pki.resolve("demo.csr");
+        final Path cert = pki.resolve("demo.crt");
+        final Path ext = pki.resolve("demo.ext");
+        Commands.check("openssl", "req", "-x509", "-nodes", "-days", "2", "-subj", "/CN=sluice demo CA", "-newkey", "ec",
+            "-pkeyopt", "ec_paramgen_curve:prime256v1", "-keyout", caKey.toString(), "-out", ca.toString(),
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+        Commands.check("openssl", "req", "-new", "-nodes", "-subj", "/CN=" + DemoConfig.HOST_NAME, "-newkey", "ec",
+            "-pkeyopt", "ec_paramgen_curve:prime256v1", "-keyout", key.toString(), "-out", csr.toString());
+        Files.writeString(ext, "[v3]\nsubjectAltName=DNS:" + DemoConfig.HOST_NAME + ",IP:" + AddressPlan.VIP_V4
+            + "\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
+        Commands.check("openssl", "x509", "-req", "-in", csr.toString(), "-CA", ca.toString(), "-CAkey", caKey.toString(),
+            "-CAcreateserial", "-out", cert.toString(), "-days", "2", "-sha256", "-extfile", ext.toString(), "-extensions", "v3");
+        // the private key enters the key server's store and nothing else keeps it
+        final int imported = new CommandLine(new KeyServerCommand()).execute("import", "--dir", run.resolve("keys").toString(),
+            "--name", DemoConfig.CERTIFICATE, "--cert", cert.toString(), "--key", key.toString(), "--chain", ca.toString(),
+            "--master-key-file", run.resolve("keyserver-master.key").toString());
+        Files.deleteIfExists(key);
+        Files.deleteIfExists(caKey);
+        if (imported != 0)
+        {
+            throw new IOException("keyserver import of the demo certificate exited " + imported);
+        }
+        step("demo certificate for " + DemoConfig.HOST_NAME + " (ECDSA P-256, signed by a demo CA) imported into the key store");
+        return ca;
+    }
+
+    private void startKeyServer() throws IOException
+    {
+        final Path log = run.resolve("keyserver.log");
+        // the key server needs no network: it lives in the segment's namespace only so the testbed tracks and ends it
+        final Process keyServer = testbed.spawn(Testbed.SEGMENT, log, sluice(List.of("-Xmx128m", "-XX:+UseSerialGC"),
+            "keyserver", "--dir", run.resolve("keys").toString(), "--shm", run.resolve("keyserver-shm").toString(),
+            "--master-key-file", run.resolve("keyserver-master.key").toString(), "--workers", "1", "--max-clients", "8"));
+        awaitLog(keyServer, log, "keyserver ready", "key server");
+        step("key server running (pid " + keyServer.pid() + "), shared memory " + run.resolve("keyserver-shm"));
+    }
+
+    /** Both nodes at once (their JVMs start in parallel); a node that cannot serve L4 here is restarted without it. */
+    private void startNodes() throws IOException
+    {
+        for (int n = 1; n <= 2; n++)
+        {
+            nodes[n] = spawnNode(n, true);
+        }
+        for (int n = 1; n <= 2; n++)
+        {
+            try
+            {
+                awaitLog(nodes[n], nodeLogs[n], "ready", "node lb" + n);
+            }
+            catch (final IOException ex)
+            {
+                if (nodes[n].isAlive())
+                {
+                    throw ex;
+                }
+                final String reason = firstErrorLine(nodeLogs[n]);
+                step("node lb" + n + " refused its data interfaces (" + reason + "); restarting it without them: "
+                    + "tcp and udp listeners will not be served");
+                addReason("tcp", "lb" + n, reason);
+                addReason("udp", "lb" + n, reason);
+                nodes[n] = spawnNode(n, false);
+                awaitLog(nodes[n], nodeLogs[n], "ready", "node lb" + n);
+            }
+            step("node lb" + n + " ready (pid " + nodes[n].pid() + ")");
+        }
+        Thread.ofPlatform().daemon(true).name("demo-announcer").start(this::announce);
+    }
+
+    private Process spawnNode(final int n, final boolean withInterfaces) throws IOException
+    {
+        final String lb = "lb" + n;
+        final List<String> interfaces = withInterfaces
+            ? List.of(testbed.iface(lb, Testbed.ROUTER), testbed.iface(lb, Testbed.SEGMENT)) : List.of();
+        final String api = (n == 1 ? testbed.addresses().managementLbV4() : "127.0.0.1") + ":" + DemoConfig.API_PORT;
+        final Path config = run.resolve(lb + ".yaml");
+        Files.writeString(config, DemoConfig.node(n, interfaces, api, run.resolve(lb + "-state"), run.resolve("keyserver-shm"),
+            settings.backends()));
+        nodeLogs[n] = run.resolve(lb + (withInterfaces ? "" : "-l7only") + ".log");
+        return testbed.spawn(lb, nodeLogs[n], sluice(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+            "node", "--config", config.toString(), "--profile", "shared"));
+    }
+
+    /**
+     * Stands in for the routing protocol (BGP with BFD in production): when a node's process is gone, the router's
+     * multipath route to the VIP loses that node, so ECMP sends everything to the survivor.
+     */
+    private void announce()
+    {
+        while (true)
+        {
+            if (nodes[1] != null && !nodes[1].isAlive())
+            {
+                try
+                {
+                    testbed.execChecked(Testbed.ROUTER, "ip", "route", "replace", AddressPlan.VIP_V4 + "/32", "via",
+                        AddressPlan.lbUplinkV4(2));
+                    testbed.execChecked(Testbed.ROUTER, "ip", "-6", "route", "replace", AddressPlan.VIP_V6 + "/128", "via",
+                        AddressPlan.lbUplinkV6(2));
+                    withdrawnNs = System.nanoTime();
+                }
+                catch (final RuntimeException ex)
+                {
+                    out.println("sluice demo: could not withdraw lb1 from the router: " + ex.getMessage());
+                }
+                return;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    /** Each node's /healthz: lb1 through the management link from here, lb2 from inside its namespace. */
+    private void reportNodeHealth()
+    {
+        final String lb1 = testbed.addresses().managementLbV4();
+        report("lb1", httpGet(lb1, DemoConfig.API_PORT, "/healthz"));
+        report("lb2", Netns.call(testbed.ns(Testbed.LB2), () -> httpGet("127.0.0.1", DemoConfig.API_PORT, "/healthz")));
+    }
+
+    private void report(final String node, final String body)
+    {
+        try
+        {
+            final JsonNode health = JSON.readTree(body);
+            final List<String> reasons = new ArrayList<>();
+            health.path("reasons").forEach(r -> reasons.add(r.asText()));
+            step(node + " /healthz: " + health.path("status").asText("?") + (reasons.isEmpty() ? "" : " — " + String.join("; ", reasons)));
+            for (final String reason : reasons)
+            {
+                for (final String protocol : PROTOCOLS)
+                {
+                    if (Pattern.compile("\\b" + protocol + "\\b").matcher(reason).find())
+                    {
+                        addReason(protocol, node, reason);
+                    }
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            step(node + " /healthz: unreadable answer: " + ProgressView.abbreviate(body, 200));
+        }
+    }
+
+    private void addReason(final String protocol, final String node, final String reason)
+    {
+        final List<String> nodesSaying = knownReasons.get(protocol).computeIfAbsent(reason, r -> new ArrayList<>());
+        if (!nodesSaying.contains(node))
+        {
+            nodesSaying.add(node);
+        }
+    }
+
+    /** "lb1, lb2: reason" for each reason the nodes gave for this protocol. */
+    private List<String> reasons(final String protocol)
+    {
+        final List<String> text = new ArrayList<>();
+        knownReasons.get(protocol).forEach((reason, nodesSaying) -> text.add(String.join(", ", nodesSaying) + ": " + reason));
+        return text;
+    }
+
+    private int traffic(final Path ca) throws Exception
+    {
+        final String vip = AddressPlan.VIP_V4;
+        final Traffic traffic = new Traffic(testbed.ns(Testbed.CLIENT), settings.ratePerSecond());
+        traffic.add("tcp", Probes.tcpEcho(vip, DemoConfig.TCP_PORT));
+        traffic.add("udp", Probes.udpEcho(vip, DemoConfig.UDP_PORT));
+        traffic.add("http", Probes.http(vip, DemoConfig.HTTP_PORT));
+        traffic.add("https", Probes.https(vip, DemoConfig.HTTPS_PORT, ca));
+        warmUp(traffic);
+
+        final boolean terminal = ProgressView.stdoutIsTerminal();
+        final ProgressView view = new ProgressView(out, terminal);
+        final long refreshNs = TimeUnit.MILLISECONDS.toNanos(terminal ? 500 : 2000);
+        final long startNs = System.nanoTime();
+        final long endNs = startNs + TimeUnit.SECONDS.toNanos(settings.durationSeconds());
+        final long failoverNs = startNs + TimeUnit.SECONDS.toNanos(settings.durationSeconds()) / 2;
+        step("driving traffic from the client namespace for " + settings.durationSeconds() + " s, at most "
+            + settings.ratePerSecond() + " requests/s per protocol (a new connection each); lb1's node is killed at "
+            + String.format(Locale.ROOT, "%.1f s", (failoverNs - startNs) / 1e9));
+        traffic.start();
+        long nextRender = startNs;
+        while (true)
+        {
+            final long now = System.nanoTime();
+            if (now >= endNs)
+            {
+                break;
+            }
+            if (traffic.killNs() == 0 && now >= failoverNs)
+            {
+                traffic.markKill(System.nanoTime());
+                nodes[1].destroyForcibly();
+                if (!terminal)
+                {
+                    step("SIGKILL sent to lb1's node (pid " + nodes[1].pid() + ")");
+                }
+            }
+            if (now >= nextRender)
+            {
+                final String phase = traffic.killNs() == 0 ? "both LB nodes serving (ECMP)"
+                    : withdrawnNs == 0 ? "lb1's node killed; router still hashing to it" : "lb1 withdrawn; lb2 serving alone";
+                view.render(phase, (now - startNs) / 1e9, traffic.streams());
+                nextRender += refreshNs;
+            }
+            final long wake = Math.min(Math.min(nextRender, endNs), traffic.killNs() == 0 ? failoverNs : Long.MAX_VALUE);
+            LockSupport.parkNanos(Math.max(1, wake - System.nanoTime()));
+        }
+        traffic.stop();
+        view.render("done", (System.nanoTime() - startNs) / 1e9, traffic.streams());
+        return summary(traffic, startNs);
+    }
+
+    /** Waits (bounded) until each protocol answered a few times in a row, so the run does not count start-up. */
+    private void warmUp(final Traffic traffic)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WARM_UP_TIMEOUT_MS);
+        final Map<String, Integer> streaks = Netns.call(testbed.ns(Testbed.CLIENT), () ->
+        {
+            final Map<String, Integer> inARow = new LinkedHashMap<>();
+            // a protocol the nodes said they do not serve is not waited for: it would only delay the run
+            traffic.streams().forEach(s -> inARow.put(s.protocol, knownReasons.get(s.protocol).isEmpty() ? 0 : -1));
+            long sequence = 0;
+            while (System.nanoTime() < deadline && inARow.values().stream().anyMatch(c -> c >= 0 && c < RECOVERED_STREAK))
+            {
+                for (final Traffic.Stream stream : traffic.streams())
+                {
+                    if (inARow.get(stream.protocol) < 0 || inARow.get(stream.protocol) >= RECOVERED_STREAK)
+                    {
+                        continue;
+                    }
+                    try
+                    {
+                        stream.probe.once(sequence++);
+                        inARow.merge(stream.protocol, 1, Integer::sum);
+                    }
+                    catch (final Exception ex)
+                    {
+                        inARow.put(stream.protocol, 0);
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+                    }
+                }
+            }
+            return inARow;
+        });
+        final List<String> cold = new ArrayList<>();
+        streaks.forEach((protocol, streak) ->
+        {
+            if (streak < 0)
+            {
+                cold.add(protocol + " (not served by the nodes)");
+            }
+            else if (streak < RECOVERED_STREAK)
+            {
+                cold.add(protocol);
+            }
+        });
+        step(cold.isEmpty() ? "every protocol answers through the VIP" : "not answering: "
+            + String.join(", ", cold) + " (the run goes on and counts them as failed)");
+    }
+
+    private int summary(final Traffic traffic, final long startNs)
+    {
+        final long killNs = traffic.killNs();
+        out.println();
+        out.println("== sluice demo summary ==");
+        out.println(String.format(Locale.ROOT, "failover: lb1's node SIGKILLed at %.1f s; %s", (killNs - startNs) / 1e9,
+            withdrawnNs == 0 ? "the router never withdrew lb1" : String.format(Locale.ROOT,
+                "the router withdrew lb1 from the VIP's multipath route %d ms later", (withdrawnNs - killNs) / 1_000_000)));
+        out.println(String.format(Locale.ROOT, "%-6s %20s %20s  %-16s %s", "proto", "before ok/failed", "after ok/failed",
+            "recovered in", "backends"));
+        boolean allPassed = true;
+        final List<String> results = new ArrayList<>();
+        for (final Traffic.Stream stream : traffic.streams())
+        {
+            final long okBefore = stream.okBefore.get();
+            final long failedBefore = stream.failedBefore.get();
+            final long okAfter = stream.okAfter.get();
+            final long failedAfter = stream.failedAfter.get();
+            final boolean recovered = stream.okSinceFailure.get() >= RECOVERED_STREAK;
+            final String recovery = failedAfter == 0 ? (okAfter > 0 ? "0 s (no failure)" : "-")
+                : !recovered ? "not recovered" : String.format(Locale.ROOT, "%.2f s", (stream.lastFailureAfterKillNs - killNs) / 1e9);
+            // a steady state that loses more than 1 % of requests before any failure is not a working protocol
+            final boolean pass = okBefore > 0 && okAfter > 0 && recovered && failedBefore * 100 <= okBefore + failedBefore;
+            allPassed &= pass;
+            out.println(String.format(Locale.ROOT, "%-6s %20s %20s  %-16s %s", stream.protocol, okBefore + "/" + failedBefore,
+                okAfter + "/" + failedAfter, recovery, stream.backends.isEmpty() ? "-" : backends(stream)));
+            final StringBuilder result = new StringBuilder(String.format(Locale.ROOT,
+                "RESULT %s %s before ok=%d failed=%d after ok=%d failed=%d recovery=%s", stream.protocol, pass ? "PASS" : "FAIL",
+                okBefore, failedBefore, okAfter, failedAfter, recovery.replace(' ', '_')));
+            if (!pass)
+            {
+                final List<String> why = reasons(stream.protocol);
+                if (stream.topError() != null)
+                {
+                    why.add("clients saw: " + stream.topError());
+                }
+                result.append(" reason=").append(why.isEmpty() ? "no answers" : String.join("; ", why));
+            }
+            else
+            {
+                result.append(" proved=").append(proved(stream.protocol, failedAfter));
+            }
+            results.add(result.toString());
+        }
+        out.println();
+        results.forEach(out::println);
+        out.println(allPassed ? "RESULT all PASS" : "RESULT some FAIL (each FAIL line says why)");
+        out.flush();
+        return allPassed ? EXIT_ALL_PASSED : EXIT_SOME_FAILED;
+    }
+
+    private static String backends(final Traffic.Stream stream)
+    {
+        final StringBuilder text = new StringBuilder();
+        stream.backends.entrySet().stream().sorted(Map.Entry.comparingByKey())
+            .forEach(e -> text.append(text.isEmpty() ? "" : " ").append(e.getKey()).append('=').append(e.getValue().sum()));
+        return text.toString();
+    }
+
+    private static String proved(final String protocol, final long brokenByFailover)
+    {
+        final String part = switch (protocol)
+        {
+            case "tcp" -> "L4 FullNAT over AF_XDP (XDP steering, forwarder, backend echo) on both nodes, then lb2 alone";
+            case "udp" -> "L4 UDP through the AF_XDP fastpath on both nodes, then lb2 alone";
+            case "http" -> "the L7 proxy on the VIP on both nodes spread over the backends, then lb2 alone";
+            case "https" -> "TLS terminated by the proxy with the private key only in the key server process, then lb2 alone";
+            default -> protocol;
+        };
+        return part + (brokenByFailover == 0 ? "; no request failed over the failover"
+            : "; " + brokenByFailover + " requests in flight through or hashed to lb1 failed until the router withdrew it");
+    }
+
+    private void printKept() throws IOException
+    {
+        out.println();
+        out.println("sluice demo: --keep: the testbed " + testbed.prefix() + " stays up (lb2's node, the key server, backends).");
+        out.println("  API of lb1 via the management link: http://" + testbed.addresses().managementLbV4() + ":"
+            + DemoConfig.API_PORT + " (token " + run.resolve("lb1-state").resolve("api.token")
+            + "; lb1's node was killed by the failover)");
+        out.println("  API of lb2: ip netns exec " + testbed.ns(Testbed.LB2) + " sluice get loadbalancer --token-file "
+            + run.resolve("lb2-state").resolve("api.token"));
+        out.println("  try: ip netns exec " + testbed.ns(Testbed.CLIENT) + " curl -s http://" + AddressPlan.VIP_V4 + "/");
+        out.println("  tear down: sluice testbed down " + testbed.prefix());
+    }
+
+    /** The sluice command with these JVM options: the distribution's bin/sluice when run from one, else this JVM's java and class path. */
+    private static List<String> sluice(final List<String> jvmOptions, final String... args)
+    {
+        final String home = System.getenv("SLUICE_HOME");
+        if (home != null && Files.isExecutable(Path.of(home, "bin", "sluice")))
+        {
+            final List<String> command = new ArrayList<>(List.of("env", "SLUICE_JAVA_OPTS=" + String.join(" ", jvmOptions),
+                Path.of(home, "bin", "sluice").toString()));
+            command.addAll(List.of(args));
+            return command;
+        }
+        return Testbed.javaCommand(jvmOptions, "io.sluice.control.cli.Main", List.of(args));
+    }
+
+    private static void awaitLog(final Process process, final Path log, final String text, final String what) throws IOException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(NODE_READY_TIMEOUT_MS);
+        while (System.nanoTime() < deadline)
+        {
+            if (Files.exists(log) && Files.readString(log).contains(text))
+            {
+                return;
+            }
+            if (!process.isAlive())
+            {
+                throw new IOException(what + " exited with " + process.exitValue() + " before it was ready: " + firstErrorLine(log));
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        }
+        throw new IOException(what + " not ready within " + NODE_READY_TIMEOUT_MS / 1000 + " s (log " + log + ")");
+    }
+
+    private static String firstErrorLine(final Path log) throws IOException
+    {
+        if (!Files.exists(log))
+        {
+            return "no output";
+        }
+        final List<String> lines = Files.readAllLines(log);
+        for (final String line : lines)
+        {
+            final String lower = line.toLowerCase(Locale.ROOT);
+            if (lower.contains("node.interfaces") || lower.contains("error") || lower.contains("exception") || lower.contains("cannot"))
+            {
+                return line.strip();
+            }
+        }
+        return lines.isEmpty() ? "no output" : lines.getLast().strip();
+    }
+
+    private void tail(final String what, final Path log)
+    {
+        if (log == null || !Files.exists(log))
+        {
+            return;
+        }
+        try
+        {
+            final List<String> lines = Files.readAllLines(log);
+            out.println("--- last lines of " + what + " (" + log + "):");
+            lines.subList(Math.max(0, lines.size() - 15), lines.size()).forEach(l -> out.println("    " + l));
+        }
+        catch (final IOException ignored)
+        {
+            // the log is a courtesy; the error above already says what failed
+        }
+    }
+
+    /** A minimal HTTP/1.1 GET on a socket made by the calling thread (so in that thread's namespace). */
+    static String httpGet(final String host, final int port, final String path)
+    {
+        try (Socket socket = new Socket())
+        {
+            socket.connect(new InetSocketAddress(host, port), 2000);
+            socket.setSoTimeout(2000);
+            final OutputStream request = socket.getOutputStream();
+            request.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+            request.flush();
+            final InputStream in = socket.getInputStream();
+            final String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            final int body = response.indexOf("\r\n\r\n");
+            return body < 0 ? response : response.substring(body + 4);
+        }
+        catch (final IOException ex)
+        {
+            return "{\"status\": \"unreachable: " + ex.getMessage() + "\"}";
+        }
+    }
+}

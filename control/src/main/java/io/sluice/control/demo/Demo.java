@@ -52,6 +52,8 @@ final class Demo
     /** A protocol passes only with this many answers in a row at the end: it recovered, not just answered once. */
     private static final int RECOVERED_STREAK = 3;
     private static final String[] PROTOCOLS = {"tcp", "udp", "http", "https"};
+    /** A short-lived CLI JVM (sluice apply): small heap, C1 only, so it starts fast beside the nodes. */
+    private static final List<String> CLIENT_JVM = List.of("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
 
     private final Settings settings;
     private final PrintStream out;
@@ -104,6 +106,7 @@ final class Demo
             final Path ca = certificates();
             startKeyServer();
             startNodes();
+            applyConfig();
             reportNodeHealth();
             final int exit = traffic(ca);
             if (settings.keep())
@@ -223,11 +226,37 @@ final class Demo
             ? List.of(testbed.iface(lb, Testbed.ROUTER), testbed.iface(lb, Testbed.SEGMENT)) : List.of();
         final String api = (n == 1 ? testbed.addresses().managementLbV4() : "127.0.0.1") + ":" + DemoConfig.API_PORT;
         final Path config = run.resolve(lb + ".yaml");
-        Files.writeString(config, DemoConfig.node(n, interfaces, api, run.resolve(lb + "-state"), run.resolve("keyserver-shm"),
-            settings.backends()));
+        Files.writeString(config, DemoConfig.node(n, interfaces, api, run.resolve(lb + "-state"), run.resolve("keyserver-shm")));
         nodeLogs[n] = run.resolve(lb + (withInterfaces ? "" : "-l7only") + ".log");
         return testbed.spawn(lb, nodeLogs[n], sluice(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
             "node", "--config", config.toString(), "--profile", "shared"));
+    }
+
+    /**
+     * {@code sluice apply -f demo.yaml} against each node's API, as an operator would: lb1's from here through the
+     * management link, lb2's from inside its namespace. Both run at once.
+     */
+    private void applyConfig() throws Exception
+    {
+        final Path file = run.resolve("demo.yaml");
+        Files.writeString(file, DemoConfig.loadBalancers(settings.backends()));
+        final java.util.concurrent.CompletableFuture<Commands.Result> lb1 = java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> Commands.run(sluice(CLIENT_JVM, "apply", "-f", file.toString(), "--api", "http://" + testbed.addresses().managementLbV4()
+                + ":" + DemoConfig.API_PORT, "--token-file", run.resolve("lb1-state").resolve("api.token").toString()), 60_000));
+        final Commands.Result lb2 = testbed.exec(Testbed.LB2, sluice(CLIENT_JVM, "apply", "-f", file.toString(), "--api",
+            "http://127.0.0.1:" + DemoConfig.API_PORT, "--token-file", run.resolve("lb2-state").resolve("api.token").toString())
+            .toArray(String[]::new));
+        final Commands.Result[] results = {lb1.get(), lb2};
+        for (int n = 1; n <= 2; n++)
+        {
+            final Commands.Result result = results[n - 1];
+            final String said = String.join("; ", result.output().strip().lines().toList());
+            if (result.exitCode() != 0)
+            {
+                throw new IOException("sluice apply -f " + file + " to lb" + n + " exited " + result.exitCode() + ": " + said);
+            }
+            step("sluice apply -f demo.yaml to lb" + n + ": " + ProgressView.abbreviate(said, 300));
+        }
     }
 
     /**

@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * The configuration the demo applies: one load balancer on the testbed's VIP with a TCP, a UDP, an HTTP and an HTTPS
- * listener over the testbed's backends, and the node section of each LB node. {@code examples/demo.yaml} is the
+ * listener over the testbed's backends; and the file each LB node starts from. {@code examples/demo.yaml} is the
  * load-balancer part for two backends ({@code DemoConfigTest} keeps the two equal).
  */
 final class DemoConfig
@@ -64,13 +64,14 @@ final class DemoConfig
     }
 
     /**
-     * A whole node file: the node section for LB node {@code n} (1 or 2), then the load balancers.
+     * A node file: the node section for LB node {@code n} (1 or 2) and no load balancers; the demo applies those through
+     * the node's API once it runs.
      *
      * @param interfaces the data interfaces (empty: L7 only, tcp/udp listeners not served).
      * @param apiListen  host:port of the node's API.
      */
     static String node(final int n, final List<String> interfaces, final String apiListen, final Path stateDir,
-        final Path keyserverShm, final int backends)
+        final Path keyserverShm)
     {
         final StringBuilder ifaces = new StringBuilder("[");
         for (int i = 0; i < interfaces.size(); i++)
@@ -78,7 +79,8 @@ final class DemoConfig
             ifaces.append(i == 0 ? "" : ", ").append("{name: ").append(interfaces.get(i)).append(", mode: xdp}");
         }
         ifaces.append(']');
-        final String node = """
+        return """
+            apiVersion: sluice/v1
             node:
               name: lb%d
               interfaces: %s
@@ -91,8 +93,5 @@ final class DemoConfig
               stateDir: %s
               keyserver: %s
             """.formatted(n, ifaces, AddressPlan.lbLocalV4(n), apiListen, stateDir, keyserverShm);
-        final String lbs = loadBalancers(backends);
-        final int split = lbs.indexOf("loadBalancers:");
-        return lbs.substring(0, split) + node + lbs.substring(split);
     }
 }

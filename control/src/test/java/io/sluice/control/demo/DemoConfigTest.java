@@ -24,21 +24,24 @@ class DemoConfigTest
     }
 
     @Test
-    void shouldWriteNodeFilesThatLoadWithEveryProtocol()
+    void shouldWriteNodeFilesAndLoadBalancersThatLoad()
     {
-        final String text = DemoConfig.node(2, List.of("sl1-l2r", "sl1-l2s"), "127.0.0.1:9900", Path.of("/tmp/state"),
-            Path.of("/tmp/shm"), 3);
-        final SluiceConfig config = ConfigLoader.parse(text, "demo lb2");
-        assertThat(config.node().name()).isEqualTo("lb2");
-        assertThat(config.node().interfaces()).hasSize(2);
+        final SluiceConfig node = ConfigLoader.parse(DemoConfig.node(2, List.of("sl1-l2r", "sl1-l2s"), "127.0.0.1:9900",
+            Path.of("/tmp/state"), Path.of("/tmp/shm")), "demo lb2");
+        assertThat(node.node().name()).isEqualTo("lb2");
+        assertThat(node.node().interfaces()).hasSize(2);
+        assertThat(node.node().localAddresses()).hasSize(1);
+        assertThat(node.loadBalancers()).isEmpty();
+        final SluiceConfig l7Only = ConfigLoader.parse(DemoConfig.node(1, List.of(), "198.19.1.2:9900", Path.of("/tmp/state"),
+            Path.of("/tmp/shm")), "demo lb1");
+        assertThat(l7Only.node().interfaces()).isEmpty();
+
+        final String text = DemoConfig.loadBalancers(3);
+        final SluiceConfig config = ConfigLoader.parse(text, "demo load balancers");
         assertThat(config.loadBalancers()).hasSize(1);
         assertThat(config.loadBalancers().getFirst().listeners()).extracting(Listener::protocol)
             .containsExactly(Protocol.TCP, Protocol.UDP, Protocol.HTTP, Protocol.HTTPS);
         assertThat(text).contains("198.18.10.4");
-
-        final SluiceConfig l7Only = ConfigLoader.parse(DemoConfig.node(1, List.of(), "198.19.1.2:9900", Path.of("/tmp/state"),
-            Path.of("/tmp/shm"), 2), "demo lb1");
-        assertThat(l7Only.node().interfaces()).isEmpty();
     }
 
     @Test

@@ -64,6 +64,10 @@ final class Demo
     private Testbed testbed;
     private Path run;
     private volatile long withdrawnNs;
+    /** Set once the run ended by itself (not by a signal). */
+    private volatile boolean finished;
+    private boolean lb1WithInterfaces = true;
+    private int nodeStarts;
 
     Demo(final Settings settings, final PrintStream out)
     {
@@ -88,6 +92,17 @@ final class Demo
             return EXIT_SETUP_FAILED;
         }
         boolean kept = false;
+        final Thread notice = new Thread(() ->
+        {
+            if (!finished)
+            {
+                out.println();
+                out.println("sluice demo: interrupted; stopping everything it started (processes by PID, namespaces "
+                    + (testbed == null ? "" : testbed.prefix() + "-*") + ")");
+                out.flush();
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(notice);
         try
         {
             final Testbed.Builder builder = Testbed.builder().backends(settings.backends()).ecmp(true).management(true)
@@ -111,14 +126,17 @@ final class Demo
             final int exit = traffic(ca);
             if (settings.keep())
             {
+                restartLb1();
                 testbed.detach();
                 kept = true;
                 printKept();
             }
+            finished = true;
             return exit;
         }
         catch (final Exception ex)
         {
+            finished = true;
             out.println("sluice demo: FAILED: " + ex.getMessage());
             for (int n = 1; n <= 2; n++)
             {
@@ -133,6 +151,14 @@ final class Demo
                 step("cleaning up: stopping every process the demo started and deleting namespaces " + testbed.prefix() + "-*");
                 testbed.close();
                 step("clean");
+            }
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(notice);
+            }
+            catch (final IllegalStateException shuttingDown)
+            {
+                // the JVM is already exiting (a signal): the notice runs, which is what it is for
             }
         }
     }
@@ -212,6 +238,10 @@ final class Demo
                 addReason("tcp", "lb" + n, reason);
                 addReason("udp", "lb" + n, reason);
                 nodes[n] = spawnNode(n, false);
+                if (n == 1)
+                {
+                    lb1WithInterfaces = false;
+                }
                 awaitLog(nodes[n], nodeLogs[n], "ready", "node lb" + n);
             }
             step("node lb" + n + " ready (pid " + nodes[n].pid() + ")");
@@ -227,7 +257,8 @@ final class Demo
         final String api = (n == 1 ? testbed.addresses().managementLbV4() : "127.0.0.1") + ":" + DemoConfig.API_PORT;
         final Path config = run.resolve(lb + ".yaml");
         Files.writeString(config, DemoConfig.node(n, interfaces, api, run.resolve(lb + "-state"), run.resolve("keyserver-shm")));
-        nodeLogs[n] = run.resolve(lb + (withInterfaces ? "" : "-l7only") + ".log");
+        // a fresh log per start: "ready" in an earlier start's log must not count
+        nodeLogs[n] = run.resolve(lb + (withInterfaces ? "" : "-l7only") + "-" + (++nodeStarts) + ".log");
         return testbed.spawn(lb, nodeLogs[n], sluice(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
             "node", "--config", config.toString(), "--profile", "shared"));
     }
@@ -510,16 +541,36 @@ final class Demo
             : "; " + brokenByFailover + " requests in flight through or hashed to lb1 failed until the router withdrew it");
     }
 
+    /**
+     * For {@code --keep}: lb1's node starts again from the same file; its journal brings back the applied load balancers
+     * without another apply. Then the router spreads over both nodes again.
+     */
+    private void restartLb1() throws IOException
+    {
+        step("--keep: restarting lb1's node (its config journal in its stateDir brings back the applied load balancers)");
+        nodes[1] = spawnNode(1, lb1WithInterfaces);
+        awaitLog(nodes[1], nodeLogs[1], "ready", "node lb1");
+        testbed.execChecked(Testbed.ROUTER, "ip", "route", "replace", AddressPlan.VIP_V4 + "/32",
+            "nexthop", "via", AddressPlan.lbUplinkV4(1), "nexthop", "via", AddressPlan.lbUplinkV4(2));
+        testbed.execChecked(Testbed.ROUTER, "ip", "-6", "route", "replace", AddressPlan.VIP_V6 + "/128",
+            "nexthop", "via", AddressPlan.lbUplinkV6(1), "nexthop", "via", AddressPlan.lbUplinkV6(2));
+        step("node lb1 ready again (pid " + nodes[1].pid() + "); the router spreads the VIP over lb1 and lb2 again");
+        report("lb1", httpGet(testbed.addresses().managementLbV4(), DemoConfig.API_PORT, "/healthz"));
+    }
+
     private void printKept() throws IOException
     {
         out.println();
-        out.println("sluice demo: --keep: the testbed " + testbed.prefix() + " stays up (lb2's node, the key server, backends).");
+        out.println("sluice demo: --keep: the testbed " + testbed.prefix() + " stays up (both nodes, the key server, backends).");
         out.println("  API of lb1 via the management link: http://" + testbed.addresses().managementLbV4() + ":"
-            + DemoConfig.API_PORT + " (token " + run.resolve("lb1-state").resolve("api.token")
-            + "; lb1's node was killed by the failover)");
+            + DemoConfig.API_PORT + " (token file " + run.resolve("lb1-state").resolve("api.token") + ")");
+        out.println("    e.g. sluice get loadbalancer --api http://" + testbed.addresses().managementLbV4() + ":" + DemoConfig.API_PORT
+            + " --token-file " + run.resolve("lb1-state").resolve("api.token"));
         out.println("  API of lb2: ip netns exec " + testbed.ns(Testbed.LB2) + " sluice get loadbalancer --token-file "
             + run.resolve("lb2-state").resolve("api.token"));
         out.println("  try: ip netns exec " + testbed.ns(Testbed.CLIENT) + " curl -s http://" + AddressPlan.VIP_V4 + "/");
+        out.println("  counters: sluice stat --dir " + run.resolve("lb1-state") + " --watch");
+        out.println("  logs and configs: " + run);
         out.println("  tear down: sluice testbed down " + testbed.prefix());
     }
 

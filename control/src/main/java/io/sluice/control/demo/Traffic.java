@@ -162,7 +162,7 @@ final class Traffic
         }
     }
 
-    private static String reason(final Throwable ex)
+    static String reason(final Throwable ex)
     {
         Throwable cause = ex;
         while (cause.getCause() != null && cause.getMessage() == null)

@@ -2,6 +2,8 @@ package io.sluice.control.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.counters.CounterSnapshot;
+import io.sluice.counters.CountersFile;
 import io.sluice.keyserver.cli.KeyServerCommand;
 import io.sluice.testbed.AddressPlan;
 import io.sluice.testbed.Commands;
@@ -498,6 +500,8 @@ final class Demo
         {
             out.println("warm-up, not counted below: " + notes());
         }
+        final String drops = drops();
+        out.println("drop counters of the nodes (sluice stat): " + (drops.isEmpty() ? "none" : drops));
         out.println(String.format(Locale.ROOT, "%-6s %20s %20s  %-16s %s", "proto", "before ok/failed", "after ok/failed",
             "recovered in", "backends"));
         boolean allPassed = true;
@@ -534,6 +538,10 @@ final class Demo
                 {
                     why.add("clients saw: " + stream.topError());
                 }
+                if (!drops.isEmpty() && (stream.protocol.equals("tcp") || stream.protocol.equals("udp")))
+                {
+                    why.add("node drops: " + drops);
+                }
                 result.append(" reason=").append(why.isEmpty() ? "no answers" : String.join("; ", why));
             }
             else
@@ -547,6 +555,38 @@ final class Demo
         out.println(allPassed ? "RESULT all PASS" : "RESULT some FAIL (each FAIL line says why)");
         out.flush();
         return allPassed ? EXIT_ALL_PASSED : EXIT_SOME_FAILED;
+    }
+
+    /** Every non-zero node-wide drop counter of both nodes, read from their counters files (lb1's survives its kill). */
+    private String drops()
+    {
+        final List<String> text = new ArrayList<>();
+        for (int n = 1; n <= 2; n++)
+        {
+            final Path file = run.resolve("lb" + n + "-state").resolve(CountersFile.FILE_NAME);
+            if (!Files.exists(file))
+            {
+                continue;
+            }
+            final CountersFile counters = CountersFile.openForReading(file);
+            try
+            {
+                for (final CounterSnapshot.Entry entry : CounterSnapshot.take(counters.reader()).counters())
+                {
+                    // node-wide drops only: the per-listener and per-backend ones repeat them
+                    if (entry.value() > 0 && entry.name().contains("drop") && !entry.name().contains(".listener.")
+                        && !entry.name().contains(".backend.") && !entry.name().contains("["))
+                    {
+                        text.add("lb" + n + " " + entry.name() + "=" + entry.value());
+                    }
+                }
+            }
+            finally
+            {
+                counters.close();
+            }
+        }
+        return String.join(", ", text);
     }
 
     private static String backends(final Traffic.Stream stream)

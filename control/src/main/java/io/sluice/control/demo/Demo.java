@@ -515,8 +515,9 @@ final class Demo
             final boolean recovered = stream.okSinceFailure.get() >= RECOVERED_STREAK;
             final String recovery = failedAfter == 0 ? (okAfter > 0 ? "0 s (no failure)" : "-")
                 : !recovered ? "not recovered" : String.format(Locale.ROOT, "%.2f s", (stream.lastFailureAfterKillNs - killNs) / 1e9);
-            // a steady state that loses more than 1 % of requests before any failure is not a working protocol
-            final boolean pass = okBefore > 0 && okAfter > 0 && recovered && failedBefore * 100 <= okBefore + failedBefore;
+            // a steady state that loses more than 1 % of requests (one slow request aside) before the kill is not working
+            final boolean steady = failedBefore <= 1 || failedBefore * 100 <= okBefore + failedBefore;
+            final boolean pass = okBefore > 0 && okAfter > 0 && recovered && steady;
             allPassed &= pass;
             out.println(String.format(Locale.ROOT, "%-6s %20s %20s  %-16s %s", stream.protocol, okBefore + "/" + failedBefore,
                 okAfter + "/" + failedAfter, recovery, stream.backends.isEmpty() ? "-" : backends(stream)));
@@ -526,9 +527,10 @@ final class Demo
             if (!pass)
             {
                 final List<String> why = reasons(stream.protocol);
-                if (okBefore > 0 && failedBefore * 100 > okBefore + failedBefore)
+                if (okBefore > 0 && !steady)
                 {
-                    why.add(failedBefore + " of " + (okBefore + failedBefore) + " requests failed before the failover (more than 1 %)");
+                    why.add(failedBefore + " of " + (okBefore + failedBefore) + " requests failed before the failover (more than 1 % "
+                        + "and more than one)");
                 }
                 if (okBefore > 0 && okAfter > 0 && !recovered)
                 {

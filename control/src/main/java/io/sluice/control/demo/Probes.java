@@ -31,8 +31,13 @@ import javax.net.ssl.TrustManagerFactory;
  */
 final class Probes
 {
-    /** Longest wait for a connection or an answer: a request sent to a dead node fails this late. */
+    /** Longest wait for a connection (or a UDP answer): a request sent to a dead node fails this late. */
     static final int TIMEOUT_MS = 1000;
+    /**
+     * Longest wait for an answer on an established connection: a TLS handshake plus a proxied request can take over a
+     * second on a 2-core machine shared with builds, which is slowness, not a lost request.
+     */
+    static final int READ_TIMEOUT_MS = 2000;
 
     /** One request. */
     interface Probe
@@ -52,7 +57,7 @@ final class Probes
             try (Socket socket = new Socket())
             {
                 socket.connect(new InetSocketAddress(vip, port), TIMEOUT_MS);
-                socket.setSoTimeout(TIMEOUT_MS);
+                socket.setSoTimeout(READ_TIMEOUT_MS);
                 final byte[] request = ("sluice demo tcp " + sequence + "\n").getBytes(StandardCharsets.US_ASCII);
                 socket.getOutputStream().write(request);
                 final byte[] answer = socket.getInputStream().readNBytes(request.length);
@@ -103,7 +108,7 @@ final class Probes
             try (Socket socket = new Socket())
             {
                 socket.connect(new InetSocketAddress(vip, port), TIMEOUT_MS);
-                socket.setSoTimeout(TIMEOUT_MS);
+                socket.setSoTimeout(READ_TIMEOUT_MS);
                 return get(socket, vip);
             }
         };
@@ -118,7 +123,7 @@ final class Probes
             try (SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket())
             {
                 socket.connect(new InetSocketAddress(vip, port), TIMEOUT_MS);
-                socket.setSoTimeout(TIMEOUT_MS);
+                socket.setSoTimeout(READ_TIMEOUT_MS);
                 final SSLParameters parameters = socket.getSSLParameters();
                 parameters.setServerNames(List.of(new SNIHostName(DemoConfig.HOST_NAME)));
                 parameters.setEndpointIdentificationAlgorithm("HTTPS");

@@ -31,12 +31,6 @@ public final class SluiceCommand implements Runnable
     {
     }
 
-    static
-    {
-        PENDING.put("demo", new Pending("the demo issue (after session sync and failover)",
-            "Build if needed, bring up a namespace testbed, drive TCP/UDP/HTTP/HTTPS traffic, fail one LB node over, summarise."));
-    }
-
     @Override
     public void run()
     {
@@ -47,6 +41,7 @@ public final class SluiceCommand implements Runnable
     public static CommandLine commandLine()
     {
         final CommandLine root = new CommandLine(new SluiceCommand());
+        root.addSubcommand("demo", new io.sluice.control.demo.DemoCommand());
         root.addSubcommand("node", new NodeCommand());
         root.addSubcommand("stat", new StatCommand());
         root.addSubcommand("apply", new ClientCommands.Apply());

@@ -32,8 +32,7 @@ class PendingCommandsTest
     @Test
     void shouldListTheCommandsStillMissing()
     {
-        assertThat(SluiceCommand.PENDING.keySet()).containsExactly(
-            "demo");
+        assertThat(SluiceCommand.PENDING.keySet()).isEmpty();
     }
 
     @Test
@@ -45,7 +44,8 @@ class PendingCommandsTest
         final int exit;
         try
         {
-            exit = SluiceCommand.commandLine().execute("demo");
+            // every contract command exists now; the mechanism stays for the next one, tested on a stand-in
+            exit = new CommandLine(new PendingCommand("demo", "issue #0")).execute();
         }
         finally
         {

@@ -59,6 +59,10 @@ public final class BenchCommand implements Callable<Integer>
     @Option(names = "--backends", defaultValue = "2", description = "backend namespaces (default ${DEFAULT-VALUE})")
     int backends;
 
+    @Option(names = "--subjects", split = ",", paramLabel = "NAME", description = "run only these subjects (e.g. sluice-shared,nginx); "
+        + "default: every subject of each case")
+    List<String> subjects = new ArrayList<>();
+
     @Option(names = "--out", description = "bench: write the JSON here; report: write the Markdown here (default stdout)")
     Path out;
 
@@ -103,7 +107,8 @@ public final class BenchCommand implements Callable<Integer>
         }
         final Settings unpinned = new Settings(runs, seconds, warmup, backends, -1, -1, profile);
         final Settings settings = pin ? unpinned.pinned() : unpinned;
-        final BenchReport report = new Harness(settings, System.err).run(what, commandLine());
+        final BenchReport report = new Harness(settings, System.err).onlySubjects(new java.util.HashSet<>(subjects))
+            .run(what, commandLine());
         if (out != null)
         {
             ReportJson.write(report, out);

@@ -9,6 +9,7 @@ import io.sluice.perf.subjects.Haproxy;
 import io.sluice.perf.subjects.Nginx;
 import io.sluice.perf.subjects.NftablesDnat;
 import io.sluice.perf.subjects.References;
+import io.sluice.perf.subjects.Sluice;
 import io.sluice.perf.subjects.XdpReflector;
 import io.sluice.testbed.BackendPorts;
 import io.sluice.testbed.Testbed;
@@ -62,19 +63,21 @@ public final class Benchmarks
                     "sendmmsg generator in client (64 per call, 64-byte frames), delivered packets counted at the sinks", false,
                     udp(64),
                     List.of(References.generatorCeiling(), References.kernelForwarding(), NftablesDnat.forEcho(),
-                        new XdpReflector())),
+                        new XdpReflector(), Sluice.l4())),
                 new BenchCase("udp-1500B", "UDP, 1500-byte frames, " + UDP_FLOWS + " flows", "packets/s", "CPU-µs/packet",
                     "sendmmsg generator in client (64 per call, 1500-byte frames), delivered packets counted at the sinks", false,
                     udp(1500),
                     List.of(References.generatorCeiling(), References.kernelForwarding(), NftablesDnat.forEcho(),
-                        new XdpReflector())),
+                        new XdpReflector(), Sluice.l4())),
                 new BenchCase("tcp-connect", "TCP connections/s", "connections/s", "CPU-µs/connection",
                     TCP_CONCURRENCY + " client threads: connect, 1-byte echo, close with RST", true, tcpConnect(),
-                    List.of(References.direct(BackendPorts.TCP_ECHO), NftablesDnat.forEcho(), Haproxy.tcp())));
+                    List.of(References.direct(BackendPorts.TCP_ECHO), NftablesDnat.forEcho(), Haproxy.tcp(),
+                        Sluice.l4())));
             case "l7" -> List.of(
                 new BenchCase("http1-keepalive", "HTTP/1.1 keep-alive, 100-byte responses", "requests/s", "CPU-µs/request",
                     "wrk -t1 -c" + WRK_CONNECTIONS + " GET / (backends: nginx, 100-byte body)", false, wrk(),
-                    List.of(References.direct(BackendPorts.HTTP), Nginx.http(), Haproxy.http())));
+                    List.of(References.direct(BackendPorts.HTTP), Nginx.http(), Haproxy.http(), Sluice.http("shared"),
+                        Sluice.http("throughput"))));
             case "tls" -> List.of(
                 tlsCase(Certificates.KeyType.ECDSA_P256), tlsCase(Certificates.KeyType.RSA_2048));
             case "sync" -> List.of();

@@ -23,6 +23,7 @@ public final class Harness
     private final Settings settings;
     private final PrintStream progress;
     private String testbedPrefix;
+    private java.util.Set<String> onlySubjects;
 
     public Harness(final Settings settings, final PrintStream progress)
     {
@@ -34,6 +35,13 @@ public final class Harness
     public Harness testbedPrefix(final String prefix)
     {
         this.testbedPrefix = prefix;
+        return this;
+    }
+
+    /** Runs only the subjects with these names (null or empty: all); cases left without a subject are kept empty. */
+    public Harness onlySubjects(final java.util.Set<String> names)
+    {
+        this.onlySubjects = names == null || names.isEmpty() ? null : java.util.Set.copyOf(names);
         return this;
     }
 
@@ -110,7 +118,8 @@ public final class Harness
     BenchReport.Case runCase(final BenchContext ctx, final String benchmark, final BenchCase benchCase)
     {
         final int runs = settings.runsFor(benchCase);
-        final List<Subject> subjects = benchCase.subjects();
+        final List<Subject> subjects = benchCase.subjects().stream()
+            .filter(s -> onlySubjects == null || onlySubjects.contains(s.name())).toList();
         final Map<Subject, String> missing = new LinkedHashMap<>();
         final Map<Subject, String> failed = new LinkedHashMap<>();
         final Map<Subject, List<Measurement>> measured = new LinkedHashMap<>();
@@ -141,9 +150,18 @@ public final class Harness
                     {
                         benchCase.workload().run(ctx, target, settings.warmupSeconds());
                     }
+                    subject.measureStart(ctx);
                     final CpuMeter.Sample before = CpuMeter.sample(ctx.testbed(), List.of(Testbed.LB1));
-                    final Measurement m = benchCase.workload().run(ctx, target, settings.runSeconds());
+                    final Measurement raw = benchCase.workload().run(ctx, target, settings.runSeconds());
                     final CpuMeter.Sample used = CpuMeter.sample(ctx.testbed(), List.of(Testbed.LB1)).minus(before);
+                    final Map<String, Double> extra = new LinkedHashMap<>(raw.extra());
+                    if (used.processSeconds() > 0)
+                    {
+                        // the LB's own processes only (no softirq): requests per proxy CPU-second and the like
+                        extra.put("unitsPerProcessCpuSecond", raw.units() / used.processSeconds());
+                    }
+                    extra.putAll(subject.measureEnd(ctx, raw));
+                    final Measurement m = new Measurement(raw.value(), raw.units(), extra);
                     measured.get(subject).add(m);
                     if (m.units() > 0)
                     {

@@ -37,6 +37,17 @@ public interface Subject
     /** Starts the subject for one run and returns where the load goes. */
     Target start(BenchContext ctx) throws Exception;
 
+    /** Called just before the measured part of a run (after the warm-up). */
+    default void measureStart(final BenchContext ctx)
+    {
+    }
+
+    /** Figures of the subject's own over the measured part (e.g. forwarder CPU per packet), added to the run's extra. */
+    default java.util.Map<String, Double> measureEnd(final BenchContext ctx, final Measurement measurement)
+    {
+        return java.util.Map.of();
+    }
+
     /** Stops what {@link #start} started and removes its rules; must be safe after a failed start. */
     void stop(BenchContext ctx) throws Exception;
 }

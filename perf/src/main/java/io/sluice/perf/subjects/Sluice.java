@@ -1,0 +1,256 @@
+package io.sluice.perf.subjects;
+
+import io.sluice.perf.harness.BenchContext;
+import io.sluice.perf.harness.Benchmarks;
+import io.sluice.perf.harness.Measurement;
+import io.sluice.perf.harness.Subject;
+import io.sluice.perf.harness.Target;
+import io.sluice.testbed.AddressPlan;
+import io.sluice.testbed.BackendPorts;
+import io.sluice.testbed.Testbed;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * sluice itself: {@code bin/sluice node --config F --profile P} spawned in lb1 exactly like nginx, with a config
+ * generated for the case (an http listener on the VIP for L7; tcp/udp listeners through the AF_XDP fastpath on lb1's
+ * two links for L4), ready when the node prints its "ready" line (and, for TCP listeners, accepts from the client),
+ * stopped by SIGTERM. The command comes from the distribution ({@link Launcher}); when neither a distribution nor the
+ * node's main class is found the subject is reported missing with how to build it.
+ */
+public final class Sluice implements Subject
+{
+    /** The node's CLI entry point, used when the harness runs with control on its class path (no distribution). */
+    public static final String MAIN_CLASS = "io.sluice.control.cli.Main";
+    /** Names a distribution directory (the one holding bin/sluice) explicitly. */
+    public static final String HOME_PROPERTY = "sluice.home";
+    private static final long READY_TIMEOUT_MS = 60_000;
+    private static final long STOP_GRACE_MS = 15_000;
+
+    private enum Mode
+    {
+        HTTP, L4
+    }
+
+    private final Mode mode;
+    private final String profile;
+    private Process process;
+    private Path log;
+    private Map<Long, Long> forwarderTicksAtStart = Map.of();
+
+    private Sluice(final Mode mode, final String profile)
+    {
+        this.mode = mode;
+        this.profile = profile;
+    }
+
+    /** L7: an http listener on VIP:80 to the backends' HTTP port, as nginx and HAProxy proxy it. */
+    public static Sluice http(final String profile)
+    {
+        return new Sluice(Mode.HTTP, profile);
+    }
+
+    /** L4: udp listeners on the generator's ports and a tcp listener on the echo port, FullNAT through the fastpath. */
+    public static Sluice l4()
+    {
+        return new Sluice(Mode.L4, null);
+    }
+
+    @Override
+    public String name()
+    {
+        return profile == null ? "sluice" : "sluice-" + profile;
+    }
+
+    @Override
+    public Kind kind()
+    {
+        return Kind.SLUICE;
+    }
+
+    @Override
+    public String description()
+    {
+        return switch (mode)
+        {
+            case HTTP -> "sluice node, profile " + profile + ": L7 http listener (Netty), round robin over the backends' nginx, "
+                + "no X-Forwarded-For (as nginx and HAProxy here)";
+            case L4 -> "sluice node: L4 FullNAT through the AF_XDP fastpath (copy mode, native XDP on lb1's uplink and segment "
+                + "veths), local address " + AddressPlan.lbLocalV4(1) + ", round robin, no health checks";
+        };
+    }
+
+    @Override
+    public Optional<String> unavailable(final BenchContext ctx)
+    {
+        return Launcher.find().isPresent() ? Optional.empty() : Optional.of(Launcher.MISSING);
+    }
+
+    @Override
+    public Target start(final BenchContext ctx) throws Exception
+    {
+        final Testbed testbed = ctx.testbed();
+        final Path dir = ctx.workDir().resolve(name() + "-" + mode.name().toLowerCase(java.util.Locale.ROOT));
+        Files.createDirectories(dir);
+        final Path stateDir = dir.resolve("state");
+        // a fresh state dir per run: the journal must not carry an earlier run's config over this one
+        deleteTree(stateDir);
+        final Path config = dir.resolve("node.yaml");
+        Files.writeString(config, config(ctx, stateDir));
+        final String effectiveProfile = profile != null ? profile : ctx.settings().profile();
+        final List<String> cmd = new ArrayList<>(ctx.subjectPinning());
+        cmd.addAll(Launcher.find().orElseThrow(() -> new IllegalStateException(Launcher.MISSING))
+            .command(List.of("node", "--config", config.toString(), "--profile", effectiveProfile)));
+        log = dir.resolve("process.log");
+        Files.deleteIfExists(log);
+        process = testbed.spawn(Testbed.LB1, log, cmd);
+        awaitReady();
+        if (mode == Mode.HTTP)
+        {
+            awaitTcp(ctx, BackendPorts.HTTP);
+            return Target.of(AddressPlan.VIP_V4, BackendPorts.HTTP);
+        }
+        awaitTcp(ctx, BackendPorts.TCP_ECHO);
+        return new Target(List.of(AddressPlan.VIP_V4), BackendPorts.TCP_ECHO, References.backendNodes(ctx));
+    }
+
+    private void awaitReady() throws IOException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(READY_TIMEOUT_MS);
+        while (System.nanoTime() < deadline)
+        {
+            if (Files.exists(log) && Files.readString(log).contains(" ready: "))
+            {
+                return;
+            }
+            if (!process.isAlive())
+            {
+                throw new IllegalStateException(name() + " exited with " + process.exitValue() + ": " + ProcessSubject.tail(log));
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        throw new IllegalStateException(name() + " printed no ready line within " + READY_TIMEOUT_MS + " ms: "
+            + ProcessSubject.tail(log));
+    }
+
+    private void awaitTcp(final BenchContext ctx, final int port)
+    {
+        try
+        {
+            ctx.testbed().awaitTcp(Testbed.CLIENT, AddressPlan.VIP_V4, port, 20_000);
+        }
+        catch (final IllegalStateException ex)
+        {
+            throw new IllegalStateException(name() + " is ready but " + AddressPlan.VIP_V4 + ":" + port
+                + " does not accept from the client: " + ex.getMessage() + "; log: " + ProcessSubject.tail(log), ex);
+        }
+    }
+
+    String config(final BenchContext ctx, final Path stateDir)
+    {
+        final Testbed testbed = ctx.testbed();
+        final StringBuilder yaml = new StringBuilder();
+        yaml.append("apiVersion: sluice/v1\nnode:\n  name: bench\n  stateDir: ").append(stateDir).append('\n');
+        yaml.append("  drainTimeoutSeconds: 1\n");
+        final StringBuilder servers = new StringBuilder();
+        if (mode == Mode.HTTP)
+        {
+            yaml.append("loadBalancers:\n  - name: bench\n    vip: ").append(AddressPlan.VIP_V4).append('\n');
+            yaml.append("    listeners:\n      - {protocol: http, port: ").append(BackendPorts.HTTP)
+                .append(", serverGroup: app, scheduler: rr, xForwardedFor: false, healthCheck: {enabled: false}}\n");
+            yaml.append("    serverGroups:\n      - name: app\n        servers: [").append(serverList(testbed, BackendPorts.HTTP))
+                .append("]\n");
+            return yaml.toString();
+        }
+        yaml.append("  interfaces: [{name: ").append(testbed.iface(Testbed.LB1, Testbed.ROUTER)).append(", mode: xdp}, {name: ")
+            .append(testbed.iface(Testbed.LB1, Testbed.SEGMENT)).append(", mode: xdp}]\n");
+        yaml.append("  localAddresses: [").append(AddressPlan.lbLocalV4(1)).append("]\n");
+        yaml.append("loadBalancers:\n  - name: bench\n    vip: ").append(AddressPlan.VIP_V4).append('\n');
+        yaml.append("    listeners:\n      - {protocol: tcp, port: ").append(BackendPorts.TCP_ECHO)
+            .append(", serverGroup: echo, scheduler: rr, healthCheck: {enabled: false}}\n");
+        // the generator's flows differ by destination port: one udp listener per port, all to the sinks' first port
+        for (int port = Benchmarks.UDP_BASE_PORT; port < Benchmarks.UDP_BASE_PORT + Benchmarks.UDP_FLOWS; port++)
+        {
+            yaml.append("      - {protocol: udp, port: ").append(port)
+                .append(", serverGroup: sink, scheduler: rr, healthCheck: {enabled: false}}\n");
+        }
+        servers.append("      - name: echo\n        servers: [").append(serverList(testbed, BackendPorts.TCP_ECHO)).append("]\n");
+        servers.append("      - name: sink\n        servers: [").append(serverList(testbed, Benchmarks.UDP_BASE_PORT)).append("]\n");
+        yaml.append("    serverGroups:\n").append(servers);
+        return yaml.toString();
+    }
+
+    private static String serverList(final Testbed testbed, final int port)
+    {
+        final List<String> servers = new ArrayList<>();
+        for (int k = 1; k <= testbed.backendCount(); k++)
+        {
+            servers.add("{address: " + AddressPlan.backendV4(k) + ", port: " + port + "}");
+        }
+        return String.join(", ", servers);
+    }
+
+    @Override
+    public void measureStart(final BenchContext ctx)
+    {
+        forwarderTicksAtStart = process == null ? Map.of() : ThreadCpu.ticksByThread(process.pid(), ThreadCpu.FORWARDER_PREFIX);
+    }
+
+    /** L4: CPU time of the node's forwarder threads per unit (they do all the per-packet work), from /proc. */
+    @Override
+    public Map<String, Double> measureEnd(final BenchContext ctx, final Measurement measurement)
+    {
+        if (mode != Mode.L4 || process == null || measurement.units() <= 0)
+        {
+            return Map.of();
+        }
+        final Map<Long, Long> now = ThreadCpu.ticksByThread(process.pid(), ThreadCpu.FORWARDER_PREFIX);
+        if (now.isEmpty())
+        {
+            return Map.of();
+        }
+        long ticks = 0;
+        for (final Map.Entry<Long, Long> entry : now.entrySet())
+        {
+            ticks += entry.getValue() - forwarderTicksAtStart.getOrDefault(entry.getKey(), 0L);
+        }
+        final Map<String, Double> extra = new LinkedHashMap<>();
+        extra.put("forwarderCpuUsPerUnit", ticks / ThreadCpu.TICKS_PER_SECOND * 1e6 / measurement.units());
+        return extra;
+    }
+
+    @Override
+    public void stop(final BenchContext ctx)
+    {
+        if (process != null)
+        {
+            ctx.testbed().stop(process, STOP_GRACE_MS);
+            process = null;
+        }
+    }
+
+    private static void deleteTree(final Path root) throws IOException
+    {
+        if (!Files.exists(root))
+        {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root))
+        {
+            for (final Path path : paths.sorted(Comparator.reverseOrder()).toList())
+            {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+}

@@ -39,7 +39,7 @@ public final class Sluice implements Subject
 
     private enum Mode
     {
-        HTTP, L4
+        HTTP, TCP, UDP
     }
 
     private final Mode mode;
@@ -60,10 +60,16 @@ public final class Sluice implements Subject
         return new Sluice(Mode.HTTP, profile);
     }
 
-    /** L4: udp listeners on the generator's ports and a tcp listener on the echo port, FullNAT through the fastpath. */
-    public static Sluice l4()
+    /** L4: a tcp listener on the backends' echo port, FullNAT through the fastpath. */
+    public static Sluice tcp()
     {
-        return new Sluice(Mode.L4, null);
+        return new Sluice(Mode.TCP, null);
+    }
+
+    /** L4: udp listeners on the generator's ports (one per flow's port) to the sinks, FullNAT through the fastpath. */
+    public static Sluice udp()
+    {
+        return new Sluice(Mode.UDP, null);
     }
 
     @Override
@@ -85,8 +91,9 @@ public final class Sluice implements Subject
         {
             case HTTP -> "sluice node, profile " + profile + ": L7 http listener (Netty), round robin over the backends' nginx, "
                 + "no X-Forwarded-For (as nginx and HAProxy here)";
-            case L4 -> "sluice node: L4 FullNAT through the AF_XDP fastpath (copy mode, native XDP on lb1's uplink and segment "
-                + "veths), local address " + AddressPlan.lbLocalV4(1) + ", round robin, no health checks";
+            case TCP, UDP -> "sluice node: L4 " + mode.name().toLowerCase(java.util.Locale.ROOT) + " FullNAT through the AF_XDP "
+                + "fastpath (copy mode, native XDP on lb1's uplink and segment veths), local address "
+                + AddressPlan.lbLocalV4(1) + ", round robin, no health checks";
         };
     }
 
@@ -120,7 +127,10 @@ public final class Sluice implements Subject
             awaitTcp(ctx, BackendPorts.HTTP);
             return Target.of(AddressPlan.VIP_V4, BackendPorts.HTTP);
         }
-        awaitTcp(ctx, BackendPorts.TCP_ECHO);
+        if (mode == Mode.TCP)
+        {
+            awaitTcp(ctx, BackendPorts.TCP_ECHO);
+        }
         return new Target(List.of(AddressPlan.VIP_V4), BackendPorts.TCP_ECHO, References.backendNodes(ctx));
     }
 
@@ -135,12 +145,21 @@ public final class Sluice implements Subject
             }
             if (!process.isAlive())
             {
-                throw new IllegalStateException(name() + " exited with " + process.exitValue() + ": " + ProcessSubject.tail(log));
+                throw new IllegalStateException(name() + " exited with " + process.exitValue() + ": " + reason(log));
             }
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         }
         throw new IllegalStateException(name() + " printed no ready line within " + READY_TIMEOUT_MS + " ms: "
             + ProcessSubject.tail(log));
+    }
+
+    /** The node's own lines ("sluice node: cannot start: ...", config errors) without the libraries' INFO lines. */
+    private static String reason(final Path log) throws IOException
+    {
+        final List<String> own = Files.readAllLines(log).stream()
+            .filter(line -> !line.matches("^\\d{4}-\\d\\d-\\d\\dT.*") && !line.isBlank()).toList();
+        final String text = String.join("\n", own.subList(Math.max(0, own.size() - 8), own.size()));
+        return text.isEmpty() ? ProcessSubject.tail(log) : text;
     }
 
     private void awaitTcp(final BenchContext ctx, final int port)
@@ -175,17 +194,23 @@ public final class Sluice implements Subject
         yaml.append("  interfaces: [{name: ").append(testbed.iface(Testbed.LB1, Testbed.ROUTER)).append(", mode: xdp}, {name: ")
             .append(testbed.iface(Testbed.LB1, Testbed.SEGMENT)).append(", mode: xdp}]\n");
         yaml.append("  localAddresses: [").append(AddressPlan.lbLocalV4(1)).append("]\n");
-        yaml.append("loadBalancers:\n  - name: bench\n    vip: ").append(AddressPlan.VIP_V4).append('\n');
-        yaml.append("    listeners:\n      - {protocol: tcp, port: ").append(BackendPorts.TCP_ECHO)
-            .append(", serverGroup: echo, scheduler: rr, healthCheck: {enabled: false}}\n");
-        // the generator's flows differ by destination port: one udp listener per port, all to the sinks' first port
-        for (int port = Benchmarks.UDP_BASE_PORT; port < Benchmarks.UDP_BASE_PORT + Benchmarks.UDP_FLOWS; port++)
+        yaml.append("loadBalancers:\n  - name: bench\n    vip: ").append(AddressPlan.VIP_V4).append("\n    listeners:\n");
+        if (mode == Mode.TCP)
         {
-            yaml.append("      - {protocol: udp, port: ").append(port)
-                .append(", serverGroup: sink, scheduler: rr, healthCheck: {enabled: false}}\n");
+            yaml.append("      - {protocol: tcp, port: ").append(BackendPorts.TCP_ECHO)
+                .append(", serverGroup: app, scheduler: rr, healthCheck: {enabled: false}}\n");
+            servers.append("      - name: app\n        servers: [").append(serverList(testbed, BackendPorts.TCP_ECHO)).append("]\n");
         }
-        servers.append("      - name: echo\n        servers: [").append(serverList(testbed, BackendPorts.TCP_ECHO)).append("]\n");
-        servers.append("      - name: sink\n        servers: [").append(serverList(testbed, Benchmarks.UDP_BASE_PORT)).append("]\n");
+        else
+        {
+            // the generator's flows differ by destination port: one udp listener per port, all to the sinks' first port
+            for (int port = Benchmarks.UDP_BASE_PORT; port < Benchmarks.UDP_BASE_PORT + Benchmarks.UDP_FLOWS; port++)
+            {
+                yaml.append("      - {protocol: udp, port: ").append(port)
+                    .append(", serverGroup: app, scheduler: rr, healthCheck: {enabled: false}}\n");
+            }
+            servers.append("      - name: app\n        servers: [").append(serverList(testbed, Benchmarks.UDP_BASE_PORT)).append("]\n");
+        }
         yaml.append("    serverGroups:\n").append(servers);
         return yaml.toString();
     }
@@ -210,7 +235,7 @@ public final class Sluice implements Subject
     @Override
     public Map<String, Double> measureEnd(final BenchContext ctx, final Measurement measurement)
     {
-        if (mode != Mode.L4 || process == null || measurement.units() <= 0)
+        if (mode == Mode.HTTP || process == null || measurement.units() <= 0)
         {
             return Map.of();
         }

@@ -35,12 +35,19 @@ class HarnessTest
             {
                 for (final BenchReport.SubjectResult subject : c.subjects())
                 {
+                    if (subject.name().startsWith("sluice") && sluiceNotRunnable(subject))
+                    {
+                        continue;
+                    }
                     assertThat(subject.status()).as("%s/%s: %s", c.name(), subject.name(), subject.reason()).isEqualTo("ok");
                     assertThat(subject.median()).as("%s/%s", c.name(), subject.name()).isPositive();
                     assertThat(subject.costMedian()).as("%s/%s cost", c.name(), subject.name()).isNotNull();
                 }
             }
         }
+        final List<String> sluiceSubjects = report.benchmarks().stream().flatMap(b -> b.cases().stream())
+            .flatMap(c -> c.subjects().stream()).map(BenchReport.SubjectResult::name).filter(n -> n.startsWith("sluice")).toList();
+        assertThat(sluiceSubjects).contains("sluice-shared", "sluice-throughput", "sluice");
         assertThat(report.machine().cores()).isPositive();
         assertThat(report.machine().kernel()).isNotBlank();
         assertThat(progress.toString(StandardCharsets.UTF_8)).contains("[l4] udp-64B run 1/1");
@@ -50,6 +57,29 @@ class HarnessTest
         final BenchReport back = ReportJson.read(json);
         assertThat(back).isEqualTo(report);
         final String md = PerformanceReport.markdown(back, "docs/perf/bench.json");
-        assertThat(md).contains("## l4", "## l7", "## tls", "nftables-dnat", "haproxy", "nginx", "ratio to", "not-yet-available");
+        assertThat(md).contains("## l4", "## l7", "## tls", "nftables-dnat", "haproxy", "nginx", "ratio to", "not-yet-available",
+            "sluice-shared");
+    }
+
+    /**
+     * Where sluice cannot run, the report must say why: without a distribution (control is built after perf in a
+     * fresh reactor) every sluice subject is missing with how to build one; the L4 fastpath serves one data interface
+     * until two-interface (two-armed) support lands, and the testbed's lb1 has two, so the L4 subjects report that
+     * failure. The L7 subjects must run whenever a distribution exists.
+     */
+    private static boolean sluiceNotRunnable(final BenchReport.SubjectResult subject)
+    {
+        if (io.sluice.perf.subjects.Launcher.find().isEmpty())
+        {
+            assertThat(subject.status()).as(subject.name()).isEqualTo("missing");
+            assertThat(subject.reason()).contains("no sluice distribution");
+            return true;
+        }
+        if (subject.name().equals("sluice") && "failed".equals(subject.status()))
+        {
+            assertThat(subject.reason()).as(subject.name()).contains("one data interface");
+            return true;
+        }
+        return false;
     }
 }

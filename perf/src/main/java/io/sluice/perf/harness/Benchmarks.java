@@ -90,7 +90,7 @@ public final class Benchmarks
         return new BenchCase("tls13-" + keyType.label(), "new TLS 1.3 handshakes/s, " + keyType.label(), "handshakes/s",
             "CPU-µs/handshake", "h2load -c" + H2LOAD_CONNECTIONS + " -n" + H2LOAD_CONNECTIONS
             + " (one request per new connection, rounds until the time is up), h2 via ALPN", true, tls(),
-            List.of(Nginx.tls(keyType), Haproxy.tls(keyType)));
+            List.of(Nginx.tls(keyType), Haproxy.tls(keyType), Sluice.tls(keyType)));
     }
 
     static Workload udp(final int frameBytes)

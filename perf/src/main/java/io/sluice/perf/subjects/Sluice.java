@@ -1,6 +1,7 @@
 package io.sluice.perf.subjects;
 
 import io.sluice.perf.harness.BenchContext;
+import io.sluice.perf.harness.Certificates;
 import io.sluice.perf.harness.Benchmarks;
 import io.sluice.perf.harness.Measurement;
 import io.sluice.perf.harness.Subject;
@@ -36,22 +37,40 @@ public final class Sluice implements Subject
     public static final String HOME_PROPERTY = "sluice.home";
     private static final long READY_TIMEOUT_MS = 60_000;
     private static final long STOP_GRACE_MS = 15_000;
+    private static final int TLS_PORT = 443;
 
     private enum Mode
     {
-        HTTP, TCP, UDP
+        HTTP, TCP, UDP, TLS
     }
 
     private final Mode mode;
     private final String profile;
+    private final Certificates.KeyType tlsKey;
     private Process process;
+    private Process keyServer;
     private Path log;
     private Map<Long, Long> forwarderTicksAtStart = Map.of();
 
     private Sluice(final Mode mode, final String profile)
     {
+        this(mode, profile, null);
+    }
+
+    private Sluice(final Mode mode, final String profile, final Certificates.KeyType tlsKey)
+    {
         this.mode = mode;
         this.profile = profile;
+        this.tlsKey = tlsKey;
+    }
+
+    /**
+     * TLS: a keyless https listener on VIP:443 (TLS 1.3 by the client's choice, h2 via ALPN, the key in a
+     * {@code sluice keyserver} process beside the node in lb1, one crypto worker) proxying to the backends' nginx.
+     */
+    public static Sluice tls(final Certificates.KeyType keyType)
+    {
+        return new Sluice(Mode.TLS, null, keyType);
     }
 
     /** L7: an http listener on VIP:80 to the backends' HTTP port, as nginx and HAProxy proxy it. */
@@ -91,6 +110,9 @@ public final class Sluice implements Subject
         {
             case HTTP -> "sluice node, profile " + profile + ": L7 http listener (Netty), round robin over the backends' nginx, "
                 + "no X-Forwarded-For (as nginx and HAProxy here)";
+            case TLS -> "sluice node, keyless https listener (" + tlsKey.label() + ", key in a sluice keyserver process in lb1, "
+                + "1 crypto worker, libcrypto), h2, proxies each request to the backends' nginx (nginx and HAProxy answer "
+                + "themselves)";
             case TCP, UDP -> "sluice node: L4 " + mode.name().toLowerCase(java.util.Locale.ROOT) + " FullNAT through the AF_XDP "
                 + "fastpath (copy mode, native XDP on lb1's uplink and segment veths), local address "
                 + AddressPlan.lbLocalV4(1) + ", round robin, no health checks";
@@ -107,13 +129,19 @@ public final class Sluice implements Subject
     public Target start(final BenchContext ctx) throws Exception
     {
         final Testbed testbed = ctx.testbed();
-        final Path dir = ctx.workDir().resolve(name() + "-" + mode.name().toLowerCase(java.util.Locale.ROOT));
+        final Path dir = ctx.workDir().resolve(name() + "-" + mode.name().toLowerCase(java.util.Locale.ROOT)
+            + (tlsKey == null ? "" : "-" + tlsKey.label()));
         Files.createDirectories(dir);
         final Path stateDir = dir.resolve("state");
         // a fresh state dir per run: the journal must not carry an earlier run's config over this one
         deleteTree(stateDir);
+        final Path shm = dir.resolve("shm");
+        if (mode == Mode.TLS)
+        {
+            startKeyServer(ctx, dir, shm);
+        }
         final Path config = dir.resolve("node.yaml");
-        Files.writeString(config, config(ctx, stateDir));
+        Files.writeString(config, config(ctx, stateDir, shm));
         final String effectiveProfile = profile != null ? profile : ctx.settings().profile();
         final List<String> cmd = new ArrayList<>(ctx.subjectPinning());
         cmd.addAll(Launcher.find().orElseThrow(() -> new IllegalStateException(Launcher.MISSING))
@@ -126,6 +154,11 @@ public final class Sluice implements Subject
         {
             awaitTcp(ctx, BackendPorts.HTTP);
             return Target.of(AddressPlan.VIP_V4, BackendPorts.HTTP);
+        }
+        if (mode == Mode.TLS)
+        {
+            awaitTcp(ctx, TLS_PORT);
+            return Target.of(AddressPlan.VIP_V4, TLS_PORT);
         }
         if (mode == Mode.TCP)
         {
@@ -175,13 +208,58 @@ public final class Sluice implements Subject
         }
     }
 
-    String config(final BenchContext ctx, final Path stateDir)
+    /** Imports the case's certificate and key into a fresh key directory and starts the key server on it. */
+    private void startKeyServer(final BenchContext ctx, final Path dir, final Path shm) throws Exception
+    {
+        final Launcher launcher = Launcher.find().orElseThrow(() -> new IllegalStateException(Launcher.MISSING));
+        final Path keyDir = dir.resolve("keys");
+        final Path masterKey = dir.resolve("master.key");
+        deleteTree(keyDir);
+        deleteTree(shm);
+        Files.deleteIfExists(masterKey);
+        final String cert = ctx.certificates().certificate(tlsKey).toString();
+        final io.sluice.testbed.Commands.Result imported = io.sluice.testbed.Commands.run(launcher.command(List.of("keyserver",
+            "import", "--dir", keyDir.toString(), "--master-key-file", masterKey.toString(), "--name", "bench", "--cert", cert,
+            "--key", ctx.certificates().key(tlsKey).toString(), "--chain", cert)));
+        if (!imported.ok())
+        {
+            throw new IllegalStateException("sluice keyserver import failed: " + imported.output());
+        }
+        final List<String> cmd = new ArrayList<>(ctx.subjectPinning());
+        cmd.addAll(launcher.command(List.of("keyserver", "--dir", keyDir.toString(), "--shm", shm.toString(),
+            "--master-key-file", masterKey.toString(), "--workers", "1")));
+        final Path keyServerLog = dir.resolve("keyserver.log");
+        Files.deleteIfExists(keyServerLog);
+        keyServer = ctx.testbed().spawn(Testbed.LB1, keyServerLog, cmd);
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(READY_TIMEOUT_MS);
+        while (!Files.exists(shm.resolve("keyserver.shm")))
+        {
+            if (!keyServer.isAlive() || System.nanoTime() > deadline)
+            {
+                throw new IllegalStateException("sluice keyserver did not come up: " + reason(keyServerLog));
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+    }
+
+    String config(final BenchContext ctx, final Path stateDir, final Path shm)
     {
         final Testbed testbed = ctx.testbed();
         final StringBuilder yaml = new StringBuilder();
         yaml.append("apiVersion: sluice/v1\nnode:\n  name: bench\n  stateDir: ").append(stateDir).append('\n');
         yaml.append("  drainTimeoutSeconds: 1\n");
         final StringBuilder servers = new StringBuilder();
+        if (mode == Mode.TLS)
+        {
+            yaml.append("  keyserver: ").append(shm).append('\n');
+            yaml.append("loadBalancers:\n  - name: bench\n    vip: ").append(AddressPlan.VIP_V4).append('\n');
+            yaml.append("    listeners:\n      - {protocol: https, port: ").append(TLS_PORT)
+                .append(", serverGroup: app, certificates: [bench], tlsPolicy: tls_1_2_strict_with_1_3, http2: true, scheduler: rr, ")
+                .append("xForwardedFor: false, healthCheck: {enabled: false}}\n");
+            yaml.append("    serverGroups:\n      - name: app\n        servers: [").append(serverList(testbed, BackendPorts.HTTP))
+                .append("]\n");
+            return yaml.toString();
+        }
         if (mode == Mode.HTTP)
         {
             yaml.append("loadBalancers:\n  - name: bench\n    vip: ").append(AddressPlan.VIP_V4).append('\n');
@@ -261,6 +339,11 @@ public final class Sluice implements Subject
         {
             ctx.testbed().stop(process, STOP_GRACE_MS);
             process = null;
+        }
+        if (keyServer != null)
+        {
+            ctx.testbed().stop(keyServer, STOP_GRACE_MS);
+            keyServer = null;
         }
     }
 

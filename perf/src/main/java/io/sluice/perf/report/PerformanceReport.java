@@ -51,6 +51,10 @@ public final class PerformanceReport
             generator, backends and subject share the machine and whole-path rates are often generator-bound.
             Softirq includes the client's and backends' receive work, so the cost is an upper bound, equal for all
             subjects. **ratio** columns: this subject's median ÷ the named subject's median.
+            **unitsPerProcessCpuSecond**: units of work per CPU-second of the LB namespace's processes alone (no
+            softirq): requests per proxy CPU-second, handshakes per server CPU-second (proxy + key server).
+            **forwarderCpuUsPerUnit** (sluice L4): CPU time of the node's forwarder threads per delivered packet or
+            connection, from /proc (the shared profile parks idle forwarders, so their CPU time is their work).
 
             """);
         for (final BenchReport.Benchmark benchmark : report.benchmarks())
@@ -97,8 +101,9 @@ public final class PerformanceReport
             md.append("| ").append(r.name()).append(" | ").append(r.kind()).append(" | ");
             if (!"ok".equals(r.status()))
             {
-                md.append("**").append(r.status()).append("** | ").append(r.reason() == null ? "" : r.reason().replace("|", "/"))
-                    .append(" | ");
+                // one table row: a multi-line reason (a node's config errors) is joined
+                final String reason = r.reason() == null ? "" : r.reason().replace("|", "/").replaceAll("\\s*\\n\\s*", " ⏎ ");
+                md.append("**").append(r.status()).append("** | ").append(reason).append(" | ");
                 md.append(" |".repeat(extraKeys.size() + okNames.size())).append("\n");
                 continue;
             }

@@ -195,6 +195,18 @@ public final class Sluice implements Subject
         return text.isEmpty() ? ProcessSubject.tail(log) : text;
     }
 
+    private static String reasonOrTail(final Path log)
+    {
+        try
+        {
+            return reason(log);
+        }
+        catch (final IOException ex)
+        {
+            return "(no log)";
+        }
+    }
+
     private void awaitTcp(final BenchContext ctx, final int port)
     {
         try
@@ -204,7 +216,7 @@ public final class Sluice implements Subject
         catch (final IllegalStateException ex)
         {
             throw new IllegalStateException(name() + " is ready but " + AddressPlan.VIP_V4 + ":" + port
-                + " does not accept from the client: " + ex.getMessage() + "; log: " + ProcessSubject.tail(log), ex);
+                + " does not accept from the client: " + ex.getMessage() + "; log: " + reasonOrTail(log), ex);
         }
     }
 

@@ -146,9 +146,10 @@ public final class Harness
                 try
                 {
                     final Target target = subject.start(ctx);
-                    if (settings.warmupSeconds() > 0)
+                    final double warmup = Math.max(settings.warmupSeconds(), subject.minWarmupSeconds());
+                    if (warmup > 0)
                     {
-                        benchCase.workload().run(ctx, target, settings.warmupSeconds());
+                        benchCase.workload().run(ctx, target, warmup);
                     }
                     subject.measureStart(ctx);
                     final CpuMeter.Sample before = CpuMeter.sample(ctx.testbed(), List.of(Testbed.LB1));

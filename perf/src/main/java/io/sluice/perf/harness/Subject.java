@@ -37,6 +37,15 @@ public interface Subject
     /** Starts the subject for one run and returns where the load goes. */
     Target start(BenchContext ctx) throws Exception;
 
+    /**
+     * Unmeasured load this subject gets before each run at least, whatever {@code --warmup} says: a JVM subject's
+     * measured part must not include its JIT compiling the hot path (0: the setting alone).
+     */
+    default double minWarmupSeconds()
+    {
+        return 0;
+    }
+
     /** Called just before the measured part of a run (after the warm-up). */
     default void measureStart(final BenchContext ctx)
     {

@@ -120,7 +120,7 @@ public final class Sluice implements Subject
                 + "themselves), " + (int)WARMUP_SECONDS + " s warm-up (JIT)";
             case TCP, UDP -> "sluice node: L4 " + mode.name().toLowerCase(java.util.Locale.ROOT) + " FullNAT through the AF_XDP "
                 + "fastpath (copy mode, native XDP on lb1's uplink and segment veths), local address "
-                + AddressPlan.lbLocalV4(1) + ", round robin, no health checks";
+                + AddressPlan.lbLocalV4(1) + (mode == Mode.UDP ? ", maglev (5-tuple)" : ", round robin") + ", no health checks";
         };
     }
 
@@ -304,11 +304,12 @@ public final class Sluice implements Subject
         }
         else
         {
-            // the generator's flows differ by destination port: one udp listener per port, all to the sinks' first port
+            // the generator's flows differ by destination port: one udp listener per port, all to the sinks' first port;
+            // each listener sees one flow, so rr would send every flow to the first backend: maglev hashes the 5-tuple
             for (int port = Benchmarks.UDP_BASE_PORT; port < Benchmarks.UDP_BASE_PORT + Benchmarks.UDP_FLOWS; port++)
             {
                 yaml.append("      - {protocol: udp, port: ").append(port)
-                    .append(", serverGroup: app, scheduler: rr, healthCheck: {enabled: false}}\n");
+                    .append(", serverGroup: app, scheduler: maglev, healthCheck: {enabled: false}}\n");
             }
             servers.append("      - name: app\n        servers: [").append(serverList(testbed, Benchmarks.UDP_BASE_PORT)).append("]\n");
         }

@@ -112,11 +112,30 @@ public final class L7Proxy implements AutoCloseable
         }
         final Map<String, HttpListener> wanted = new LinkedHashMap<>();
         newConfig.listeners().forEach(l -> wanted.put(l.name(), l));
+        // New listeners bind before old ones close, so a bind that fails leaves every old listener serving (the caller
+        // rolls back by applying the previous config). Only an old listener holding a new one's VIP:port goes first.
+        final java.util.Set<String> newEndpoints = new java.util.HashSet<>();
+        for (final HttpListener listener : wanted.values())
+        {
+            if (!listeners.containsKey(listener.name()))
+            {
+                newEndpoints.add(listener.vip() + "|" + listener.port());
+            }
+        }
+        final List<String> obsolete = new java.util.ArrayList<>();
         for (final String name : listeners.keySet().toArray(new String[0]))
         {
             if (!wanted.containsKey(name))
             {
-                removeListener(name);
+                final HttpListener old = listeners.get(name).snapshot.config();
+                if (newEndpoints.contains(old.vip() + "|" + old.port()))
+                {
+                    removeListener(name);
+                }
+                else
+                {
+                    obsolete.add(name);
+                }
             }
         }
         for (final HttpListener listener : wanted.values())
@@ -143,6 +162,7 @@ public final class L7Proxy implements AutoCloseable
                 }
             }
         }
+        obsolete.forEach(this::removeListener);
         config = newConfig;
     }
 

@@ -265,6 +265,21 @@ class L7ProxyTest
     }
 
     @Test
+    void shouldKeepServingTheOldListenerWhenItsReplacementCannotBind() throws Exception
+    {
+        start(l -> l);
+        try (java.net.ServerSocket squatter = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress()))
+        {
+            final HttpListener moved = HttpListener.builder("web/http-moved", "127.0.0.1", squatter.getLocalPort())
+                .serverGroup("app").serverGroups(List.of(new ServerGroup("app", List.of(a.asServer(100))))).build();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> proxy.apply(new ProxyConfig(List.of(moved))))
+                .hasMessageContaining("web/http-moved");
+            assertThat(ProxyTests.raw(port, "GET /still HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+                .as("the old listener was not closed before the new one failed to bind").contains("200");
+        }
+    }
+
+    @Test
     void shouldSpreadByWeightAndHashConsistently() throws Exception
     {
         start(l -> l.scheduler(SchedulerType.HASH).hashKey(new HashKey(HashKey.Source.HEADER, "X-User")));

@@ -20,6 +20,7 @@ import io.sluice.fastpath.config.Protocol;
 import io.sluice.fastpath.config.SchedulerKind;
 import io.sluice.fastpath.io.KernelNeighbourResolver;
 import io.sluice.fastpath.io.PacketIoPort;
+import io.sluice.nativeio.NativeCounters;
 import io.sluice.nativeio.netlink.Netlink;
 import io.sluice.nativeio.packet.AfPacketSocket;
 import io.sluice.nativeio.packet.PacketIo;
@@ -68,6 +69,8 @@ final class FastpathComponent implements NodeComponent
     private final Map<String, ListenerKey> keysByName = new LinkedHashMap<>();
     private Conductor conductor;
     private final List<XdpSteering> steerings = new ArrayList<>();
+    private final List<NativeCounters> nativeCounters = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private java.util.concurrent.ScheduledExecutorService nativeCountersTimer;
     private NeighbourCache neighbours;
     private List<AgentRunner> runners = List.of();
     private AgentRunner resolverRunner;
@@ -112,8 +115,18 @@ final class FastpathComponent implements NodeComponent
         final int[] ifindexes = new int[interfaces];
         for (int slot = 0; slot < interfaces; slot++)
         {
-            ifindexes[slot] = openInterface(slot, profile, ports);
+            ifindexes[slot] = openInterface(slot, profile, ports, counters);
         }
+        // The steering program's per-CPU action counts and the sockets' XDP_STATISTICS, copied into the counters file
+        // every second so `sluice stat` shows where frames went (kernel-side drops included).
+        nativeCountersTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r ->
+        {
+            final Thread thread = new Thread(r, "sluice-native-counters");
+            thread.setDaemon(true);
+            return thread;
+        });
+        nativeCountersTimer.scheduleAtFixedRate(() -> nativeCounters.forEach(NativeCounters::update), 1, 1,
+            java.util.concurrent.TimeUnit.SECONDS);
 
         final List<InetAddress> locals = node.localAddresses().stream().map(InetAddress::ofLiteral).toList();
         for (final XdpSteering steering : steerings)
@@ -136,11 +149,18 @@ final class FastpathComponent implements NodeComponent
         runners = conductor.start(idleStrategies(profile), ex -> LOG.log(System.Logger.Level.ERROR, "forwarder", ex), null);
     }
 
+    private void addNativeCounters(final NativeCounters set)
+    {
+        nativeCounters.add(set);
+        resources.add(set);
+    }
+
     /**
      * Attaches steering to data interface {@code slot} and opens forwarder i's socket on its rx queue i.
      * @return the interface's ifindex.
      */
-    private int openInterface(final int slot, final PerfProfile profile, final PacketIoPort[][] ports)
+    private int openInterface(final int slot, final PerfProfile profile, final PacketIoPort[][] ports,
+        final CountersManager counters)
     {
         final NodeConfig.InterfaceConfig data = node.interfaces().get(slot);
         final int forwarders = ports.length;
@@ -167,6 +187,7 @@ final class FastpathComponent implements NodeComponent
             : XdpSteering.attach(data.name(), data.mode() == InterfaceMode.XDP_GENERIC ? XdpMode.GENERIC : XdpMode.NATIVE);
         resources.add(steering);
         steerings.add(steering);
+        addNativeCounters(NativeCounters.forSteering(counters, steering, data.name()));
 
         for (int queue = 0; queue < forwarders; queue++)
         {
@@ -191,6 +212,7 @@ final class FastpathComponent implements NodeComponent
                     LOG.log(System.Logger.Level.INFO, "AF_XDP on " + data.name() + " in copy mode: " + xsk.zeroCopyFallbackReason());
                 }
                 steering.registerXsk(queue, xsk.fd());
+                addNativeCounters(NativeCounters.forXsk(counters, xsk, data.name()));
                 io = new XskPacketIo(xsk);
             }
             final PacketIoPort port = new PacketIoPort(io, mac);
@@ -337,6 +359,19 @@ final class FastpathComponent implements NodeComponent
     @Override
     public synchronized void close()
     {
+        if (nativeCountersTimer != null)
+        {
+            nativeCountersTimer.shutdownNow();
+            try
+            {
+                nativeCountersTimer.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+            nativeCountersTimer = null;
+        }
         for (final AgentRunner runner : runners)
         {
             runner.close();

@@ -146,6 +146,20 @@ class NodeL4Test
 
         final JsonNode stat = JSON.readTree(stat());
         assertThat(stat.get("fastpath.sessions.new").asLong()).isGreaterThanOrEqualTo(3);
+        // The steering program's counts reach the counters file too (copied every second).
+        awaitTrue(() ->
+        {
+            final java.util.Iterator<java.util.Map.Entry<String, JsonNode>> fields = JSON.readTree(stat()).fields();
+            while (fields.hasNext())
+            {
+                final java.util.Map.Entry<String, JsonNode> field = fields.next();
+                if (field.getKey().startsWith("xdp.steer.redirect_vip.") && field.getValue().asLong() > 0)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }, 10);
     }
 
     @Test

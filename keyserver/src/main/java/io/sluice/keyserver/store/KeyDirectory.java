@@ -148,16 +148,15 @@ public final class KeyDirectory
                 final String name = fileName.substring(0, fileName.length() - ENTRY_SUFFIX.length());
                 try
                 {
-                    final long mtime = Files.getLastModifiedTime(p).toMillis();
-                    stamps.put(name, mtime * 31 + Files.size(p) + Files.readAttributes(p, "unix:ino").hashCode());
+                    // The content decides, not timestamps or inodes: a re-import within one clock tick may reuse the
+                    // freed inode and keep size and mtime, yet its sealed bytes (fresh nonce) always differ.
+                    final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+                    crc.update(Files.readAllBytes(p));
+                    stamps.put(name, crc.getValue() << 20 ^ Files.size(p));
                 }
                 catch (final NoSuchFileException ignored)
                 {
-                    // replaced or removed between listing and stat; the next scan sees the result
-                }
-                catch (final UnsupportedOperationException | IllegalArgumentException ex)
-                {
-                    stamps.put(name, Files.getLastModifiedTime(p).toMillis() * 31 + Files.size(p));
+                    // replaced or removed between listing and reading; the next scan sees the result
                 }
             }
         }

@@ -316,7 +316,7 @@ final class FastpathComponent implements NodeComponent
                 final Acl acl = l.acl() == null ? Acl.ALLOW_ALL : new Acl(Acl.Mode.valueOf(l.acl().mode().name()),
                     l.acl().cidrs().stream().map(c -> new Cidr(c.address(), c.prefixLength())).toList());
                 final String name = lb.name() + "/" + l.key();
-                out.put(name, new Listener(lb.name() + "." + l.protocol().wireName() + "." + l.port(), key,
+                out.put(name, new Listener(io.sluice.control.usage.UsageMeter.listenerLabel(lb, l), key,
                     SchedulerKind.valueOf(l.scheduler().name()), l.maxConnections(), l.persistenceTimeoutSeconds(),
                     l.idleTimeoutSeconds(), acl, l.bandwidthMbps(), Boolean.TRUE.equals(l.toa()), Boolean.TRUE.equals(l.synProxy()),
                     backends));

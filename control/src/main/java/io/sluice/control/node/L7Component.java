@@ -375,9 +375,4 @@ final class L7Component implements NodeComponent
         }
         https.clear();
     }
-
-    L7Proxy proxy()
-    {
-        return proxy;
-    }
 }

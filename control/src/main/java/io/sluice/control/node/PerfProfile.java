@@ -51,12 +51,6 @@ public record PerfProfile(String name, String idleKind, int maxSpins, int maxYie
         };
     }
 
-    /** Whether an idle thread of this profile ever gives its CPU back. */
-    public boolean yieldsCpu()
-    {
-        return !"busy-spin".equals(idleKind);
-    }
-
     /**
      * Loads a profile: {@code <home>/profiles/NAME.properties} when it exists, else the built-in one.
      *

@@ -54,7 +54,7 @@ public final class UsageMeter
         return new LoadBalancer(after.name(), after.vip(), after.bandwidthMbps(), listeners, after.serverGroups());
     }
 
-    /** The fastpath's label suffix of an L4 listener. */
+    /** The name an L4 listener has in the fastpath (its counters' label suffix); FastpathComponent names listeners so. */
     public static String listenerLabel(final LoadBalancer lb, final Listener listener)
     {
         return lb.name() + "." + listener.protocol().wireName() + "." + listener.port();

@@ -16,7 +16,6 @@ class PerfProfileTest
     {
         final PerfProfile shared = PerfProfile.load("shared", null);
         assertThat(shared.newIdleStrategy()).isInstanceOf(BackoffIdleStrategy.class);
-        assertThat(shared.yieldsCpu()).isTrue();
         assertThat(shared.pinThreads()).isFalse();
         assertThat(shared.maxParkNanos()).isEqualTo(1_000_000L);
     }

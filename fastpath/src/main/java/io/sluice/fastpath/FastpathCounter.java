@@ -2,9 +2,10 @@ package io.sluice.fastpath;
 
 /**
  * Every fastpath counter type, with its stable Agrona type id (fastpath range 200–399) and label (dotted lower case).
- * Global counters (200–229) exist once per node; listener counters (230–269) once per listener, labelled
- * {@code <stem>.<listener name>}; backend counters (270–299) once per (listener, backend), labelled
- * {@code <stem>.<listener name>.<address>:<port>}. Drop counters have {@code drop} in their labels.
+ * Listener counters (230–269) exist once per listener, labelled {@code <stem>.<listener name>}; backend counters
+ * (270–299) once per (listener, backend), labelled {@code <stem>.<listener name>.<address>:<port>}; every other id
+ * (200–229, 300–399) is a global counter, once per node. A counter's slot is its position within its group, whatever
+ * the declaration order. Drop counters have {@code drop} in their labels.
  * Never renumber: {@code sluice stat} and dashboards key on the ids.
  */
 public enum FastpathCounter
@@ -50,14 +51,62 @@ public enum FastpathCounter
     BACKEND_PACKETS_OUT(272, "fastpath.backend.packets_out"),
     BACKEND_BYTES_OUT(273, "fastpath.backend.bytes_out"),
     BACKEND_NEW_SESSIONS(274, "fastpath.backend.sessions.new"),
-    BACKEND_ACTIVE_SESSIONS(275, "fastpath.backend.sessions.active");
+    BACKEND_ACTIVE_SESSIONS(275, "fastpath.backend.sessions.active"),
 
-    public static final FastpathCounter[] GLOBAL = range(PACKETS_IN, DROP_BANDWIDTH);
-    public static final FastpathCounter[] LISTENER = range(LISTENER_PACKETS_IN, LISTENER_DROP_BANDWIDTH);
-    public static final FastpathCounter[] BACKEND = range(BACKEND_PACKETS_IN, BACKEND_ACTIVE_SESSIONS);
+    // Guard (300–339): malformed input by reason (each also counts in drop.malformed), fragments, unsupported input
+    // by reason (each also counts in drop.unsupported), ICMP handled by the fastpath. See docs/fastpath.md.
+    MALFORMED_ETHERNET_TRUNCATED(300, "fastpath.drop.malformed.ethernet_truncated"),
+    MALFORMED_VLAN_TRUNCATED(301, "fastpath.drop.malformed.vlan_truncated"),
+    MALFORMED_IPV4_TRUNCATED(302, "fastpath.drop.malformed.ipv4_truncated"),
+    MALFORMED_IPV4_VERSION(303, "fastpath.drop.malformed.ipv4_version"),
+    MALFORMED_IPV4_HEADER_LENGTH(304, "fastpath.drop.malformed.ipv4_header_length"),
+    MALFORMED_IPV4_TOTAL_LENGTH(305, "fastpath.drop.malformed.ipv4_total_length"),
+    MALFORMED_IPV4_CHECKSUM(306, "fastpath.drop.malformed.ipv4_checksum"),
+    MALFORMED_IPV6_TRUNCATED(307, "fastpath.drop.malformed.ipv6_truncated"),
+    MALFORMED_IPV6_VERSION(308, "fastpath.drop.malformed.ipv6_version"),
+    MALFORMED_IPV6_PAYLOAD_LENGTH(309, "fastpath.drop.malformed.ipv6_payload_length"),
+    MALFORMED_TCP_TRUNCATED(310, "fastpath.drop.malformed.tcp_truncated"),
+    MALFORMED_TCP_DATA_OFFSET(311, "fastpath.drop.malformed.tcp_data_offset"),
+    MALFORMED_TCP_CHECKSUM(312, "fastpath.drop.malformed.tcp_checksum"),
+    MALFORMED_TCP_OPTIONS(313, "fastpath.drop.malformed.tcp_options"),
+    MALFORMED_UDP_TRUNCATED(314, "fastpath.drop.malformed.udp_truncated"),
+    MALFORMED_UDP_LENGTH(315, "fastpath.drop.malformed.udp_length"),
+    MALFORMED_UDP_CHECKSUM(316, "fastpath.drop.malformed.udp_checksum"),
+    MALFORMED_ICMP_TRUNCATED(317, "fastpath.drop.malformed.icmp_truncated"),
+    MALFORMED_ICMP_CHECKSUM(318, "fastpath.drop.malformed.icmp_checksum"),
+    MALFORMED_ICMP_QUOTE(319, "fastpath.drop.malformed.icmp_quote"),
+    DROP_FRAGMENT(320, "fastpath.drop.fragment"),
+    UNSUPPORTED_ETHERTYPE(321, "fastpath.drop.unsupported.ethertype"),
+    UNSUPPORTED_PROTOCOL(322, "fastpath.drop.unsupported.protocol"),
+    ICMP_ECHO_REPLIES(323, "fastpath.icmp.echo_replies"),
+    ICMP_ERRORS_TO_CLIENT(324, "fastpath.icmp.errors_to_client"),
+    ICMP_ERRORS_TO_BACKEND(325, "fastpath.icmp.errors_to_backend"),
+    DROP_ICMP_NO_SESSION(326, "fastpath.drop.icmp.no_session"),
+    DROP_ICMP_UNSUPPORTED(327, "fastpath.drop.icmp.unsupported");
+
+    public static final FastpathCounter[] GLOBAL = group(Group.GLOBAL);
+    public static final FastpathCounter[] LISTENER = group(Group.LISTENER);
+    public static final FastpathCounter[] BACKEND = group(Group.BACKEND);
+
+    private enum Group
+    {
+        GLOBAL, LISTENER, BACKEND
+    }
+
+    static
+    {
+        for (final FastpathCounter[] members : new FastpathCounter[][] {GLOBAL, LISTENER, BACKEND})
+        {
+            for (int i = 0; i < members.length; i++)
+            {
+                members[i].slot = i;
+            }
+        }
+    }
 
     private final int typeId;
     private final String label;
+    private int slot;
 
     FastpathCounter(final int typeId, final String label)
     {
@@ -75,22 +124,27 @@ public enum FastpathCounter
         return label;
     }
 
-    /** Index of this counter within its group (global, listener or backend). */
+    /** Index of this counter within its group (global, listener or backend), in declaration order. */
     public int slot()
     {
-        if (typeId >= BACKEND_PACKETS_IN.typeId)
-        {
-            return ordinal() - BACKEND_PACKETS_IN.ordinal();
-        }
-        if (typeId >= LISTENER_PACKETS_IN.typeId)
-        {
-            return ordinal() - LISTENER_PACKETS_IN.ordinal();
-        }
-        return ordinal();
+        return slot;
     }
 
-    private static FastpathCounter[] range(final FastpathCounter first, final FastpathCounter last)
+    private Group group()
     {
-        return java.util.Arrays.copyOfRange(values(), first.ordinal(), last.ordinal() + 1);
+        if (typeId >= 230 && typeId < 270)
+        {
+            return Group.LISTENER;
+        }
+        if (typeId >= 270 && typeId < 300)
+        {
+            return Group.BACKEND;
+        }
+        return Group.GLOBAL;
+    }
+
+    private static FastpathCounter[] group(final Group group)
+    {
+        return java.util.Arrays.stream(values()).filter(c -> c.group() == group).toArray(FastpathCounter[]::new);
     }
 }

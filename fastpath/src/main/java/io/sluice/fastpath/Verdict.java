@@ -21,7 +21,13 @@ public enum Verdict
     DROP_HANDOFF_FULL(FastpathCounter.DROP_HANDOFF_FULL),
     DROP_TX_FULL(FastpathCounter.DROP_TX_FULL),
     /** Outbound (towards the client) beyond the listener's bandwidthMbps. */
-    DROP_BANDWIDTH(FastpathCounter.DROP_BANDWIDTH);
+    DROP_BANDWIDTH(FastpathCounter.DROP_BANDWIDTH),
+    /** An IPv4 fragment (MF or offset set) or an IPv6 fragment header: not reassembled, never forwarded. */
+    DROP_FRAGMENT(FastpathCounter.DROP_FRAGMENT),
+    /** An ICMP error that quotes no tracked session. */
+    DROP_ICMP_NO_SESSION(FastpathCounter.DROP_ICMP_NO_SESSION),
+    /** ICMP the fastpath does not handle: other types, echo to an address that is no VIP. */
+    DROP_ICMP_UNSUPPORTED(FastpathCounter.DROP_ICMP_UNSUPPORTED);
 
     private final FastpathCounter counter;
 

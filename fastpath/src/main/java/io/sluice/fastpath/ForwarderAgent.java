@@ -114,6 +114,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private final Ipv6Flyweight ipv6 = new Ipv6Flyweight();
     private final TcpFlyweight tcp = new TcpFlyweight();
     private final UdpFlyweight udp = new UdpFlyweight();
+    private final IcmpHandler icmp;
 
     private volatile ListenerTable published;
     private volatile long appliedGeneration = -1;
@@ -189,6 +190,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         this.nowNs = clock.nanoTime();
         this.sessions = new SessionTable(sessionCapacity, configuration.wheelTickNs(), configuration.wheelSlots(), nowNs);
         this.persistence = new PersistenceTable(configuration.persistenceCapacity());
+        this.icmp = new IcmpHandler(index, forwarderCount, sessions, neighbours, portMacs, global);
         this.published = initialTables;
         this.tables = initialTables;
         this.appliedGeneration = initialTables.generation();
@@ -296,6 +298,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             return drop(parsed);
         }
 
+        if (protocol == IcmpHandler.PROTOCOL_ICMP || protocol == IcmpHandler.PROTOCOL_ICMPV6)
+        {
+            return icmp(buffer, offset, length, handedOff);
+        }
         final int ref = sessions.lookup(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
         if (ref != SessionTable.NOT_FOUND)
         {
@@ -513,11 +519,45 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
                 return malformed(FastpathCounter.MALFORMED_UDP_CHECKSUM);
             }
         }
+        else if (protocol == (v4 ? IcmpHandler.PROTOCOL_ICMP : IcmpHandler.PROTOCOL_ICMPV6))
+        {
+            if (l4Length < IcmpHandler.HEADER_LENGTH)
+            {
+                return malformed(FastpathCounter.MALFORMED_ICMP_TRUNCATED);
+            }
+            srcPort = 0;
+            dstPort = 0;
+            tcpFlags = 0;
+            checksumOffset = l4Offset + 2;
+            // ICMPv4 has no pseudo header; ICMPv6 has one, and may arrive partial from a local veth sender.
+            if (!FrameValidation.l4ChecksumValid(buffer, l4Offset, l4Length, checksumOffset, v4 ? 0 : pseudo))
+            {
+                return malformed(FastpathCounter.MALFORMED_ICMP_CHECKSUM);
+            }
+        }
         else
         {
             return unsupported(FastpathCounter.UNSUPPORTED_PROTOCOL);
         }
         return Verdict.CONTINUE;
+    }
+
+    private int icmp(final MutableDirectBuffer buffer, final int offset, final int length, final boolean handedOff)
+    {
+        final int result = icmp.handle(buffer, offset, v4, v4 ? ipv4.offset() : ipv6.offset(), l4Offset, l4Length, tables,
+            rxPort, handedOff);
+        if (result == IcmpHandler.HANDOFF)
+        {
+            return handOff(icmp.handoffOwner(), buffer, offset, length);
+        }
+        if (result < 0)
+        {
+            return drop(icmp.verdict());
+        }
+        egressPort = icmp.egressPort();
+        countersDirty = true;
+        lastVerdict = Verdict.TX;
+        return length;
     }
 
     private Verdict malformed(final FastpathCounter reason)

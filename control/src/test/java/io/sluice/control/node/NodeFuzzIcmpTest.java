@@ -99,6 +99,15 @@ class NodeFuzzIcmpTest
     }
 
     @Test
+    void shouldAnswerPingToTheVipFromTheFastpath() throws Exception
+    {
+        final long before = stat().path("fastpath.icmp.echo_replies").asLong();
+        final var result = testbed.exec(Testbed.CLIENT, "ping", "-c", "3", "-i", "0.2", "-W", "2", AddressPlan.VIP_V4);
+        assertThat(result.output()).contains("3 received");
+        assertThat(stat().path("fastpath.icmp.echo_replies").asLong()).isGreaterThanOrEqualTo(before + 3);
+    }
+
+    @Test
     void shouldCarryFragmentationNeededFromTheClientSideToTheBackend() throws Exception
     {
         final String small = testbed.exec(Testbed.CLIENT, "curl", "-s", "--max-time", "10", "-o", "/dev/null", "-w",

@@ -517,6 +517,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         Channel channel;
         while ((channel = idle.pollFirst()) != null)
         {
+            chosen.idleConnections.decrementAndGet();
             if (channel.isActive())
             {
                 return channel;
@@ -546,6 +547,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
                     // reader idle only: no per-write listener; a pooled connection is idle when nothing arrives
                     ch.pipeline().addLast("idle", new IdleStateHandler(config.timeouts().idleTimeoutSeconds(), 0, 0));
                     ch.pipeline().addLast("backend", handler);
+                    ch.closeFuture().addListener(f -> pruneIdle(listener, chosen, ch));
                 }
             });
         bootstrap.connect(chosen.address).addListener((ChannelFutureListener)f ->
@@ -961,8 +963,23 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             return;
         }
         idle.addFirst(used);
+        server.idleConnections.incrementAndGet();
         // a read outstanding on an idle connection is how its close (or stray bytes) is noticed
         used.read();
+    }
+
+    /**
+     * A pooled connection that closed (the backend hung up, or the reader-idle timer closed it after idleTimeoutSeconds)
+     * leaves the pool at once rather than when a request next polls it. Runs on the connection's event loop, which owns
+     * that loop's pool.
+     */
+    static void pruneIdle(final ListenerRuntime listener, final ServerState server, final Channel closed)
+    {
+        final ArrayDeque<Channel> idle = listener.idlePool.get().get(server.key);
+        if (idle != null && idle.remove(closed))
+        {
+            server.idleConnections.decrementAndGet();
+        }
     }
 
     private void detachBackend(final boolean keep)

@@ -12,6 +12,8 @@ package io.sluice.l7;
  *   <li>{@code l7.drop.tls_not_ready}: an https connection closed because the listener's TLS contexts are not loaded
  *   (key server down at start, certificate unknown to it).</li>
  *   <li>{@code l7.drop.no_backend}: 503, no server of the group is up, un-ejected and under its connection limit.</li>
+ *   <li>{@code l7.bytes_out} / {@code l7.bytes_in}: bytes written to / read from client sockets (TLS records included:
+ *   what crosses the wire, which is what the usage meter bills), counted under every other handler.</li>
  * </ul>
  */
 public enum L7Counter
@@ -44,6 +46,8 @@ public enum L7Counter
     BACKEND_CONNECTS(425, "l7.backend.connects"),
     ACCESS_LOG_DROPS(426, "l7.drop.access_log"),
     TLS_NOT_READY_DROPS(427, "l7.drop.tls_not_ready"),
+    BYTES_OUT(428, "l7.bytes_out"),
+    BYTES_IN(429, "l7.bytes_in"),
     BACKEND_REQUESTS(450, "l7.server.requests"),
     BACKEND_FAILURES(451, "l7.server.failures");
 

@@ -34,6 +34,7 @@ final class ListenerCounters implements AutoCloseable
     final AtomicCounter tlsNotReady;
     final AtomicCounter bytesOut;
     final AtomicCounter bytesIn;
+    final AtomicCounter slowBody;
     private final Map<L7Counter, AtomicCounter> all = new EnumMap<>(L7Counter.class);
 
     ListenerCounters(final CountersManager manager, final String listenerName)
@@ -74,6 +75,7 @@ final class ListenerCounters implements AutoCloseable
         tlsNotReady = all.get(L7Counter.TLS_NOT_READY_DROPS);
         bytesOut = all.get(L7Counter.BYTES_OUT);
         bytesIn = all.get(L7Counter.BYTES_IN);
+        slowBody = all.get(L7Counter.SLOW_BODY_DROPS);
     }
 
     void countStatus(final int status)

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import io.sluice.fastpath.ForwarderPacketTest.Family;
 import io.sluice.fastpath.fuzz.FrameFuzzer;
+import io.sluice.fastpath.fuzz.FuzzSeeds;
 import io.sluice.fastpath.packet.IcmpFrames;
 import io.sluice.fastpath.packet.IpAddresses;
 import io.sluice.fastpath.packet.PacketBuilder;
@@ -74,6 +75,8 @@ class FuzzTest
         System.out.println("FuzzTest seed " + seed + " (rerun: -Dsluice.fuzz.seed=" + seed + ")");
         final List<byte[]> seeds = new ArrayList<>(seedFrames(V4));
         seeds.addAll(seedFrames(V6));
+        seeds.addAll(FuzzSeeds.standard(CLIENT_ROUTER_MAC, LB_MAC, "198.18.0.88", V4.vip(), 80, V4.backend1(), 8080, V4.local()));
+        seeds.addAll(FuzzSeeds.standard(CLIENT_ROUTER_MAC, LB_MAC, "2001:2::88", V6.vip(), 80, V6.backend1(), 8080, V6.local()));
         final List<long[]> protectedTuples = new ArrayList<>();
         for (final Family f : List.of(V4, V6))
         {

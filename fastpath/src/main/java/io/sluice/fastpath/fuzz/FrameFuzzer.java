@@ -10,7 +10,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 import io.sluice.fastpath.packet.Checksums;
 
 /**
- * Seeded mutational fuzzer of Ethernet frames. Takes valid seed frames (v4/v6, TCP/UDP/ICMP, 802.1Q) and writes a
+ * Seeded mutational fuzzer of Ethernet frames (main scope: the in-memory tests and the node test in control use it;
+ * seed frames from {@link FuzzSeeds}). Takes valid seed frames (v4/v6, TCP/UDP/ICMP, 802.1Q) and writes a
  * mutant of one of them into a caller's buffer: 1–4 of bit flips, random bytes, a header length field (IHL, total
  * length, payload length, TCP data offset, UDP length) set to a random or boundary value, TCP flags, the protocol or
  * EtherType, truncation, growth with random bytes; then, half the time, the checksums are fixed up so the mutant gets
@@ -34,7 +35,8 @@ public final class FrameFuzzer
 
     /**
      * @param protectedTuples each {srcAddrHigh, srcAddrLow, dstAddrHigh, dstAddrLow, srcPort, dstPort, protocol}
-     *                        in sluice's 128-bit address form (IPv4-mapped for v4), matched in both directions.
+     *                        in sluice's 128-bit address form (IPv4-mapped for v4), matched in both directions; a
+     *                        negative port matches any (a client whose ephemeral port is not known in advance).
      */
     public FrameFuzzer(final long seed, final List<byte[]> seedFrames, final List<long[]> protectedTuples)
     {
@@ -324,13 +326,18 @@ public final class FrameFuzzer
             {
                 continue;
             }
-            if (t[0] == sh && t[1] == sl && t[2] == dh && t[3] == dl && t[4] == sp && t[5] == dp ||
-                t[0] == dh && t[1] == dl && t[2] == sh && t[3] == sl && t[4] == dp && t[5] == sp)
+            if (t[0] == sh && t[1] == sl && t[2] == dh && t[3] == dl && port(t[4], sp) && port(t[5], dp) ||
+                t[0] == dh && t[1] == dl && t[2] == sh && t[3] == sl && port(t[4], dp) && port(t[5], sp))
             {
                 return true;
             }
         }
         return false;
+    }
+
+    private static boolean port(final long wanted, final int port)
+    {
+        return wanted < 0 || wanted == port;
     }
 
     /** Makes the L4 checksum wrong (or, when it cannot be reached, the IP header), so the frame cannot pass. */

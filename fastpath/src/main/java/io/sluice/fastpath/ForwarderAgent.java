@@ -103,6 +103,12 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private final RingBuffer[] outbound;
     private final RingBuffer[] inbound;
     private final MessageHandler handoffHandler = this::onHandedOff;
+    private final NeighbourQueue neighbourQueue = new NeighbourQueue(64, 4, 2048, 1_000_000_000L);
+    private final NeighbourQueue.Resend neighbourResolved = (b, o, l) -> onHandedOff(HANDOFF_MSG_TYPE, b, o, l);
+    private final Runnable neighbourExpired = () -> drop(Verdict.DROP_NO_NEIGHBOUR);
+    private MutableDirectBuffer frameBuffer;
+    private int frameOffset;
+    private int frameLength;
     private final int snatPortMin;
     private final int snatPortMax;
     private final int firstSnatPort;
@@ -252,6 +258,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             rxPort = i;
             work += ports[i].poll(this, configuration.rxBatchSize());
         }
+        work += neighbourQueue.drain(neighbours, nowNs, neighbourResolved, neighbourExpired);
         work += sessions.expire(nowNs, configuration.expiryBudget(), this);
         if (countersDirty && (work == 0 || nowNs - lastFlushNs >= configuration.counterFlushIntervalNs()))
         {
@@ -292,6 +299,9 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     /** Handles one frame in place. @return the length to transmit, or {@link PacketPort#CONSUMED}. */
     public int process(final MutableDirectBuffer buffer, final int offset, final int length, final boolean handedOff)
     {
+        frameBuffer = buffer;
+        frameOffset = offset;
+        frameLength = length;
         final Verdict parsed = parse(buffer, offset, length);
         if (parsed != Verdict.CONTINUE)
         {
@@ -990,6 +1000,13 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     {
         neighbours.requestResolution(high, low);
         global.increment(GLOBAL_NEIGHBOUR_REQUESTS);
+        // The frame is still untouched here (rewrites come after the next hop): hold a copy until the MAC is known.
+        if (neighbourQueue.offer(high, low, frameBuffer, frameOffset, frameLength, nowNs))
+        {
+            countersDirty = true;
+            lastVerdict = Verdict.NEIGHBOUR_QUEUED;
+            return PacketPort.CONSUMED;
+        }
         return drop(Verdict.DROP_NO_NEIGHBOUR);
     }
 

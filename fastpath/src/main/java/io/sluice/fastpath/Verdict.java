@@ -7,6 +7,8 @@ public enum Verdict
     CONTINUE(null),
     TX(null),
     HANDOFF(FastpathCounter.HANDOFFS),
+    /** Held until the next hop's MAC is known ({@link NeighbourQueue}); counts as a drop only if it never resolves. */
+    NEIGHBOUR_QUEUED(null),
     DROP_MALFORMED(FastpathCounter.DROP_MALFORMED),
     DROP_UNSUPPORTED(FastpathCounter.DROP_UNSUPPORTED),
     DROP_NO_LISTENER(FastpathCounter.DROP_NO_LISTENER),

@@ -210,12 +210,12 @@ class ForwarderPacketTest
         c.add(new Case(p + "weight 0 takes no new flows", h ->
             h.conductor.addListener(tcpListener(f).withBackends(List.of(Backend.of(f.backend1, 8080, 0)))),
             List.of(), syn, Verdict.DROP_NO_BACKEND, null));
-        c.add(new Case(p + "unknown next hop: dropped, resolution requested", h ->
+        c.add(new Case(p + "unknown next hop: held until it resolves, resolution requested", h ->
         {
             h.neighbours.defaultNextHop(NeighbourTable.NO_MAC);
             h.conductor.addListener(tcpListener(f).withBackends(List.of(Backend.of(f == V4 ? "198.18.10.9" : "2001:2:0:10::9",
                 8080, 100))));
-        }, List.of(), syn, Verdict.DROP_NO_NEIGHBOUR, null));
+        }, List.of(), syn, Verdict.NEIGHBOUR_QUEUED, null));
         c.add(new Case(p + "truncated TCP header", standard(f), List.of(),
             clientTcp(f).flags(SYN).truncateTo(14 + (f == V4 ? 20 : 40) + 10).build(), Verdict.DROP_MALFORMED, null));
         c.add(new Case(p + "TCP data offset below 5", standard(f), List.of(),
@@ -256,10 +256,16 @@ class ForwarderPacketTest
             h.neighbours.remove(backend);
             h.neighbours.defaultNextHop(NeighbourTable.NO_MAC);
             assertThat(h.send(0, clientUdp(f).build())).isEmpty();
-            assertThat(h.forwarders[0].lastVerdict()).isEqualTo(Verdict.DROP_NO_NEIGHBOUR);
+            assertThat(h.forwarders[0].lastVerdict()).isEqualTo(Verdict.NEIGHBOUR_QUEUED);
 
+            // Resolved: the held first datagram leaves at the next duty cycle, as the kernel would send it.
             h.neighbours.put(backend, f.backendMac);
             h.neighbours.defaultNextHop(Harness.GATEWAY_MAC);
+            h.runUntilIdle();
+            final List<byte[]> held = h.drainAll();
+            assertThat(held).hasSize(1);
+            assertThat(HexFormat.of().formatHex(held.get(0))).isEqualTo(HexFormat.of().formatHex(toBackendUdp(f).build()));
+            assertThat(h.counter(FastpathCounter.DROP_NO_NEIGHBOUR)).isZero();
             for (int i = 0; i < 3; i++)
             {
                 final List<byte[]> request = h.send(0, clientUdp(f).build());
@@ -274,6 +280,29 @@ class ForwarderPacketTest
             }
             assertThat(h.counter(FastpathCounter.NEW_SESSIONS)).isEqualTo(1);
             assertThat(h.counter(Verdict.DROP_UNSOLICITED.counter())).isZero();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("families")
+    void shouldDropFramesHeldForANeighbourThatNeverResolves(final Family f)
+    {
+        try (Harness h = new Harness(1, 1024))
+        {
+            h.conductor.addListener(udpListener(f));
+            h.neighbours.remove(IpAddresses.parse(f.backend1));
+            h.neighbours.defaultNextHop(NeighbourTable.NO_MAC);
+            // A burst to one unresolved neighbour: a few frames are held, the rest dropped at once.
+            for (int i = 0; i < 10; i++)
+            {
+                assertThat(h.send(0, clientUdp(f).build())).isEmpty();
+            }
+            final long droppedAtOnce = h.counter(FastpathCounter.DROP_NO_NEIGHBOUR);
+            assertThat(droppedAtOnce).isBetween(1L, 9L);
+            h.clock.advanceSeconds(1.5);
+            h.runUntilIdle();
+            assertThat(h.counter(FastpathCounter.DROP_NO_NEIGHBOUR)).isEqualTo(10);
+            assertThat(h.drainAll()).isEmpty();
         }
     }
 

@@ -20,6 +20,7 @@ import io.sluice.fastpath.config.Protocol;
 import io.sluice.fastpath.config.SchedulerKind;
 import io.sluice.fastpath.io.KernelNeighbourResolver;
 import io.sluice.fastpath.io.PacketIoPort;
+import io.sluice.fastpath.io.PollingIdleStrategy;
 import io.sluice.nativeio.NativeCounters;
 import io.sluice.nativeio.netlink.Netlink;
 import io.sluice.nativeio.packet.AfPacketSocket;
@@ -146,7 +147,7 @@ final class FastpathComponent implements NodeComponent
         conductor = new Conductor(new NodeSettings(forwarders, (int)Math.min(Integer.MAX_VALUE, node.sessionCapacity()), locals,
             NodeSettings.DEFAULT_SNAT_PORT_MIN, NodeSettings.DEFAULT_SNAT_PORT_MAX), ForwarderConfiguration.DEFAULT, counters,
             neighbours, ports, new SystemNanoClock());
-        runners = conductor.start(idleStrategies(profile), ex -> LOG.log(System.Logger.Level.ERROR, "forwarder", ex), null);
+        runners = conductor.start(idleStrategies(profile, ports), ex -> LOG.log(System.Logger.Level.ERROR, "forwarder", ex), null);
     }
 
     private void addNativeCounters(final NativeCounters set)
@@ -222,16 +223,37 @@ final class FastpathComponent implements NodeComponent
         return ifindex;
     }
 
-    /** The profile's idle strategy; pinned profiles pin forwarder i to the i-th CPU of the profile's list. */
-    private static Supplier<IdleStrategy> idleStrategies(final PerfProfile profile)
+    /**
+     * The profile's idle strategy; pinned profiles pin forwarder i to the i-th CPU of the profile's list. Profiles that
+     * park (backoff, sleeping) sleep in poll(2) on forwarder i's sockets instead, so an arriving frame wakes it at once.
+     */
+    private static Supplier<IdleStrategy> idleStrategies(final PerfProfile profile, final PacketIoPort[][] ports)
     {
+        final AtomicInteger forwarder = new AtomicInteger();
+        final Supplier<IdleStrategy> base = () ->
+        {
+            final int i = forwarder.getAndIncrement();
+            if (!"backoff".equals(profile.idleKind()) && !"sleeping".equals(profile.idleKind()))
+            {
+                return profile.newIdleStrategy();
+            }
+            final int[] fds = java.util.Arrays.stream(ports[i % ports.length]).mapToInt(PacketIoPort::pollFd).filter(fd -> fd >= 0)
+                .toArray();
+            if (fds.length < ports[i % ports.length].length)
+            {
+                return profile.newIdleStrategy();
+            }
+            final boolean backoff = "backoff".equals(profile.idleKind());
+            return new PollingIdleStrategy(fds, backoff ? profile.maxSpins() : 0, backoff ? profile.maxYields() : 0,
+                (int)Math.max(1, profile.maxParkNanos() / 1_000_000L));
+        };
         if (!profile.pinThreads())
         {
-            return profile::newIdleStrategy;
+            return base;
         }
         final int[] cpus = profile.cpuList();
         final AtomicInteger next = new AtomicInteger();
-        return () -> new PinningIdleStrategy(profile.newIdleStrategy(), cpus[next.getAndIncrement() % cpus.length]);
+        return () -> new PinningIdleStrategy(base.get(), cpus[next.getAndIncrement() % cpus.length]);
     }
 
     @Override

@@ -90,6 +90,12 @@ public final class PacketIoPort implements PacketPort, AutoCloseable
         return mac;
     }
 
+    /** @return the socket an idle forwarder can poll(2) for frames, or -1 ({@link PollingIdleStrategy}). */
+    public int pollFd()
+    {
+        return io.pollFd();
+    }
+
     /** Frames the forwarder wanted sent but the tx ring had no room for. */
     public long txFull()
     {

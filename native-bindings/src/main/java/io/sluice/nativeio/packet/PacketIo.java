@@ -22,6 +22,12 @@ public interface PacketIo extends AutoCloseable
     /** Push queued frames to the kernel; returns how many were pushed, or -errno. */
     int flush();
 
+    /** @return a descriptor that poll(2) reports readable when frames wait, or -1 (an idle forwarder sleeps on it). */
+    default int pollFd()
+    {
+        return -1;
+    }
+
     /** @return a name for logs and counters: "af_xdp" or "af_packet". */
     String kind();
 

@@ -204,6 +204,12 @@ public final class XskPacketIo implements PacketIo
     }
 
     @Override
+    public int pollFd()
+    {
+        return xsk.fd();
+    }
+
+    @Override
     public String kind()
     {
         return "af_xdp";

@@ -1,0 +1,73 @@
+package io.sluice.fastpath.io;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+import io.sluice.nativeio.Libc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class PollingIdleStrategyTest
+{
+    private static final int AF_UNIX = 1;
+    private static final int SOCK_DGRAM = 2;
+
+    @Test
+    void shouldWakeFromPollAsSoonAsItsSocketBecomesReadable() throws Exception
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            // An abstract AF_UNIX datagram socket: readable once a datagram arrives, like an AF_XDP socket with frames.
+            final byte[] name = ("fq-poll-" + ProcessHandle.current().pid()).getBytes(StandardCharsets.US_ASCII);
+            final MemorySegment address = arena.allocate(2 + 1 + name.length);
+            address.set(ValueLayout.JAVA_SHORT, 0, (short)AF_UNIX);
+            MemorySegment.copy(name, 0, address, ValueLayout.JAVA_BYTE, 3, name.length);
+            final int receiver = Libc.socket(AF_UNIX, SOCK_DGRAM, 0);
+            final int sender = Libc.socket(AF_UNIX, SOCK_DGRAM, 0);
+            try
+            {
+                assertThat(receiver).isNotNegative();
+                assertThat(Libc.bind(receiver, address, (int)address.byteSize())).isZero();
+                // The timeout is far longer than the test waits: only readability can end this idle.
+                final PollingIdleStrategy idle = new PollingIdleStrategy(new int[] {receiver}, 0, 0, 60_000);
+                final CountDownLatch woke = new CountDownLatch(1);
+                final Thread forwarder = Thread.ofPlatform().daemon().start(() ->
+                {
+                    idle.idle(0);
+                    woke.countDown();
+                });
+                assertThat(woke.await(200, TimeUnit.MILLISECONDS)).as("asleep while nothing arrives").isFalse();
+                final MemorySegment datagram = arena.allocate(1);
+                assertThat(Libc.sendto(sender, datagram, 1, 0, address, (int)address.byteSize())).isEqualTo(1);
+                assertThat(woke.await(10, TimeUnit.SECONDS)).as("woken by the datagram").isTrue();
+                forwarder.join(10_000);
+                assertThat(idle.polls()).isEqualTo(1);
+            }
+            finally
+            {
+                Libc.close(receiver);
+                Libc.close(sender);
+            }
+        }
+    }
+
+    @Test
+    void shouldSpinAndYieldBeforePolling()
+    {
+        final PollingIdleStrategy idle = new PollingIdleStrategy(new int[0], 3, 2, 1);
+        for (int i = 0; i < 5; i++)
+        {
+            idle.idle(0);
+        }
+        assertThat(idle.polls()).isZero();
+        idle.idle(1);
+        idle.idle(0);
+        assertThat(idle.polls()).isZero();
+    }
+}

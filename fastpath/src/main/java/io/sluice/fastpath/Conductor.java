@@ -27,9 +27,11 @@ import io.sluice.fastpath.config.ListenerKey;
 import io.sluice.fastpath.config.NodeSettings;
 import io.sluice.fastpath.lb.AclMatcher;
 import io.sluice.fastpath.lb.BackendState;
+import io.sluice.fastpath.lb.ListenerBandwidth;
 import io.sluice.fastpath.lb.ListenerState;
 import io.sluice.fastpath.lb.ListenerTable;
 import io.sluice.fastpath.lb.Schedulers;
+import io.sluice.fastpath.lb.TokenBucket;
 import io.sluice.fastpath.packet.IpAddresses;
 
 /**
@@ -57,6 +59,8 @@ public final class Conductor implements AutoCloseable
     private boolean started;
     private int nextListenerId = 1;
     private int nextBackendId = 1;
+    private final Map<String, InstanceEntry> instances = new LinkedHashMap<>();
+    private int bandwidthShare = 1;
 
     private static final class ListenerEntry
     {
@@ -64,6 +68,8 @@ public final class Conductor implements AutoCloseable
         Listener config;
         final AtomicCounter[] counters;
         final Map<Backend.BackendKey, BackendEntry> backends = new HashMap<>();
+        /** Node-wide bucket of the listener's bandwidthMbps, kept across generations while the limit is unchanged. */
+        TokenBucket bucket;
 
         ListenerEntry(final int id, final Listener config, final AtomicCounter[] counters)
         {
@@ -74,6 +80,11 @@ public final class Conductor implements AutoCloseable
     }
 
     private record BackendEntry(int id, AtomicCounter[] counters)
+    {
+    }
+
+    /** A load balancer (instance): its outbound bucket (null when unlimited), meter and listeners. */
+    private record InstanceEntry(long bandwidthMbps, TokenBucket bucket, AtomicCounter[] counters, List<ListenerKey> listeners)
     {
     }
 
@@ -208,6 +219,7 @@ public final class Conductor implements AutoCloseable
         final int id = allocateListenerId();
         final ListenerEntry entry = new ListenerEntry(id, listener, newCounters(FastpathCounter.LISTENER, listener.name()));
         listeners.put(listener.key(), entry);
+        syncBucket(entry, null);
         syncBackends(entry, listener.backends());
         return publish();
     }
@@ -216,7 +228,9 @@ public final class Conductor implements AutoCloseable
     public synchronized long updateListener(final Listener listener)
     {
         final ListenerEntry entry = entry(listener.key());
+        final Listener before = entry.config;
         entry.config = listener;
+        syncBucket(entry, before);
         syncBackends(entry, listener.backends());
         return publish();
     }
@@ -256,6 +270,88 @@ public final class Conductor implements AutoCloseable
     {
         localAddresses = List.copyOf(addresses);
         return publish();
+    }
+
+    /**
+     * Declares a load balancer (instance): its outbound peak ({@code bandwidthMbps}, -1 unlimited) applies to the sum
+     * of its listeners' outbound bytes on top of each listener's own, and its listeners' traffic is metered in the
+     * {@link FastpathCounter#INSTANCE} counters labelled with {@code name}. Replaces an earlier declaration of the
+     * same name (the bucket is kept when the peak is unchanged).
+     */
+    public synchronized long setInstance(final String name, final long bandwidthMbps, final List<ListenerKey> members)
+    {
+        if (bandwidthMbps < -1 || bandwidthMbps == 0)
+        {
+            throw new IllegalArgumentException("bandwidthMbps: " + bandwidthMbps + " is not -1 (unlimited) or >= 1");
+        }
+        final InstanceEntry before = instances.get(name);
+        final TokenBucket bucket = before != null && before.bandwidthMbps() == bandwidthMbps ? before.bucket() :
+            newBucket(bandwidthMbps);
+        final AtomicCounter[] counters = before != null ? before.counters() : newCounters(FastpathCounter.INSTANCE, name);
+        instances.put(name, new InstanceEntry(bandwidthMbps, bucket, counters, List.copyOf(members)));
+        return publish();
+    }
+
+    public synchronized long removeInstance(final String name)
+    {
+        final InstanceEntry entry = instances.remove(name);
+        if (entry == null)
+        {
+            return generation;
+        }
+        retire(entry.counters());
+        return publish();
+    }
+
+    /**
+     * Every bandwidth limit is enforced at limit ÷ {@code liveNodes} from now on: in a cluster each live node takes its
+     * share. Applies at once (the buckets' rates are shared with the forwarders); no new generation.
+     */
+    public synchronized void setBandwidthShare(final int liveNodes)
+    {
+        if (liveNodes < 1)
+        {
+            throw new IllegalArgumentException("liveNodes: " + liveNodes + " must be >= 1");
+        }
+        bandwidthShare = liveNodes;
+        for (final ListenerEntry e : listeners.values())
+        {
+            if (e.bucket != null)
+            {
+                e.bucket.share(liveNodes);
+            }
+        }
+        for (final InstanceEntry e : instances.values())
+        {
+            if (e.bucket() != null)
+            {
+                e.bucket().share(liveNodes);
+            }
+        }
+    }
+
+    public synchronized int bandwidthShare()
+    {
+        return bandwidthShare;
+    }
+
+    private TokenBucket newBucket(final long mbps)
+    {
+        if (mbps <= 0)
+        {
+            return null;
+        }
+        final TokenBucket bucket = new TokenBucket(TokenBucket.bytesPerSecond(mbps));
+        bucket.share(bandwidthShare);
+        return bucket;
+    }
+
+    private void syncBucket(final ListenerEntry entry, final Listener before)
+    {
+        if (before == null || before.bandwidthMbps() != entry.config.bandwidthMbps())
+        {
+            entry.bucket = newBucket(entry.config.bandwidthMbps());
+        }
     }
 
     public synchronized List<Listener> listeners()
@@ -351,6 +447,14 @@ public final class Conductor implements AutoCloseable
     private ListenerTable buildTable(final int forwarder)
     {
         final List<ListenerState> states = new ArrayList<>();
+        final Map<ListenerKey, InstanceEntry> instanceOf = new HashMap<>();
+        for (final InstanceEntry i : instances.values())
+        {
+            for (final ListenerKey k : i.listeners())
+            {
+                instanceOf.put(k, i);
+            }
+        }
         int maxListenerId = 0;
         int maxBackendId = 0;
         for (final ListenerEntry e : listeners.values())
@@ -365,7 +469,7 @@ public final class Conductor implements AutoCloseable
             }
             states.add(new ListenerState(e.id, e.config, AclMatcher.compile(e.config.acl()), backends,
                 Schedulers.create(e.config.scheduler(), backends, configuration.maglevMinTableSize()),
-                new CounterSet(e.counters), settings.forwarders()));
+                new CounterSet(e.counters), bandwidth(e, instanceOf.get(e.config.key()))));
             maxListenerId = Math.max(maxListenerId, e.id);
         }
         final long[] highs = new long[localAddresses.size()];
@@ -376,6 +480,12 @@ public final class Conductor implements AutoCloseable
             lows[i] = IpAddresses.low(localAddresses.get(i));
         }
         return new ListenerTable(generation, states, maxListenerId, maxBackendId, highs, lows);
+    }
+
+    private static ListenerBandwidth bandwidth(final ListenerEntry listener, final InstanceEntry instance)
+    {
+        return new ListenerBandwidth(listener.bucket, instance == null ? null : instance.bucket(),
+            instance == null ? null : new CounterSet(instance.counters()));
     }
 
     private AtomicCounter[] newCounters(final FastpathCounter[] group, final String name)

@@ -3,8 +3,9 @@ package io.sluice.fastpath;
 /**
  * Every fastpath counter type, with its stable Agrona type id (fastpath range 200–399) and label (dotted lower case).
  * Listener counters (230–269) exist once per listener, labelled {@code <stem>.<listener name>}; backend counters
- * (270–299) once per (listener, backend), labelled {@code <stem>.<listener name>.<address>:<port>}; every other id
- * (200–229, 300–399) is a global counter, once per node. A counter's slot is its position within its group, whatever
+ * (270–299) once per (listener, backend), labelled {@code <stem>.<listener name>.<address>:<port>}; instance counters
+ * (370–379) once per load balancer, labelled {@code <stem>.<load balancer name>}; every other id (200–229, 300–369,
+ * 380–399) is a global counter, once per node. A counter's slot is its position within its group, whatever
  * the declaration order. Drop counters have {@code drop} in their labels.
  * Never renumber: {@code sluice stat} and dashboards key on the ids.
  */
@@ -45,6 +46,7 @@ public enum FastpathCounter
     LISTENER_DROP_NO_BACKEND(238, "fastpath.listener.drop.no_backend"),
     LISTENER_DROP_TABLE_FULL(239, "fastpath.listener.drop.table_full"),
     LISTENER_DROP_BANDWIDTH(240, "fastpath.listener.drop.bandwidth"),
+    LISTENER_BANDWIDTH_DELAYED(241, "fastpath.listener.bandwidth.delayed"),
 
     BACKEND_PACKETS_IN(270, "fastpath.backend.packets_in"),
     BACKEND_BYTES_IN(271, "fastpath.backend.bytes_in"),
@@ -82,20 +84,30 @@ public enum FastpathCounter
     ICMP_ERRORS_TO_CLIENT(324, "fastpath.icmp.errors_to_client"),
     ICMP_ERRORS_TO_BACKEND(325, "fastpath.icmp.errors_to_backend"),
     DROP_ICMP_NO_SESSION(326, "fastpath.drop.icmp.no_session"),
-    DROP_ICMP_UNSUPPORTED(327, "fastpath.drop.icmp.unsupported");
+    DROP_ICMP_UNSUPPORTED(327, "fastpath.drop.icmp.unsupported"),
+
+    // Per load balancer (instance, 370–379): its listeners' outbound/inbound meter and bandwidth drops.
+    INSTANCE_PACKETS_OUT(370, "fastpath.instance.packets_out"),
+    INSTANCE_BYTES_OUT(371, "fastpath.instance.bytes_out"),
+    INSTANCE_PACKETS_IN(372, "fastpath.instance.packets_in"),
+    INSTANCE_BYTES_IN(373, "fastpath.instance.bytes_in"),
+    INSTANCE_DROP_BANDWIDTH(374, "fastpath.instance.drop.bandwidth"),
+    INSTANCE_BANDWIDTH_DELAYED(375, "fastpath.instance.bandwidth.delayed");
 
     public static final FastpathCounter[] GLOBAL = group(Group.GLOBAL);
     public static final FastpathCounter[] LISTENER = group(Group.LISTENER);
     public static final FastpathCounter[] BACKEND = group(Group.BACKEND);
+    /** Per load balancer (instance) counters, labelled {@code <stem>.<load balancer name>}. */
+    public static final FastpathCounter[] INSTANCE = group(Group.INSTANCE);
 
     private enum Group
     {
-        GLOBAL, LISTENER, BACKEND
+        GLOBAL, LISTENER, BACKEND, INSTANCE
     }
 
     static
     {
-        for (final FastpathCounter[] members : new FastpathCounter[][] {GLOBAL, LISTENER, BACKEND})
+        for (final FastpathCounter[] members : new FastpathCounter[][] {GLOBAL, LISTENER, BACKEND, INSTANCE})
         {
             for (int i = 0; i < members.length; i++)
             {
@@ -124,7 +136,7 @@ public enum FastpathCounter
         return label;
     }
 
-    /** Index of this counter within its group (global, listener or backend), in declaration order. */
+    /** Index of this counter within its group (global, listener, backend or instance), in declaration order. */
     public int slot()
     {
         return slot;
@@ -139,6 +151,10 @@ public enum FastpathCounter
         if (typeId >= 270 && typeId < 300)
         {
             return Group.BACKEND;
+        }
+        if (typeId >= 370 && typeId < 380)
+        {
+            return Group.INSTANCE;
         }
         return Group.GLOBAL;
     }

@@ -7,6 +7,7 @@ import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 import io.sluice.fastpath.lb.BackendState;
+import io.sluice.fastpath.lb.BandwidthLimiter;
 import io.sluice.fastpath.lb.ListenerState;
 import io.sluice.fastpath.lb.ListenerTable;
 import io.sluice.fastpath.lb.PersistenceTable;
@@ -82,6 +83,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private static final int L_DROP_NO_BACKEND = FastpathCounter.LISTENER_DROP_NO_BACKEND.slot();
     private static final int L_DROP_TABLE_FULL = FastpathCounter.LISTENER_DROP_TABLE_FULL.slot();
     private static final int L_DROP_BANDWIDTH = FastpathCounter.LISTENER_DROP_BANDWIDTH.slot();
+    private static final int L_BANDWIDTH_DELAYED = FastpathCounter.LISTENER_BANDWIDTH_DELAYED.slot();
     private static final int B_PACKETS_IN = FastpathCounter.BACKEND_PACKETS_IN.slot();
     private static final int B_BYTES_IN = FastpathCounter.BACKEND_BYTES_IN.slot();
     private static final int B_PACKETS_OUT = FastpathCounter.BACKEND_PACKETS_OUT.slot();
@@ -121,6 +123,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private final TcpFlyweight tcp = new TcpFlyweight();
     private final UdpFlyweight udp = new UdpFlyweight();
     private final IcmpHandler icmp;
+    private final BandwidthLimiter limiter = new BandwidthLimiter(BandwidthLimiter.DEFAULT_SLOTS, MAX_IDS);
 
     private volatile ListenerTable published;
     private volatile long appliedGeneration = -1;
@@ -253,6 +256,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             work += ring.read(handoffHandler, configuration.rxBatchSize());
         }
+        // Frames waiting for bandwidth go before this cycle's new ones (into the tx batches the polls flush).
+        limiter.release(nowNs, tables, ports, configuration.rxBatchSize());
         for (int i = 0; i < ports.length; i++)
         {
             rxPort = i;
@@ -772,10 +777,16 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         }
         else
         {
-            if (listener != null && listener.outbound != null && !listener.outbound.tryConsume(nowNs, ipLength))
+            int shaping = BandwidthLimiter.PASS;
+            if (listener != null && listener.bandwidth.limited())
             {
-                listener.counters.increment(L_DROP_BANDWIDTH);
-                return drop(Verdict.DROP_BANDWIDTH);
+                shaping = limiter.admit(listener, nowNs, length, ipLength);
+                if (shaping == BandwidthLimiter.DROP)
+                {
+                    listener.counters.increment(L_DROP_BANDWIDTH);
+                    listener.bandwidth.countDrop();
+                    return drop(Verdict.DROP_BANDWIDTH);
+                }
             }
             final long ch = r.getLong(base + CLIENT_ADDRESS_OFFSET);
             final long cl = r.getLong(base + CLIENT_ADDRESS_OFFSET + 8);
@@ -795,6 +806,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             {
                 listener.counters.increment(L_PACKETS_OUT);
                 listener.counters.add(L_BYTES_OUT, ipLength);
+                listener.bandwidth.countOut(ipLength);
             }
             if (backend != null)
             {
@@ -803,7 +815,18 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             }
             countersDirty = true;
             lastVerdict = Verdict.TX;
-            result = length;
+            if (shaping == BandwidthLimiter.HOLD)
+            {
+                // Over the peak but within the queue: it leaves from limiter.release once the buckets refill.
+                limiter.enqueue(listener.id, buffer, offset, length, ipLength, egressPort);
+                listener.counters.increment(L_BANDWIDTH_DELAYED);
+                listener.bandwidth.countDelayed();
+                result = PacketPort.CONSUMED;
+            }
+            else
+            {
+                result = length;
+            }
         }
         r.putLong(base + LAST_SEEN_NS_OFFSET, nowNs);
         if (protocol == Ipv4Flyweight.PROTOCOL_TCP)
@@ -829,6 +852,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             listener.counters.increment(L_PACKETS_IN);
             listener.counters.add(L_BYTES_IN, ipLength);
+            listener.bandwidth.countIn(ipLength);
         }
         if (backend != null)
         {
@@ -1025,6 +1049,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         for (final ListenerState l : t.listeners())
         {
             l.counters.flush();
+            l.bandwidth.flush();
             for (final BackendState b : l.backends)
             {
                 b.counters.flush();

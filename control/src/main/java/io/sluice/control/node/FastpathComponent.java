@@ -68,6 +68,8 @@ final class FastpathComponent implements NodeComponent
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final Map<String, Listener> listeners = new LinkedHashMap<>();
     private final Map<String, ListenerKey> keysByName = new LinkedHashMap<>();
+    /** Load balancers as the conductor knows them: name → (bandwidthMbps, L4 listener keys). */
+    private final Map<String, Map.Entry<Integer, List<ListenerKey>>> instances = new LinkedHashMap<>();
     private Conductor conductor;
     private final List<XdpSteering> steerings = new ArrayList<>();
     private final List<NativeCounters> nativeCounters = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -318,6 +320,54 @@ final class FastpathComponent implements NodeComponent
             }
             listeners.put(entry.getKey(), listener);
             keysByName.put(entry.getKey(), listener.key());
+        }
+        syncInstances(next);
+    }
+
+    /** Per load balancer bucket (its bandwidthMbps over all its L4 listeners) and meter, declared when changed. */
+    private void syncInstances(final SluiceConfig config)
+    {
+        final Map<String, Map.Entry<Integer, List<ListenerKey>>> wanted = new LinkedHashMap<>();
+        for (final LoadBalancer lb : config.loadBalancers())
+        {
+            final List<ListenerKey> keys = new ArrayList<>();
+            for (final io.sluice.control.config.Listener l : lb.listeners())
+            {
+                final ListenerKey key = keysByName.get(lb.name() + "/" + l.key());
+                if (!l.isL7() && key != null)
+                {
+                    keys.add(key);
+                }
+            }
+            if (!keys.isEmpty())
+            {
+                wanted.put(lb.name(), Map.entry(lb.bandwidthMbps(), List.copyOf(keys)));
+            }
+        }
+        for (final String name : new ArrayList<>(instances.keySet()))
+        {
+            if (!wanted.containsKey(name))
+            {
+                conductor.removeInstance(name);
+                instances.remove(name);
+            }
+        }
+        for (final Map.Entry<String, Map.Entry<Integer, List<ListenerKey>>> e : wanted.entrySet())
+        {
+            if (!e.getValue().equals(instances.get(e.getKey())))
+            {
+                conductor.setInstance(e.getKey(), e.getValue().getKey(), e.getValue().getValue());
+                instances.put(e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    /** Every bandwidth limit at limit ÷ {@code liveNodes} (the cluster's live node count, this node included). */
+    public synchronized void bandwidthShare(final int liveNodes)
+    {
+        if (conductor != null)
+        {
+            conductor.setBandwidthShare(liveNodes);
         }
     }
 

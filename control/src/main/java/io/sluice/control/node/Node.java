@@ -129,7 +129,9 @@ public final class Node implements AutoCloseable
         components.add(health);
         applyInitial(health, nothing, effective);
 
-        addComponent(FastpathComponent.start(nodeConfig, profile, manager, health), nothing, effective);
+        final FastpathComponent fastpath = FastpathComponent.start(nodeConfig, profile, manager, health);
+        addComponent(fastpath, nothing, effective);
+        startCluster(manager, fastpath);
         addComponent(new L7Component(manager, profile, nodeConfig.drainTimeoutSeconds(), stateDir.resolve("access.log"), health),
             nothing, effective);
 
@@ -158,6 +160,24 @@ public final class Node implements AutoCloseable
         components.add(api);
 
         counters.get(NodeCounters.STATE).setRelease(NodeCounters.STATE_READY);
+    }
+
+    /** Cluster membership when peers are configured: every bandwidth limit becomes limit ÷ live nodes. */
+    private void startCluster(final CountersManager manager, final FastpathComponent fastpath) throws IOException
+    {
+        final io.sluice.control.config.ClusterConfig cluster = config.cluster();
+        if (cluster == null || cluster.peers().isEmpty())
+        {
+            return;
+        }
+        final List<InetSocketAddress> peers = cluster.peers().stream()
+            .map(p -> new InetSocketAddress(InetAddress.ofLiteral(p), cluster.syncPort())).toList();
+        final io.sluice.control.cluster.ClusterMembership membership = new io.sluice.control.cluster.ClusterMembership(
+            new io.sluice.control.cluster.ClusterMembership.Settings(config.node().name(), peers, cluster.syncPort(),
+                io.sluice.control.cluster.ClusterMembership.readKey(Path.of(cluster.keyFile())), cluster.heartbeatMillis(),
+                cluster.deadAfterMillis()), manager, SystemEpochClock.INSTANCE, fastpath::bandwidthShare);
+        components.add(membership);
+        membership.start();
     }
 
     /** Samples usage at every wall-clock minute boundary (a second late, so the minute's last packets are counted). */

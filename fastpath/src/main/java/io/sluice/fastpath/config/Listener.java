@@ -13,8 +13,8 @@ import java.util.Set;
  * @param maxConnections            active sessions allowed, 0 = unlimited.
  * @param persistenceTimeoutSeconds source-IP persistence, 0 (off) .. 3600.
  * @param idleTimeoutSeconds        idle timeout of established TCP sessions, 1..65535.
- * @param bandwidthMbps             outbound (towards clients) peak, -1 = unlimited; each of N forwarders enforces
- *                                  limit ÷ N with a token bucket (burst ≈ 100 ms of its rate).
+ * @param bandwidthMbps             outbound (towards clients) peak, -1 = unlimited; one node-wide token bucket
+ *                                  (burst 100 ms of the rate) shared by the forwarders, then a short queue (docs/fastpath.md).
  * @param toa                       TCP option 254 with the client address (issue 6).
  * @param synProxy                  SYN cookies before a session exists (issue 6).
  */

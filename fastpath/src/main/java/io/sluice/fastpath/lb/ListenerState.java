@@ -20,23 +20,23 @@ public final class ListenerState
     public final int maxConnections;
     public final long persistenceNs;
     public final int idleTimeoutSeconds;
-    /** This forwarder's share of {@code bandwidthMbps} on the outbound direction, or null when unlimited. */
-    public final TokenBucket outbound;
+    /** Outbound bandwidth limits (listener and load balancer) and the load balancer's meter, as this forwarder sees them. */
+    public final ListenerBandwidth bandwidth;
 
     public ListenerState(
         final int id, final Listener config, final AclMatcher acl, final BackendState[] backends,
         final Scheduler scheduler, final CounterSet counters)
     {
-        this(id, config, acl, backends, scheduler, counters, 1);
+        this(id, config, acl, backends, scheduler, counters, new ListenerBandwidth(
+            config.bandwidthMbps() > 0 ? new TokenBucket(TokenBucket.bytesPerSecond(config.bandwidthMbps())) : null, null, null));
     }
 
     /**
-     * @param forwarderCount forwarders sharing the listener's bandwidth limit: each enforces limit ÷ N on the flows it
-     *                       owns (flows spread evenly by the ownership hash).
+     * @param bandwidth this forwarder's grants of the node-wide buckets of the listener and its load balancer.
      */
     public ListenerState(
         final int id, final Listener config, final AclMatcher acl, final BackendState[] backends,
-        final Scheduler scheduler, final CounterSet counters, final int forwarderCount)
+        final Scheduler scheduler, final CounterSet counters, final ListenerBandwidth bandwidth)
     {
         this.id = id;
         this.config = config;
@@ -51,7 +51,6 @@ public final class ListenerState
         this.maxConnections = config.maxConnections();
         this.persistenceNs = config.persistenceTimeoutSeconds() * 1_000_000_000L;
         this.idleTimeoutSeconds = config.idleTimeoutSeconds();
-        this.outbound = config.bandwidthMbps() > 0
-            ? new TokenBucket(Math.max(1, config.bandwidthMbps() * 1_000_000L / 8 / forwarderCount)) : null;
+        this.bandwidth = bandwidth;
     }
 }

@@ -1,64 +1,128 @@
 package io.sluice.fastpath.lb;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 /**
- * A byte token bucket for one forwarder's share of a bandwidth limit: refilled at {@code bytesPerSecond} from the
- * forwarder's duty-cycle clock, holding at most {@code burstBytes} (≈ rate × 100 ms). Single writer (the forwarder),
- * no allocation, integer arithmetic: elapsed time that buys less than a byte is kept for the next call.
+ * A node-wide byte token bucket for one bandwidth limit (a listener's or a load balancer's), shared by every
+ * forwarder: a generic cell rate algorithm over one {@link AtomicLong}, the bucket's "theoretical arrival time".
+ * The bucket is full (holds {@code rate × BURST_NS}) when that time lies {@code BURST_NS} or more in the past; taking
+ * {@code b} bytes moves it {@code b / rate} forwards. Forwarders do not come here per packet: a {@link TokenGrant}
+ * takes chunks of {@link #grantBytes()} and spends them locally, so the shared cache line is touched about once per
+ * chunk. The rate is {@code limit ÷ share} where the share (live nodes of a cluster) can change at any time; the
+ * change applies to the next grant. No allocation, lock-free.
  */
 public final class TokenBucket
 {
     /** Burst window: the bucket holds this much of the rate. */
     public static final long BURST_NS = 100_000_000L;
+    /** Largest local grant: a forwarder never sits on more than this of the shared bucket. */
+    public static final long MAX_GRANT_BYTES = 64 * 1024;
 
-    private final long bytesPerSecond;
-    private final long burstBytes;
-    private long tokens;
-    private long lastNs = Long.MIN_VALUE;
+    private static final long NS_PER_S = 1_000_000_000L;
 
-    public TokenBucket(final long bytesPerSecond)
+    private final long limitBytesPerSecond;
+    private final AtomicLong theoreticalArrivalNs = new AtomicLong(Long.MIN_VALUE);
+    private volatile long bytesPerSecond;
+    private volatile long grantBytes;
+    private volatile int share = 1;
+
+    /** @param limitBytesPerSecond the whole limit (before any cluster share), positive. */
+    public TokenBucket(final long limitBytesPerSecond)
     {
-        if (bytesPerSecond <= 0)
+        if (limitBytesPerSecond <= 0)
         {
-            throw new IllegalArgumentException("bytesPerSecond: " + bytesPerSecond + " must be positive");
+            throw new IllegalArgumentException("limitBytesPerSecond: " + limitBytesPerSecond + " must be positive");
         }
-        this.bytesPerSecond = bytesPerSecond;
-        this.burstBytes = Math.max(1, bytesPerSecond * BURST_NS / 1_000_000_000L);
-        this.tokens = burstBytes;
+        this.limitBytesPerSecond = limitBytesPerSecond;
+        applyRate(limitBytesPerSecond);
     }
 
-    /** Takes {@code bytes} tokens when there are that many. @return false when over the limit (nothing taken). */
-    public boolean tryConsume(final long nowNs, final int bytes)
+    /** Megabits per second (10^6 bits) to bytes per second. */
+    public static long bytesPerSecond(final long mbps)
     {
-        if (lastNs == Long.MIN_VALUE)
+        return mbps * 1_000_000L / 8;
+    }
+
+    /**
+     * Enforce {@code limit ÷ share} from now on (a cluster of {@code share} live nodes each enforces its part).
+     * Called from the conductor; forwarders see it at their next grant.
+     */
+    public void share(final int liveNodes)
+    {
+        if (liveNodes < 1)
         {
-            lastNs = nowNs;
+            throw new IllegalArgumentException("liveNodes: " + liveNodes + " must be >= 1");
         }
-        final long elapsed = nowNs - lastNs;
-        if (elapsed >= BURST_NS)
+        share = liveNodes;
+        applyRate(Math.max(1, limitBytesPerSecond / liveNodes));
+    }
+
+    private void applyRate(final long rate)
+    {
+        bytesPerSecond = rate;
+        // A grant is at most 1/16 of the burst, so forwarders holding grants cannot stretch the burst much.
+        grantBytes = Math.max(1, Math.min(MAX_GRANT_BYTES, rate * BURST_NS / NS_PER_S / 16));
+    }
+
+    /**
+     * Takes up to {@code wanted} bytes (at most {@link #MAX_GRANT_BYTES}).
+     *
+     * @return the bytes granted, 0 when the bucket is empty.
+     */
+    public long take(final long nowNs, final long wanted)
+    {
+        final long rate = bytesPerSecond;
+        final long w = Math.min(wanted, MAX_GRANT_BYTES);
+        while (true)
         {
-            tokens = burstBytes;
-            lastNs = nowNs;
-        }
-        else if (elapsed > 0)
-        {
-            // elapsed < 1e8 ns, so elapsed × rate stays far from overflow for any rate below 9e10 B/s
-            final long added = elapsed * bytesPerSecond / 1_000_000_000L;
-            if (added > 0)
+            final long tat = theoreticalArrivalNs.get();
+            final long base = tat == Long.MIN_VALUE || tat < nowNs - BURST_NS ? nowNs - BURST_NS : tat;
+            final long elapsed = nowNs - base;
+            if (elapsed <= 0)
             {
-                tokens = Math.min(burstBytes, tokens + added);
-                lastNs = nowNs;
+                return 0;
+            }
+            // elapsed ≤ BURST_NS (1e8) and rate ≤ 1.25e10 B/s (100 Gbit/s): the product stays below 2^63.
+            final long available = elapsed * rate / NS_PER_S;
+            final long granted = Math.min(w, available);
+            if (granted <= 0)
+            {
+                return 0;
+            }
+            // Rounded up: the bucket never gives more than the rate.
+            final long cost = (granted * NS_PER_S + rate - 1) / rate;
+            if (theoreticalArrivalNs.compareAndSet(tat, base + cost))
+            {
+                return granted;
             }
         }
-        if (tokens < bytes)
-        {
-            return false;
-        }
-        tokens -= bytes;
-        return true;
     }
 
+    /** Size of one local grant (≈ 1/16 of the burst, at most {@link #MAX_GRANT_BYTES}). */
+    public long grantBytes()
+    {
+        return grantBytes;
+    }
+
+    /** The rate enforced now: limit ÷ share. */
+    public long bytesPerSecond()
+    {
+        return bytesPerSecond;
+    }
+
+    public long limitBytesPerSecond()
+    {
+        return limitBytesPerSecond;
+    }
+
+    public int share()
+    {
+        return share;
+    }
+
+    /** What the bucket holds when full: {@code rate × BURST_NS}. */
     public long burstBytes()
     {
-        return burstBytes;
+        return Math.max(1, bytesPerSecond * BURST_NS / NS_PER_S);
     }
 }

@@ -16,6 +16,7 @@ import org.agrona.concurrent.YieldingIdleStrategy;
 
 import io.sluice.counters.CountersFile;
 import io.sluice.keyserver.ipc.KeyServerDescriptor;
+import io.sluice.keyserver.ipc.SpinBeforeIdleStrategy;
 import io.sluice.keyserver.server.KeyServer;
 import io.sluice.keyserver.server.KeyServerConfiguration;
 import io.sluice.keyserver.store.MasterKey;
@@ -64,6 +65,10 @@ public final class KeyServerCommand implements Callable<Integer>
     @Option(names = "--max-park-us", description = "backoff: longest park in microseconds (default ${DEFAULT-VALUE})")
     long maxParkMicros = 1000;
 
+    @Option(names = "--spin-us", description = "spin this long after each request before --idle applies (default "
+        + "${DEFAULT-VALUE}: on a shared, oversubscribed machine a spin delays the threads it waits for; try 20 on dedicated cores)")
+    long spinMicros;
+
     @Override
     public Integer call() throws Exception
     {
@@ -103,7 +108,11 @@ public final class KeyServerCommand implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(new CommandLine(this), "--max-park-us: " + maxParkMicros + " is not in 1..1000000");
         }
-        final Supplier<IdleStrategy> idleStrategies = switch (idle)
+        if (spinMicros < 0 || spinMicros > 1000)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--spin-us: " + spinMicros + " is not in 0..1000");
+        }
+        final Supplier<IdleStrategy> baseIdle = switch (idle)
         {
             case "backoff" -> () -> new BackoffIdleStrategy(100, 100, 1000, TimeUnit.MICROSECONDS.toNanos(maxParkMicros));
             case "yielding" -> YieldingIdleStrategy::new;
@@ -111,6 +120,8 @@ public final class KeyServerCommand implements Callable<Integer>
             default -> throw new CommandLine.ParameterException(new CommandLine(this),
                 "--idle: " + idle + " is not one of backoff, yielding, busy-spin");
         };
+        final Supplier<IdleStrategy> idleStrategies = spinMicros == 0 ? baseIdle
+            : () -> new SpinBeforeIdleStrategy(baseIdle.get(), TimeUnit.MICROSECONDS.toNanos(spinMicros), null);
         // counters live in SHM/counters, the node's counters-file format: `sluice stat --dir SHM` reads them live
         final CountersFile countersFile = CountersFile.create(shm.resolve(CountersFile.FILE_NAME), MAX_COUNTERS, "keyserver");
         final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r ->

@@ -21,8 +21,11 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
+import org.agrona.IoUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
@@ -41,6 +44,7 @@ import io.sluice.keyserver.ipc.KeyServerDescriptor;
 import io.sluice.keyserver.ipc.Operation;
 import io.sluice.keyserver.ipc.RequestFlyweight;
 import io.sluice.keyserver.ipc.ResponseFlyweight;
+import io.sluice.keyserver.ipc.SpinBeforeIdleStrategy;
 import io.sluice.keyserver.ipc.Status;
 import io.sluice.keyserver.ipc.TicketKeysCodec;
 import io.sluice.nativeio.crypto.RsaPadding;
@@ -51,6 +55,15 @@ import io.sluice.nativeio.crypto.RsaPadding;
  * this client's response ring, completes the futures, heartbeats, and watches the server's heartbeat: when it stops for
  * {@code serverTimeoutMs} every pending operation fails at once ({@link Status#SERVER_DOWN}) and the client reconnects
  * by itself as soon as a key server publishes a fresh file at the same path.
+ * <p>
+ * Latency: while replies are outstanding the poller spins briefly before its idle strategy backs off, and a caller
+ * that queues a request while the poller sits in its idle strategy unparks it, so a reply is picked up within
+ * microseconds rather than after a park; with nothing outstanding the poller idles as configured.
+ * <p>
+ * Mappings: each key server run is one mapping of its file. Callers register in {@link Connection#users} while they
+ * write into it; after a disconnect the poller unmaps the old mapping once no caller is left inside (a caller that
+ * registers after the disconnect sees the connection changed and does not touch it), so reconnects do not pile up
+ * mappings waiting for the GC.
  */
 public final class KeyServerClient implements AutoCloseable
 {
@@ -92,9 +105,13 @@ public final class KeyServerClient implements AutoCloseable
     {
     }
 
-    /** One mapping of one key server run; replaced (never unmapped under a writer: the GC unmaps it) on reconnect. */
+    /**
+     * One mapping of one key server run; replaced on reconnect and unmapped once retired and {@code users} reads 0
+     * (callers increment it before they check the connection is still current, the poller checks it after it made the
+     * connection stale: one of the two always sees the other).
+     */
     private record Connection(UnsafeBuffer file, MappedByteBuffer mapped, KeyServerDescriptor.Layout layout, int slot, long token,
-        long instanceId, ManyToOneRingBuffer requests, ManyToOneRingBuffer responses)
+        long instanceId, ManyToOneRingBuffer requests, ManyToOneRingBuffer responses, AtomicInteger users)
     {
         int slotOffset()
         {
@@ -107,6 +124,10 @@ public final class KeyServerClient implements AutoCloseable
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong correlationIds = new AtomicLong(new SecureRandom().nextInt() & 0xffffffL);
     private final AgentRunner runner;
+    private final SpinBeforeIdleStrategy idle;
+    /** Connections made stale by a disconnect, not yet unmapped (poller thread only; close() after the poller stopped). */
+    private final List<Connection> retired = new ArrayList<>();
+    private volatile Thread pollerThread;
     private volatile Connection connection;
     private volatile String status = "not connected yet";
 
@@ -128,7 +149,8 @@ public final class KeyServerClient implements AutoCloseable
         errorResponses = KeyServerCounter.CLIENT_ERROR_RESPONSES.allocate(counters);
         ringFull = KeyServerCounter.CLIENT_RING_FULL.allocate(counters);
         timeouts = KeyServerCounter.CLIENT_TIMEOUTS.allocate(counters);
-        runner = new AgentRunner(idle, t -> LOG.log(Level.ERROR, "key server client poller error", t), null, new Poller());
+        this.idle = new SpinBeforeIdleStrategy(idle, SpinBeforeIdleStrategy.DEFAULT_OUTSTANDING_SPIN_NS, () -> !pending.isEmpty());
+        runner = new AgentRunner(this.idle, t -> LOG.log(Level.ERROR, "key server client poller error", t), null, new Poller());
     }
 
     /**
@@ -256,24 +278,44 @@ public final class KeyServerClient implements AutoCloseable
         }
         final long correlationId = correlationIds.incrementAndGet();
         pending.put(correlationId, new Pending(future, clock.time() + config.operationTimeoutMs()));
-        final int index = c.requests().tryClaim(op, RequestFlyweight.HEADER_LENGTH + payload.length);
-        if (index <= 0)
+        c.users().getAndIncrement();
+        try
         {
-            pending.remove(correlationId);
-            ringFull.increment();
-            future.completeExceptionally(new KeyServerException(Status.RING_FULL, null));
-            return future;
+            if (connection != c)
+            {
+                // disconnected since we read it: its mapping may be unmapped as soon as we leave, so do not touch it
+                fail(correlationId, Status.SERVER_DOWN, status);
+                return future;
+            }
+            final int index = c.requests().tryClaim(op, RequestFlyweight.HEADER_LENGTH + payload.length);
+            if (index <= 0)
+            {
+                pending.remove(correlationId);
+                ringFull.increment();
+                future.completeExceptionally(new KeyServerException(Status.RING_FULL, null));
+                return future;
+            }
+            final MutableDirectBuffer buffer = c.requests().buffer();
+            new RequestFlyweight().wrap(buffer, index)
+                .correlationId(correlationId)
+                .clientSlot(c.slot())
+                .param(param)
+                .keyId(keyId)
+                .payloadLength(payload.length)
+                .slotToken(c.token());
+            buffer.putBytes(index + RequestFlyweight.HEADER_LENGTH, payload);
+            c.requests().commit(index);
         }
-        final MutableDirectBuffer buffer = c.requests().buffer();
-        new RequestFlyweight().wrap(buffer, index)
-            .correlationId(correlationId)
-            .clientSlot(c.slot())
-            .param(param)
-            .keyId(keyId)
-            .payloadLength(payload.length)
-            .slotToken(c.token());
-        buffer.putBytes(index + RequestFlyweight.HEADER_LENGTH, payload);
-        c.requests().commit(index);
+        finally
+        {
+            c.users().getAndDecrement();
+        }
+        final Thread poller = pollerThread;
+        if (poller != null && idle.isDelegating())
+        {
+            // the poller may be parked for up to its idle strategy's longest park: the reply should not wait for that
+            LockSupport.unpark(poller);
+        }
         if (connection != c)
         {
             // the poller declared the server dead between our read of the connection and the commit; it may have
@@ -303,6 +345,30 @@ public final class KeyServerClient implements AutoCloseable
         {
             final long size = ch.size();
             final MappedByteBuffer mapped = ch.map(FileChannel.MapMode.READ_WRITE, 0, size);
+            final boolean attached = attach(path, mapped, size, nowMs);
+            if (!attached)
+            {
+                // nobody else has seen this mapping
+                IoUtil.unmap(mapped);
+            }
+            return attached;
+        }
+        catch (final NoSuchFileException ex)
+        {
+            status = "no key server at " + path;
+            return false;
+        }
+        catch (final IOException | IllegalStateException | IllegalArgumentException ex)
+        {
+            status = "cannot attach to key server at " + path + ": " + ex.getMessage();
+            return false;
+        }
+    }
+
+    private boolean attach(final Path path, final MappedByteBuffer mapped, final long size, final long nowMs)
+    {
+        try
+        {
             final UnsafeBuffer file = new UnsafeBuffer(mapped);
             final KeyServerDescriptor.Layout layout = KeyServerDescriptor.check(file, size);
             final long heartbeat = file.getLongVolatile(KeyServerDescriptor.SERVER_HEARTBEAT_OFFSET);
@@ -322,7 +388,8 @@ public final class KeyServerClient implements AutoCloseable
                     file.putLong(slotOffset + KeyServerDescriptor.SLOT_INSTANCE_OFFSET, instanceId);
                     file.putLongRelease(slotOffset + KeyServerDescriptor.SLOT_HEARTBEAT_OFFSET, nowMs);
                     connection = new Connection(file, mapped, layout, slot, token, instanceId,
-                        new ManyToOneRingBuffer(layout.requestRing(file)), new ManyToOneRingBuffer(layout.responseRing(file, slot)));
+                        new ManyToOneRingBuffer(layout.requestRing(file)), new ManyToOneRingBuffer(layout.responseRing(file, slot)),
+                        new AtomicInteger());
                     status = "connected to " + path + " (slot " + slot + ")";
                     LOG.log(Level.INFO, status);
                     return true;
@@ -331,12 +398,7 @@ public final class KeyServerClient implements AutoCloseable
             status = "key server at " + path + " has no free client slot (" + layout.maxClients() + " in use)";
             return false;
         }
-        catch (final NoSuchFileException ex)
-        {
-            status = "no key server at " + path;
-            return false;
-        }
-        catch (final IOException | IllegalStateException | IllegalArgumentException ex)
+        catch (final IllegalStateException | IllegalArgumentException ex)
         {
             status = "cannot attach to key server at " + path + ": " + ex.getMessage();
             return false;
@@ -358,6 +420,23 @@ public final class KeyServerClient implements AutoCloseable
         {
             fail(ids.next(), Status.SERVER_DOWN, reason);
         }
+        retired.add(c);
+        unmapRetired();
+    }
+
+    /** Unmap every retired mapping no caller is inside any more (see {@link Connection}). */
+    private void unmapRetired()
+    {
+        final Iterator<Connection> it = retired.iterator();
+        while (it.hasNext())
+        {
+            final Connection c = it.next();
+            if (c.users().get() == 0)
+            {
+                it.remove();
+                IoUtil.unmap(c.mapped());
+            }
+        }
     }
 
     @Override
@@ -369,6 +448,13 @@ public final class KeyServerClient implements AutoCloseable
         {
             disconnect(c, "client closed");
         }
+        // a caller still inside submit leaves within microseconds; one stuck longer keeps its mapping (the GC unmaps it)
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+        while (!retired.isEmpty() && System.nanoTime() < deadline)
+        {
+            unmapRetired();
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+        }
     }
 
     private final class Poller implements Agent
@@ -378,10 +464,20 @@ public final class KeyServerClient implements AutoCloseable
         private long nextConnectMs;
 
         @Override
+        public void onStart()
+        {
+            pollerThread = Thread.currentThread();
+        }
+
+        @Override
         public int doWork()
         {
             final long nowMs = clock.time();
             final Connection c = connection;
+            if (!retired.isEmpty())
+            {
+                unmapRetired();
+            }
             if (c == null)
             {
                 if (nowMs >= nextConnectMs)

@@ -1,8 +1,8 @@
 package io.sluice.keyserver.server;
 
 /**
- * A private-key operation handed from the IPC poller to a worker. Pooled: the poller takes one from the free list,
- * copies the request in, the worker returns it once the reply is written, so the poller allocates nothing per request.
+ * A private-key operation copied out of the request ring by the worker that will run it. One per worker, reused, so
+ * nothing is allocated per request; {@code entry != null} while it holds an operation.
  */
 final class CryptoTask
 {

@@ -1,7 +1,6 @@
 package io.sluice.keyserver.server;
 
 import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 
 import io.sluice.keyserver.ipc.Operation;
 import io.sluice.keyserver.ipc.ResponseFlyweight;
@@ -9,32 +8,33 @@ import io.sluice.keyserver.ipc.Status;
 import io.sluice.nativeio.crypto.RsaPadding;
 import io.sluice.nativeio.crypto.SignatureScheme;
 
-/** Runs private-key operations off the IPC poller and writes each reply straight into the client's response ring. */
+/**
+ * A crypto worker that reads its own work: when no other worker holds the request ring it reads it (answering cheap
+ * lookups there), takes the first private-key operation, lets the ring go and runs the operation, writing the reply
+ * straight into the client's response ring. No hand-off between a poller and a worker.
+ */
 final class CryptoWorkerAgent implements Agent
 {
-    private static final int BATCH = 8;
     private static final RsaPadding[] PADDINGS = RsaPadding.values();
 
     private final int index;
-    private final ManyToManyConcurrentArrayQueue<CryptoTask> tasks;
-    private final KeyServerAgent replies;
+    private final RequestReader replies;
+    private final CryptoTask task;
     private final ResponseFlyweight response = new ResponseFlyweight();
 
-    CryptoWorkerAgent(final int index, final ManyToManyConcurrentArrayQueue<CryptoTask> tasks, final KeyServerAgent replies)
+    CryptoWorkerAgent(final int index, final RequestReader replies, final int maxPayloadLength)
     {
         this.index = index;
-        this.tasks = tasks;
         this.replies = replies;
+        this.task = new CryptoTask(maxPayloadLength);
     }
 
     @Override
     public int doWork()
     {
-        int work = 0;
-        CryptoTask task;
-        while (work < BATCH && (task = tasks.poll()) != null)
+        final int work = replies.poll(task);
+        if (task.entry != null)
         {
-            work++;
             execute(task);
         }
         return work;

@@ -23,7 +23,6 @@ import org.agrona.IoUtil;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
@@ -36,24 +35,19 @@ import io.sluice.nativeio.crypto.CryptoProviders;
 import io.sluice.nativeio.crypto.PrivateKeyCrypto;
 
 /**
- * A running key server: the shared-memory file, the IPC poller agent, crypto worker agents and the directory rescans.
+ * A running key server: the shared-memory file, crypto worker agents that read the request ring themselves (one at a
+ * time, see {@link RequestReader}) and the directory rescans.
  */
 public final class KeyServer implements AutoCloseable
 {
     private static final Logger LOG = System.getLogger(KeyServer.class.getName());
-    /**
-     * Operations queued or running at once. At ~25 µs per ECDSA and ~270 µs per RSA-2048 signature per core, 1024 is
-     * well over 100 ms of backlog on two cores: beyond that a handshake is better refused (OVERLOADED) than queued.
-     */
-    private static final int TASK_POOL_SIZE = 1024;
 
     private final KeyServerConfiguration config;
     private final Path shmFile;
     private final MappedByteBuffer mapped;
     private final UnsafeBuffer file;
     private final KeyRegistry registry;
-    private final KeyServerAgent pollerAgent;
-    private final AgentRunner pollerRunner;
+    private final RequestReader reader;
     private final List<AgentRunner> workerRunners = new ArrayList<>();
     private final PrivateKeyCrypto crypto;
     private final ScheduledExecutorService rescans;
@@ -116,17 +110,11 @@ public final class KeyServer implements AutoCloseable
             t.setDaemon(true);
             return t;
         });
-        final ManyToManyConcurrentArrayQueue<CryptoTask> tasks = new ManyToManyConcurrentArrayQueue<>(TASK_POOL_SIZE);
-        final ManyToManyConcurrentArrayQueue<CryptoTask> freeTasks = new ManyToManyConcurrentArrayQueue<>(TASK_POOL_SIZE);
-        for (int i = 0; i < TASK_POOL_SIZE; i++)
-        {
-            freeTasks.offer(new CryptoTask(layout.maxPayloadLength()));
-        }
-        this.pollerAgent = new KeyServerAgent(config, file, registry, tickets, tasks, freeTasks, counters, SystemEpochClock.INSTANCE);
-        this.pollerRunner = new AgentRunner(idle.get(), KeyServer::onAgentError, null, pollerAgent);
+        this.reader = new RequestReader(config, file, registry, tickets, counters, SystemEpochClock.INSTANCE);
         for (int i = 0; i < config.workerThreads(); i++)
         {
-            workerRunners.add(new AgentRunner(idle.get(), KeyServer::onAgentError, null, new CryptoWorkerAgent(i, tasks, pollerAgent)));
+            workerRunners.add(new AgentRunner(idle.get(), KeyServer::onAgentError, null,
+                new CryptoWorkerAgent(i, reader, layout.maxPayloadLength())));
         }
     }
 
@@ -164,7 +152,7 @@ public final class KeyServer implements AutoCloseable
     }
 
     /**
-     * Start a key server: load the directory, create the shared-memory file, start poller and workers.
+     * Start a key server: load the directory, create the shared-memory file, start the workers.
      *
      * @param config the configuration.
      * @param counters where counters go.
@@ -177,7 +165,7 @@ public final class KeyServer implements AutoCloseable
     }
 
     /**
-     * Start a key server whose poller and workers idle as the node's perf profile says.
+     * Start a key server whose workers idle as the node's perf profile says.
      *
      * @param config the configuration.
      * @param counters where counters go.
@@ -191,7 +179,6 @@ public final class KeyServer implements AutoCloseable
         final KeyServer server = new KeyServer(config, counters, idleStrategies);
         server.rescans.scheduleWithFixedDelay(server::rescan, config.rescanIntervalMs(), config.rescanIntervalMs(),
             TimeUnit.MILLISECONDS);
-        AgentRunner.startOnThread(server.pollerRunner);
         for (final AgentRunner r : server.workerRunners)
         {
             AgentRunner.startOnThread(r);
@@ -236,7 +223,7 @@ public final class KeyServer implements AutoCloseable
                 final byte[] secret = directory.loadTicketSecret();
                 if (secret != null)
                 {
-                    pollerAgent.tickets(new TicketKeyDeriver(secret, config.ticketRotationMs()));
+                    reader.tickets(new TicketKeyDeriver(secret, config.ticketRotationMs()));
                     LOG.log(Level.INFO, "session ticket secret replaced");
                 }
                 ticketSecretStamp = stamp;
@@ -270,7 +257,6 @@ public final class KeyServer implements AutoCloseable
     public void close()
     {
         rescans.shutdownNow();
-        pollerRunner.close();
         for (final AgentRunner r : workerRunners)
         {
             r.close();

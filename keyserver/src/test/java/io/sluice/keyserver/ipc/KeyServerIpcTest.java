@@ -3,6 +3,7 @@ package io.sluice.keyserver.ipc;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
@@ -263,6 +265,40 @@ class KeyServerIpcTest
         server = KeyServer.start(config(), counters);
         await(client::isConnected);
         assertThat(client.getChain("ec").get(5, TimeUnit.SECONDS).name()).isEqualTo("ec");
+    }
+
+    @Test
+    void shouldUnmapTheOldServersFileAfterReconnecting() throws Exception
+    {
+        for (int run = 0; run < 3; run++)
+        {
+            server.close();
+            server = null;
+            await(() -> !client.isConnected());
+            server = KeyServer.start(config(), counters);
+            await(client::isConnected);
+            assertThat(client.getChain("ec").get(5, TimeUnit.SECONDS).name()).isEqualTo("ec");
+        }
+        // one mapping by the running server, one by the client: none left over from the three earlier runs
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (mappingsOf(shm) != 2 && System.nanoTime() < deadline)
+        {
+            Thread.sleep(10);
+        }
+        assertThat(mappingsOf(shm)).isEqualTo(2);
+    }
+
+    private static long mappingsOf(final Path dir)
+    {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps")))
+        {
+            final String prefix = dir.toAbsolutePath() + "/";
+            return lines.filter(l -> l.contains(prefix)).count();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
     }
 
     @Test

@@ -1,13 +1,13 @@
 package io.sluice.keyserver.server;
 
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.ControlledMessageHandler;
 import org.agrona.concurrent.EpochClock;
-import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
@@ -27,14 +27,24 @@ import io.sluice.nativeio.crypto.RsaPadding;
 import io.sluice.nativeio.crypto.SignatureScheme;
 
 /**
- * The IPC poller: drains the request ring, validates each request at the boundary (bad ones get an error reply and a
- * counter), hands private-key work to the workers and answers cheap lookups itself. Once per heartbeat interval it
+ * The request ring's consumer, shared by the crypto workers (leader/follower): an idle worker takes the reader role,
+ * validates requests at the boundary (bad ones get an error reply and a counter), answers cheap lookups itself, and
+ * stops at the first private-key operation, which it takes for itself: it gives the reader role up before the crypto
+ * starts, so the next idle worker reads on. This replaces a poller thread that queued each operation for a worker:
+ * one thread hand-off per request fewer, which on an oversubscribed 2-core machine is a scheduler round fewer. Crypto
+ * never runs while the ring is held. Whoever holds the reader role also does the duty once per heartbeat interval:
  * stamps the server heartbeat, reclaims the slots of dead clients and unblocks a request ring stuck behind a client
- * that died between claim and commit (as Aeron's driver does for its to-driver ring).
+ * that died between claim and commit (as Aeron's driver does for its to-driver ring; only the consumer may do that).
  */
-final class KeyServerAgent implements Agent
+final class RequestReader
 {
     private static final int READ_LIMIT = 64;
+    /**
+     * Refuse key operations (OVERLOADED) while more than this many request bytes wait behind the one being read:
+     * ~1024 handshake signatures (≈ 250 B a record), at ~25 µs per ECDSA and ~270 µs per RSA-2048 signature per core
+     * well over 100 ms of backlog on two cores; beyond that a handshake is better refused than queued.
+     */
+    static final int OVERLOAD_BACKLOG_BYTES = 256 * 1024;
     /** Slot owner value while a reclaim waits for in-flight operations; clients only claim slots that read 0. */
     private static final long RECLAIMING = -1;
 
@@ -47,11 +57,14 @@ final class KeyServerAgent implements Agent
     private final KeyRegistry registry;
     /** Replaced by the rescan thread when the ticket secret file changes. */
     private volatile TicketKeyDeriver tickets;
-    private final ManyToManyConcurrentArrayQueue<CryptoTask> tasks;
-    private final ManyToManyConcurrentArrayQueue<CryptoTask> freeTasks;
     private final EpochClock clock;
+    /** Held by the one worker reading the ring; everything below it is touched only by that worker. */
+    private final AtomicBoolean reading = new AtomicBoolean();
+    private final ControlledMessageHandler handler = this::onRequest;
     private final RequestFlyweight request = new RequestFlyweight();
     private final ResponseFlyweight response = new ResponseFlyweight();
+    /** The reading worker's own task, filled by the first key operation read (then the read stops). */
+    private CryptoTask claimTarget;
 
     private final AtomicCounter requestCount;
     private final AtomicCounter signOps;
@@ -71,21 +84,19 @@ final class KeyServerAgent implements Agent
     private final AtomicCounter connected;
     private final AtomicCounter workerQueueFull;
 
-    private long nextDutyMs;
+    /** Written under the reader role, read before taking it as a hint (a stale read only delays the duty a round). */
+    private volatile long nextDutyMs;
     private long lastConsumerPosition;
     private long lastConsumerChangeMs;
 
-    KeyServerAgent(final KeyServerConfiguration config, final UnsafeBuffer file, final KeyRegistry registry,
-        final TicketKeyDeriver tickets, final ManyToManyConcurrentArrayQueue<CryptoTask> tasks,
-        final ManyToManyConcurrentArrayQueue<CryptoTask> freeTasks, final CountersManager counters, final EpochClock clock)
+    RequestReader(final KeyServerConfiguration config, final UnsafeBuffer file, final KeyRegistry registry,
+        final TicketKeyDeriver tickets, final CountersManager counters, final EpochClock clock)
     {
-        this.freeTasks = freeTasks;
         this.config = config;
         this.layout = config.layout();
         this.file = file;
         this.registry = registry;
         this.tickets = tickets;
-        this.tasks = tasks;
         this.clock = clock;
         this.requests = new ManyToOneRingBuffer(layout.requestRing(file));
         this.responses = new ManyToOneRingBuffer[layout.maxClients()];
@@ -113,24 +124,39 @@ final class KeyServerAgent implements Agent
         workerQueueFull = KeyServerCounter.WORKER_QUEUE_FULL.allocate(counters);
     }
 
-    @Override
-    public int doWork()
+    /**
+     * Read the ring if no other worker is reading it, up to and including the first private-key operation, which is
+     * copied into {@code own} (then {@code own.entry != null}) for the caller to run after this returns.
+     *
+     * @param own the calling worker's task (empty).
+     * @return requests read plus duty work; 0 when another worker holds the reader role or the ring is empty.
+     */
+    int poll(final CryptoTask own)
     {
+        // look before taking the reader role: an idle worker that held it while it polled an empty ring could be
+        // preempted holding it (2 oversubscribed cores), and then nobody reads until it runs again
         final long nowMs = clock.time();
-        int work = 0;
-        if (nowMs >= nextDutyMs)
+        if ((requests.size() == 0 && nowMs < nextDutyMs) || reading.get() || !reading.compareAndSet(false, true))
         {
-            nextDutyMs = nowMs + config.heartbeatIntervalMs();
-            work += duty(nowMs);
+            return 0;
         }
-        work += requests.read(this::onRequest, READ_LIMIT);
-        return work;
-    }
-
-    @Override
-    public String roleName()
-    {
-        return "keyserver-poller";
+        try
+        {
+            claimTarget = own;
+            int work = 0;
+            if (nowMs >= nextDutyMs)
+            {
+                nextDutyMs = nowMs + config.heartbeatIntervalMs();
+                work += duty(nowMs);
+            }
+            work += requests.controlledRead(handler, READ_LIMIT);
+            return work;
+        }
+        finally
+        {
+            claimTarget = null;
+            reading.set(false);
+        }
     }
 
     private int duty(final long nowMs)
@@ -204,14 +230,15 @@ final class KeyServerAgent implements Agent
         }
     }
 
-    private void onRequest(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
+    private ControlledMessageHandler.Action onRequest(final int msgTypeId, final MutableDirectBuffer buffer, final int index,
+        final int length)
     {
         requestCount.increment();
         if (length < RequestFlyweight.HEADER_LENGTH)
         {
             // too short to even say who sent it: nobody to answer
             badLength.increment();
-            return;
+            return ControlledMessageHandler.Action.CONTINUE;
         }
         request.wrap(buffer, index);
         final int slot = request.clientSlot();
@@ -220,7 +247,7 @@ final class KeyServerAgent implements Agent
             || file.getLongVolatile(layout.slotOffset(slot) + KeyServerDescriptor.SLOT_OWNER_OFFSET) != token)
         {
             badSlot.increment();
-            return;
+            return ControlledMessageHandler.Action.CONTINUE;
         }
         final long correlationId = request.correlationId();
         final int payloadLength = request.payloadLength();
@@ -228,11 +255,18 @@ final class KeyServerAgent implements Agent
         {
             badLength.increment();
             respond(slot, token, correlationId, Status.BAD_LENGTH, null);
-            return;
+            return ControlledMessageHandler.Action.CONTINUE;
         }
         switch (msgTypeId)
         {
-            case Operation.SIGN, Operation.DECRYPT -> onKeyOperation(msgTypeId, buffer, slot, token, correlationId, payloadLength);
+            case Operation.SIGN, Operation.DECRYPT ->
+            {
+                if (onKeyOperation(msgTypeId, buffer, slot, token, correlationId, payloadLength))
+                {
+                    // this worker now has its operation: let the next idle worker read on while it signs
+                    return ControlledMessageHandler.Action.BREAK;
+                }
+            }
             case Operation.GET_CHAIN -> onGetChain(buffer, slot, token, correlationId, payloadLength);
             case Operation.TICKET_KEYS ->
             {
@@ -254,9 +288,11 @@ final class KeyServerAgent implements Agent
                 respond(slot, token, correlationId, Status.BAD_OPERATION, null);
             }
         }
+        return ControlledMessageHandler.Action.CONTINUE;
     }
 
-    private void onKeyOperation(final int op, final DirectBuffer buffer, final int slot, final long token, final long correlationId,
+    /** @return true when the operation was claimed into the reading worker's task. */
+    private boolean onKeyOperation(final int op, final DirectBuffer buffer, final int slot, final long token, final long correlationId,
         final int payloadLength)
     {
         final KeyRegistry.Loaded entry = registry.byKeyId(buffer, request.offset() + RequestFlyweight.KEY_ID_OFFSET);
@@ -264,7 +300,7 @@ final class KeyServerAgent implements Agent
         {
             unknownKey.increment();
             respond(slot, token, correlationId, Status.UNKNOWN_KEY, null);
-            return;
+            return false;
         }
         final int param = request.param();
         final boolean supported;
@@ -281,16 +317,16 @@ final class KeyServerAgent implements Agent
         {
             unsupportedScheme.increment();
             respond(slot, token, correlationId, Status.UNSUPPORTED_SCHEME, null);
-            return;
+            return false;
         }
-        final CryptoTask task = freeTasks.poll();
-        if (task == null)
+        if (requests.size() > OVERLOAD_BACKLOG_BYTES)
         {
-            // every pooled task is queued or running: the workers are saturated
+            // the workers are saturated and the backlog is long: drain it with refusals until it is short again
             workerQueueFull.increment();
             respond(slot, token, correlationId, Status.OVERLOADED, null);
-            return;
+            return false;
         }
+        final CryptoTask task = claimTarget;
         buffer.getBytes(request.payloadOffset(), task.payload, 0, payloadLength);
         task.payloadLength = payloadLength;
         task.slot = slot;
@@ -300,8 +336,7 @@ final class KeyServerAgent implements Agent
         task.param = param;
         task.entry = entry;
         inFlight.incrementAndGet(slot);
-        // cannot fail: the queue holds as many tasks as the pool
-        tasks.offer(task);
+        return true;
     }
 
     private void onGetChain(final DirectBuffer buffer, final int slot, final long token, final long correlationId,
@@ -352,7 +387,6 @@ final class KeyServerAgent implements Agent
         finally
         {
             task.clear();
-            freeTasks.offer(task);
             inFlight.decrementAndGet(slot);
         }
     }

@@ -470,7 +470,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
     {
         final BackendHandler handler = new BackendHandler(chosen);
         handler.frontend = this;
-        H2Upstream.openStream(listener, transport, inbound.eventLoop(), chosen, config, handler).addListener(f ->
+        H2Upstream.openStream(listener, transport, inbound.eventLoop(), chosen, config, group, handler).addListener(f ->
         {
             if (state != State.CONNECTING || server != chosen)
             {
@@ -545,6 +545,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         listener.counters.backendConnects.increment();
         final BackendHandler handler = new BackendHandler(chosen);
         handler.frontend = this;
+        final GroupRuntime tlsGroup = group.sslContext == null ? null : group;
         final Bootstrap bootstrap = new Bootstrap()
             .group(inbound.eventLoop())
             .channel(transport.socketChannelClass())
@@ -556,6 +557,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
                 @Override
                 protected void initChannel(final Channel ch)
                 {
+                    if (tlsGroup != null)
+                    {
+                        ch.pipeline().addLast("tls", tlsGroup.tls.newHandler(tlsGroup.sslContext, ch.alloc(),
+                            chosen.address.getAddress().getHostAddress(), chosen.address.getPort()));
+                    }
                     ch.pipeline().addLast("codec", new HttpClientCodec(4096, 65_536, 16_384));
                     // an idle pooled connection is closed before the backend's own keep-alive timeout is likely to race us
                     // reader idle only: no per-write listener; a pooled connection is idle when nothing arrives
@@ -581,10 +587,31 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             attach(ch, false);
             if (config.proxyProtocol())
             {
+                // under the TLS handler, if any: the PROXY header precedes the ClientHello on the wire
                 ch.pipeline().firstContext().write(ProxyProtocolV2.header(ch.alloc(),
                     (InetSocketAddress)inbound.remoteAddress(), (InetSocketAddress)inbound.localAddress()));
             }
-            sendHead();
+            if (tlsGroup == null)
+            {
+                sendHead();
+                return;
+            }
+            ch.read();
+            // a failed handshake (certificate refused, no TLS on the port) is a connect failure: retried elsewhere
+            ch.pipeline().get(io.netty.handler.ssl.SslHandler.class).handshakeFuture().addListener(h ->
+            {
+                if (state != State.CONNECTING || backend != ch)
+                {
+                    return;
+                }
+                if (!h.isSuccess())
+                {
+                    detachBackend(false);
+                    onConnectFailure(chosen);
+                    return;
+                }
+                sendHead();
+            });
         });
     }
 

@@ -15,6 +15,9 @@ final class GroupRuntime
     final String name;
     final ServerState[] servers;
     final boolean http2;
+    /** TLS to the servers: the settings and the client context built from them once per config (null: cleartext). */
+    final UpstreamTls tls;
+    final io.netty.handler.ssl.SslContext sslContext;
     private final SchedulerType scheduler;
     /** Smooth weighted round robin order (nginx's algorithm run once here), indices into servers. */
     private final int[] wrrSequence;
@@ -25,6 +28,8 @@ final class GroupRuntime
         this.name = group.name();
         this.servers = servers;
         this.http2 = group.http2();
+        this.tls = group.tls();
+        this.sslContext = tls == null ? null : tls.newContext(group.name(), http2);
         this.scheduler = scheduler;
         this.wrrSequence = smoothWeightedSequence(servers);
     }

@@ -21,7 +21,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 
 /**
- * HTTP/2 (cleartext, prior knowledge) to the backends of a group with {@code http2: true}, as gRPC needs for trailers.
+ * HTTP/2 (cleartext prior knowledge, or ALPN h2 over TLS when the group asks for TLS) to the backends of a group with {@code http2: true}, as gRPC needs for trailers.
  * One connection per (event loop, server) carries many requests, each on its own stream channel; a stream channel speaks
  * the same HTTP/1-style objects as a pooled HTTP/1.1 connection, so {@link FrontendHandler} treats both alike.
  */
@@ -33,14 +33,15 @@ final class H2Upstream
 
     /** Opens a stream to {@code server} on this loop's connection to it, connecting first when there is none. */
     static Future<Http2StreamChannel> openStream(final ListenerRuntime listener, final TransportSupport transport,
-        final EventLoop loop, final ServerState server, final HttpListener config, final BackendHandler handler)
+        final EventLoop loop, final ServerState server, final HttpListener config, final GroupRuntime group,
+        final BackendHandler handler)
     {
         final Promise<Http2StreamChannel> promise = loop.newPromise();
         final Map<String, Future<Channel>> connections = listener.h2Connections.get();
         Future<Channel> connection = connections.get(server.key);
         if (connection == null || (connection.isDone() && (!connection.isSuccess() || !connection.getNow().isActive())))
         {
-            connection = connect(transport, loop, server, config);
+            connection = connect(transport, loop, server, config, group);
             final Future<Channel> connecting = connection;
             connections.put(server.key, connecting);
             connecting.addListener(f ->
@@ -90,7 +91,7 @@ final class H2Upstream
     }
 
     private static Future<Channel> connect(final TransportSupport transport, final EventLoop loop, final ServerState server,
-        final HttpListener config)
+        final HttpListener config, final GroupRuntime group)
     {
         final Promise<Channel> promise = loop.newPromise();
         new Bootstrap()
@@ -103,6 +104,12 @@ final class H2Upstream
                 @Override
                 protected void initChannel(final Channel ch)
                 {
+                    if (group.sslContext != null)
+                    {
+                        // ALPN offers only h2; the connection preface waits in the SslHandler until the handshake is done
+                        ch.pipeline().addLast("tls", group.tls.newHandler(group.sslContext, ch.alloc(),
+                            server.address.getAddress().getHostAddress(), server.address.getPort()));
+                    }
                     ch.pipeline().addLast("h2", Http2FrameCodecBuilder.forClient().build());
                     // backends do not open streams towards us; any that do are left unanswered
                     ch.pipeline().addLast("h2mux", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));

@@ -19,10 +19,41 @@ import java.util.Set;
  * @param name    unique in its load balancer.
  * @param servers the backends.
  * @param http2   the L7 proxy speaks HTTP/2 to these servers (gRPC needs it for trailers).
- * @param tls     the L7 proxy speaks TLS to these servers.
+ * @param tls     TLS from the L7 proxy to these servers, null for cleartext.
  */
-public record ServerGroup(String name, List<Server> servers, boolean http2, boolean tls)
+public record ServerGroup(String name, List<Server> servers, boolean http2, Tls tls)
 {
+    /**
+     * TLS from the L7 proxy to the servers of a group.
+     *
+     * @param enabled       false keeps the settings but speaks cleartext.
+     * @param verify        check the servers' certificate chains (and, with {@code sni}, the name).
+     * @param sni           host name sent as SNI and verified; none: no SNI, chain only (servers addressed by IP).
+     * @param caCertificate PEM file (absolute path on the node) of the trust anchors; none: the JDK's default set.
+     */
+    public record Tls(boolean enabled, boolean verify, String sni, String caCertificate)
+    {
+        static final Field<Boolean> ENABLED = Field.optional("enabled", new BoolSpec(), true,
+            "Speak TLS to the servers (false keeps the settings but speaks cleartext).");
+        static final Field<Boolean> VERIFY = Field.optional("verify", new BoolSpec(), true,
+            "Verify the servers' certificate chains against caCertificate (and the name, when sni is set); "
+                + "false accepts any certificate.");
+        static final Field<String> SNI = Field.optional("sni", StringSpec.matching(
+            "[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*", "a DNS name"),
+            null, "Host name sent as SNI and verified against the certificate; none: no SNI, the chain only.");
+        static final Field<String> CA = Field.optional("caCertificate", new Schema.PathSpec(), null,
+            "PEM file of the CA certificates that sign the servers' certificates (absolute path on the node); "
+                + "none: the JDK's default trust anchors.");
+        public static final ObjectSpec<Tls> SPEC = new ObjectSpec<>("backendTls", "TLS from the L7 proxy to the servers.",
+            v -> new Tls(v.get(ENABLED), v.get(VERIFY), v.get(SNI), v.get(CA)), ENABLED, VERIFY, SNI, CA);
+    }
+
+    /** The L7 proxy speaks TLS to these servers. */
+    public boolean tlsEnabled()
+    {
+        return tls != null && tls.enabled();
+    }
+
     /**
      * One backend.
      *
@@ -57,7 +88,8 @@ public record ServerGroup(String name, List<Server> servers, boolean http2, bool
         "The backends.");
     static final Field<Boolean> HTTP2 = Field.optional("http2", new BoolSpec(), false,
         "L7 only: speak HTTP/2 to these servers (needed for gRPC trailers).");
-    static final Field<Boolean> TLS = Field.optional("tls", new BoolSpec(), false, "L7 only: speak TLS to these servers.");
+    static final Field<Tls> TLS = Field.optional("tls", Tls.SPEC, null,
+        "L7 only: speak TLS to these servers, e.g. {verify: true, sni: api.example.com, caCertificate: /etc/sluice/backend-ca.pem}.");
 
     public static final ObjectSpec<ServerGroup> SPEC = new ObjectSpec<>("serverGroup", "A named set of backend servers.",
         ServerGroup::from, NAME, SERVERS, HTTP2, TLS);

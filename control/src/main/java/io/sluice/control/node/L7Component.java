@@ -24,6 +24,7 @@ import io.sluice.l7.Timeouts;
 import io.sluice.l7.TlsContexts;
 import io.sluice.l7.Transport;
 import io.sluice.l7.Upstream;
+import io.sluice.l7.UpstreamTls;
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.ssl.SslContext;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -284,7 +285,8 @@ final class L7Component implements NodeComponent
             {
                 servers.add(new Server(s.inetAddress().getHostAddress(), s.port(), s.weight()));
             }
-            groups.add(new ServerGroup(group.name(), servers, group.http2()));
+            groups.add(new ServerGroup(group.name(), servers, group.http2(), group.tlsEnabled()
+                ? new UpstreamTls(group.tls().verify(), group.tls().sni(), group.tls().caCertificate()) : null));
         }
         final List<Rule> rules = new ArrayList<>();
         for (final io.sluice.control.config.Listener.Rule rule : l.rules())

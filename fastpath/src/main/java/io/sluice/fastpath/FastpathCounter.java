@@ -50,11 +50,36 @@ public enum FastpathCounter
     BACKEND_PACKETS_OUT(272, "fastpath.backend.packets_out"),
     BACKEND_BYTES_OUT(273, "fastpath.backend.bytes_out"),
     BACKEND_NEW_SESSIONS(274, "fastpath.backend.sessions.new"),
-    BACKEND_ACTIVE_SESSIONS(275, "fastpath.backend.sessions.active");
+    BACKEND_ACTIVE_SESSIONS(275, "fastpath.backend.sessions.active"),
 
-    public static final FastpathCounter[] GLOBAL = range(PACKETS_IN, DROP_BANDWIDTH);
-    public static final FastpathCounter[] LISTENER = range(LISTENER_PACKETS_IN, LISTENER_DROP_BANDWIDTH);
-    public static final FastpathCounter[] BACKEND = range(BACKEND_PACKETS_IN, BACKEND_ACTIVE_SESSIONS);
+    // SYN flood defence (issue 6): table-full reclaim, new-flow rate limits, SYN proxy, TOA. Global, 340–369.
+    RECLAIMED_SESSIONS(340, "fastpath.sessions.reclaimed"),
+    DROP_NEW_FLOW_RATE(341, "fastpath.drop.new_flow_rate"),
+    DROP_SOURCE_NEW_FLOW_RATE(342, "fastpath.drop.source_new_flow_rate"),
+    SYN_COOKIES_SENT(343, "fastpath.synproxy.cookies_sent"),
+    SYN_COOKIES_ACCEPTED(344, "fastpath.synproxy.cookies_accepted"),
+    DROP_BAD_COOKIE(345, "fastpath.drop.synproxy_bad_cookie"),
+    DROP_SYNPROXY_EARLY_DATA(346, "fastpath.drop.synproxy_early_data"),
+    SYNPROXY_HANDSHAKES(347, "fastpath.synproxy.handshakes"),
+    TOA_ADDED(348, "fastpath.toa.added"),
+    TOA_NO_ROOM(349, "fastpath.toa.no_room");
+
+    /** Global counters: ids below 230 and from 300 on (blocks added by later work). */
+    public static final FastpathCounter[] GLOBAL = group(0);
+    public static final FastpathCounter[] LISTENER = group(1);
+    public static final FastpathCounter[] BACKEND = group(2);
+    private static final int[] SLOTS = new int[values().length];
+
+    static
+    {
+        for (final FastpathCounter[] g : new FastpathCounter[][] {GLOBAL, LISTENER, BACKEND})
+        {
+            for (int i = 0; i < g.length; i++)
+            {
+                SLOTS[g[i].ordinal()] = i;
+            }
+        }
+    }
 
     private final int typeId;
     private final String label;
@@ -78,19 +103,20 @@ public enum FastpathCounter
     /** Index of this counter within its group (global, listener or backend). */
     public int slot()
     {
-        if (typeId >= BACKEND_PACKETS_IN.typeId)
-        {
-            return ordinal() - BACKEND_PACKETS_IN.ordinal();
-        }
-        if (typeId >= LISTENER_PACKETS_IN.typeId)
-        {
-            return ordinal() - LISTENER_PACKETS_IN.ordinal();
-        }
-        return ordinal();
+        return SLOTS[ordinal()];
     }
 
-    private static FastpathCounter[] range(final FastpathCounter first, final FastpathCounter last)
+    private static int groupOf(final int typeId)
     {
-        return java.util.Arrays.copyOfRange(values(), first.ordinal(), last.ordinal() + 1);
+        if (typeId >= 230 && typeId < 270)
+        {
+            return 1;
+        }
+        return typeId >= 270 && typeId < 300 ? 2 : 0;
+    }
+
+    private static FastpathCounter[] group(final int group)
+    {
+        return java.util.Arrays.stream(values()).filter(c -> groupOf(c.typeId) == group).toArray(FastpathCounter[]::new);
     }
 }

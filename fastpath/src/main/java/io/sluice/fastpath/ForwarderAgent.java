@@ -69,6 +69,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private static final int GLOBAL_ACTIVE = FastpathCounter.ACTIVE_SESSIONS.slot();
     private static final int GLOBAL_EXPIRED = FastpathCounter.EXPIRED_SESSIONS.slot();
     private static final int GLOBAL_NEIGHBOUR_REQUESTS = FastpathCounter.NEIGHBOUR_REQUESTS.slot();
+    private static final int GLOBAL_RECLAIMED = FastpathCounter.RECLAIMED_SESSIONS.slot();
     private static final int L_PACKETS_IN = FastpathCounter.LISTENER_PACKETS_IN.slot();
     private static final int L_BYTES_IN = FastpathCounter.LISTENER_BYTES_IN.slot();
     private static final int L_PACKETS_OUT = FastpathCounter.LISTENER_PACKETS_OUT.slot();
@@ -529,7 +530,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             return noNeighbour(backend.addressHigh, backend.addressLow);
         }
 
-        final int record = sessions.allocate();
+        final int record = allocateRecord();
         if (record == SessionTable.NO_RECORD)
         {
             listener.counters.increment(L_DROP_TABLE_FULL);
@@ -583,6 +584,29 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         countersDirty = true;
 
         return rewriteToBackend(buffer, offset, length, base, mac, listener, backend);
+    }
+
+    /** A free record, else (table full) the oldest embryonic or closed one reclaimed: never an established session. */
+    private int allocateRecord()
+    {
+        final int record = sessions.allocate();
+        if (record != SessionTable.NO_RECORD)
+        {
+            return record;
+        }
+        final int reclaimed = sessions.reclaim(SessionTable.RECLAIM_BUDGET);
+        if (reclaimed != SessionTable.NO_RECORD)
+        {
+            final int base = SessionTable.offset(reclaimed);
+            if (sessions.records().getByte(base + STATE_OFFSET) != SessionLayout.STATE_CLOSED)
+            {
+                sessionEnded(base);
+            }
+            sessions.reuse(reclaimed);
+            global.increment(GLOBAL_RECLAIMED);
+            countersDirty = true;
+        }
+        return reclaimed;
     }
 
     private static boolean belongsTo(final ListenerState listener, final BackendState backend)

@@ -21,7 +21,17 @@ public enum Verdict
     DROP_HANDOFF_FULL(FastpathCounter.DROP_HANDOFF_FULL),
     DROP_TX_FULL(FastpathCounter.DROP_TX_FULL),
     /** Outbound (towards the client) beyond the listener's bandwidthMbps. */
-    DROP_BANDWIDTH(FastpathCounter.DROP_BANDWIDTH);
+    DROP_BANDWIDTH(FastpathCounter.DROP_BANDWIDTH),
+    /** A new flow beyond the listener's newConnectionsPerSecond. */
+    DROP_NEW_FLOW_RATE(FastpathCounter.DROP_NEW_FLOW_RATE),
+    /** A new flow beyond the listener's newConnectionsPerSourcePerSecond for its client address. */
+    DROP_SOURCE_NEW_FLOW_RATE(FastpathCounter.DROP_SOURCE_NEW_FLOW_RATE),
+    /** synProxy: a SYN answered with a SYN-ACK carrying a cookie (transmitted, no session). */
+    SYN_COOKIE(FastpathCounter.SYN_COOKIES_SENT),
+    /** synProxy: an ACK (or other segment) without a session whose cookie does not verify. */
+    DROP_BAD_COOKIE(FastpathCounter.DROP_BAD_COOKIE),
+    /** synProxy: client data while the backend has not answered yet (the client retransmits it). */
+    DROP_SYNPROXY_EARLY_DATA(FastpathCounter.DROP_SYNPROXY_EARLY_DATA);
 
     private final FastpathCounter counter;
 

@@ -492,6 +492,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             listener.counters.increment(L_DROP_ACL);
             return drop(Verdict.DROP_ACL);
         }
+        if (listener.newFlows != null && !admitNewFlow(listener.newFlows))
+        {
+            return PacketPort.CONSUMED;
+        }
         if (listener.maxConnections > 0 && listener.counters.value(L_ACTIVE) >= listener.maxConnections)
         {
             listener.counters.increment(L_DROP_LIMIT);
@@ -584,6 +588,22 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         countersDirty = true;
 
         return rewriteToBackend(buffer, offset, length, base, mac, listener, backend);
+    }
+
+    /** Per-source then listener new-flow buckets; a refusal is dropped and counted here. */
+    private boolean admitNewFlow(final io.sluice.fastpath.lb.NewFlowLimiter limiter)
+    {
+        if (!limiter.trySource(FlowHash.hashAddress(srcHigh, srcLow), nowNs))
+        {
+            drop(Verdict.DROP_SOURCE_NEW_FLOW_RATE);
+            return false;
+        }
+        if (!limiter.tryListener(nowNs))
+        {
+            drop(Verdict.DROP_NEW_FLOW_RATE);
+            return false;
+        }
+        return true;
     }
 
     /** A free record, else (table full) the oldest embryonic or closed one reclaimed: never an established session. */

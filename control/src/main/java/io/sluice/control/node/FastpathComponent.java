@@ -319,10 +319,15 @@ final class FastpathComponent implements NodeComponent
                 out.put(name, new Listener(io.sluice.control.usage.UsageMeter.listenerLabel(lb, l), key,
                     SchedulerKind.valueOf(l.scheduler().name()), l.maxConnections(), l.persistenceTimeoutSeconds(),
                     l.idleTimeoutSeconds(), acl, l.bandwidthMbps(), Boolean.TRUE.equals(l.toa()), Boolean.TRUE.equals(l.synProxy()),
-                    backends));
+                    backends, orZero(l.newConnectionsPerSecond()), orZero(l.newConnectionsPerSourcePerSecond())));
             }
         }
         return out;
+    }
+
+    private static int orZero(final Integer value)
+    {
+        return value == null ? 0 : value;
     }
 
     private static int proto(final ListenerKey key)

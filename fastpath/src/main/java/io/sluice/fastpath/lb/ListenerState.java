@@ -22,6 +22,8 @@ public final class ListenerState
     public final int idleTimeoutSeconds;
     /** This forwarder's share of {@code bandwidthMbps} on the outbound direction, or null when unlimited. */
     public final TokenBucket outbound;
+    /** This forwarder's new-flow rate limits (listener and per source), or null when unlimited. */
+    public final NewFlowLimiter newFlows;
 
     public ListenerState(
         final int id, final Listener config, final AclMatcher acl, final BackendState[] backends,
@@ -53,5 +55,7 @@ public final class ListenerState
         this.idleTimeoutSeconds = config.idleTimeoutSeconds();
         this.outbound = config.bandwidthMbps() > 0
             ? new TokenBucket(Math.max(1, config.bandwidthMbps() * 1_000_000L / 8 / forwarderCount)) : null;
+        this.newFlows = NewFlowLimiter.of(config.newConnectionsPerSecond(), config.newConnectionsPerSourcePerSecond(),
+            forwarderCount);
     }
 }

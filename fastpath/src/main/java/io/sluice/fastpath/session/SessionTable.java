@@ -38,8 +38,8 @@ import static io.sluice.fastpath.session.SessionLayout.VIP_PORT_OFFSET;
  * into the slot of its new deadline. A record closed early (RST) loses its keys at once and is reclaimed when its
  * slot comes round; since every session starts in the short embryonic slot, that is soon for short flows.
  * <p>
- * Memory: {@code capacity × 128} bytes of records + {@code 4 × nextPow2(capacity × 3.2)} bytes of index,
- * i.e. 128 + 12.8..25.6 bytes per session (141 bytes at 10M sessions: 1.41 GB).
+ * Memory: {@code capacity × 136} bytes of records + {@code 4 × nextPow2(capacity × 3.2)} bytes of index,
+ * i.e. 136 + 12.8..25.6 bytes per session (149 bytes at 10M sessions: 1.49 GB).
  */
 public final class SessionTable implements AutoCloseable
 {
@@ -51,7 +51,8 @@ public final class SessionTable implements AutoCloseable
         void onExpired(int record, boolean closed);
     }
 
-    public static final int MAX_CAPACITY = (1 << 24) - 2;
+    /** Index entries address 2^24 − 2 records; the record area is one UnsafeBuffer (below 2 GiB): the smaller wins. */
+    public static final int MAX_CAPACITY = Math.min((1 << 24) - 2, Integer.MAX_VALUE / RECORD_LENGTH);
     public static final int NOT_FOUND = -1;
     public static final int NO_RECORD = -1;
     /** Wheel slots and records {@link #reclaim} examines at most per new flow when the table is full. */

@@ -62,7 +62,8 @@ public enum FastpathCounter
     DROP_SYNPROXY_EARLY_DATA(346, "fastpath.drop.synproxy_early_data"),
     SYNPROXY_HANDSHAKES(347, "fastpath.synproxy.handshakes"),
     TOA_ADDED(348, "fastpath.toa.added"),
-    TOA_NO_ROOM(349, "fastpath.toa.no_room");
+    TOA_NO_ROOM(349, "fastpath.toa.no_room"),
+    SYNPROXY_EARLY_DATA_HELD(350, "fastpath.synproxy.early_data_held");
 
     /** Global counters: ids below 230 and from 300 on (blocks added by later work). */
     public static final FastpathCounter[] GLOBAL = group(0);

@@ -74,6 +74,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private static final int GLOBAL_SYNPROXY_HANDSHAKES = FastpathCounter.SYNPROXY_HANDSHAKES.slot();
     private static final int GLOBAL_TOA_ADDED = FastpathCounter.TOA_ADDED.slot();
     private static final int GLOBAL_TOA_NO_ROOM = FastpathCounter.TOA_NO_ROOM.slot();
+    private static final int GLOBAL_EARLY_DATA_HELD = FastpathCounter.SYNPROXY_EARLY_DATA_HELD.slot();
     /** synProxy: the ACK's cookie verified, go on creating the session (never a frame length). */
     private static final int SYNPROXY_PROCEED = -2;
     private static final int L_PACKETS_IN = FastpathCounter.LISTENER_PACKETS_IN.slot();
@@ -601,6 +602,11 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             r.putShort(base + SessionLayout.FLAGS_OFFSET, SessionLayout.FLAG_SYNPROXY);
             r.putInt(base + SessionLayout.SYNPROXY_SEQ_OFFSET, tcp.wrap(buffer, l4Offset).acknowledgment() - 1);
+            if (l4Length > tcp.headerLength() && synProxy.hold(buffer, offset, length, record, SynProxy.heldKey(srcLow, srcPort)))
+            {
+                // The verified segment carried data (its ACK was lost): it becomes the SYN, its data waits.
+                global.increment(GLOBAL_EARLY_DATA_HELD);
+            }
         }
         sessions.insert(record, nowNs + timeout * 1_000_000_000L);
 
@@ -685,8 +691,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
      *
      * @return {@link #SYNPROXY_PROCEED} to forward normally, or the frame's outcome.
      */
-    private int synProxySession(final MutableDirectBuffer buffer, final int offset, final int record, final int base,
-        final int direction, final int proxyFlags, final ListenerState listener)
+    private int synProxySession(final MutableDirectBuffer buffer, final int offset, final int length, final int record,
+        final int base, final int direction, final int proxyFlags, final ListenerState listener)
     {
         final MutableDirectBuffer r = sessions.records();
         final boolean fromClient = direction == SessionLayout.DIRECTION_CLIENT;
@@ -700,6 +706,14 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             }
             if (fromClient)
             {
+                if (l4Length > tcp.wrap(buffer, l4Offset).headerLength() &&
+                    synProxy.hold(buffer, offset, length, record, SynProxy.heldKey(srcLow, srcPort)))
+                {
+                    global.increment(GLOBAL_EARLY_DATA_HELD);
+                    countersDirty = true;
+                    lastVerdict = Verdict.CONTINUE;
+                    return PacketPort.CONSUMED;
+                }
                 return drop(Verdict.DROP_SYNPROXY_EARLY_DATA);
             }
             if (!synAck)
@@ -730,7 +744,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         }
         final boolean toa = listener != null && listener.config.toa();
         tcp.wrap(buffer, l4Offset);
-        final int length = synProxy.writeSegment(buffer, offset, l3Offset, mac, portMacs[egressPort], v4,
+        final int ackLength = synProxy.writeSegment(buffer, offset, l3Offset, mac, portMacs[egressPort], v4,
             r.getLong(base + LOCAL_ADDRESS_OFFSET), r.getLong(base + LOCAL_ADDRESS_OFFSET + 8), bh, bl,
             r.getShort(base + LOCAL_PORT_OFFSET) & 0xFFFF, r.getShort(base + BACKEND_PORT_OFFSET) & 0xFFFF,
             tcp.acknowledgment(), tcp.sequence() + 1, TcpFlyweight.ACK, 0,
@@ -740,7 +754,24 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             global.increment(GLOBAL_TOA_ADDED);
         }
-        return sendScratch(length, Verdict.TX);
+        final int sent = sendScratch(ackLength, Verdict.TX);
+        replayHeld(record, SynProxy.heldKey(r.getLong(base + CLIENT_ADDRESS_OFFSET + 8), r.getShort(base + CLIENT_PORT_OFFSET) & 0xFFFF));
+        return sent;
+    }
+
+    /** The client segments held while the backend had not answered go through the established session now, in order. */
+    private void replayHeld(final int record, final long key)
+    {
+        int length;
+        while ((length = synProxy.takeHeld(record, key)) > 0)
+        {
+            final MutableDirectBuffer frame = synProxy.replayBuffer();
+            final int result = process(frame, 0, length, true);
+            if (result >= 0 && !ports[egressPort].send(frame, 0, result))
+            {
+                drop(Verdict.DROP_TX_FULL);
+            }
+        }
     }
 
     /** After the rewrite: sequence translation, or a backend's RST to our SYN made acceptable to the client. */
@@ -926,7 +957,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         final int proxyFlags = protocol == Ipv4Flyweight.PROTOCOL_TCP ? r.getShort(base + SessionLayout.FLAGS_OFFSET) : 0;
         if (proxyFlags != 0)
         {
-            final int handled = synProxySession(buffer, offset, record, base, direction, proxyFlags, listener);
+            final int handled = synProxySession(buffer, offset, length, record, base, direction, proxyFlags, listener);
             if (handled != SYNPROXY_PROCEED)
             {
                 return handled;

@@ -51,7 +51,16 @@ public final class SynProxy
 
     private final long k0;
     private final long k1;
+    /** Client segments held while the backend has not answered yet (per forwarder), replayed once it has. */
+    public static final int HELD_SLOTS = 64;
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[SCRATCH_BYTES]);
+    private final UnsafeBuffer held = new UnsafeBuffer(new byte[HELD_SLOTS * SCRATCH_BYTES]);
+    private final UnsafeBuffer replay = new UnsafeBuffer(new byte[SCRATCH_BYTES]);
+    private final int[] heldRecords = new int[HELD_SLOTS];
+    private final long[] heldKeys = new long[HELD_SLOTS];
+    private final int[] heldLengths = new int[HELD_SLOTS];
+    private int heldCursor;
+    private int heldCount;
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
     private final Ipv6Flyweight ipv6 = new Ipv6Flyweight();
     private final TcpFlyweight tcp = new TcpFlyweight();
@@ -71,6 +80,70 @@ public final class SynProxy
     public UnsafeBuffer scratch()
     {
         return scratch;
+    }
+
+    /**
+     * Keeps a copy of a client segment of session {@code record} (flow key {@code key}) that arrived before the backend
+     * answered: the client sends its request right after its ACK, usually before the backend's SYN-ACK is back, and a
+     * dropped request costs it a retransmission timeout (200 ms to seconds). A ring of {@link #HELD_SLOTS}: the oldest
+     * held segment is overwritten when full (its client retransmits it).
+     *
+     * @return false when the frame is too long to hold.
+     */
+    public boolean hold(final DirectBuffer buffer, final int offset, final int length, final int record, final long key)
+    {
+        if (length > SCRATCH_BYTES)
+        {
+            return false;
+        }
+        final int slot = heldCursor;
+        heldCursor = (heldCursor + 1) % HELD_SLOTS;
+        if (heldLengths[slot] == 0)
+        {
+            heldCount++;
+        }
+        held.putBytes(slot * SCRATCH_BYTES, buffer, offset, length);
+        heldRecords[slot] = record;
+        heldKeys[slot] = key;
+        heldLengths[slot] = length;
+        return true;
+    }
+
+    /**
+     * Takes the oldest held segment of {@code record} with flow key {@code key} into {@link #replayBuffer()}.
+     *
+     * @return its length, or 0 when none is left.
+     */
+    public int takeHeld(final int record, final long key)
+    {
+        if (heldCount == 0)
+        {
+            return 0;
+        }
+        for (int i = 0; i < HELD_SLOTS; i++)
+        {
+            final int slot = (heldCursor + i) % HELD_SLOTS;
+            final int length = heldLengths[slot];
+            if (length != 0 && heldRecords[slot] == record && heldKeys[slot] == key)
+            {
+                replay.putBytes(0, held, slot * SCRATCH_BYTES, length);
+                heldLengths[slot] = 0;
+                heldCount--;
+                return length;
+            }
+        }
+        return 0;
+    }
+
+    public UnsafeBuffer replayBuffer()
+    {
+        return replay;
+    }
+
+    /** The key {@link #hold} and {@link #takeHeld} match a session's segments with. */
+    public static long heldKey(final long clientLow, final int clientPort)
+    {
+        return clientLow * 31 + clientPort;
     }
 
     /** MSS option of a SYN (0 when absent or the options are malformed). */

@@ -286,18 +286,44 @@ class SynProxyTest
 
     @ParameterizedTest
     @MethodSource("families")
-    void shouldDropClientDataBeforeTheBackendAnswersAndPassItAfterwards(final Family f)
+    void shouldHoldClientDataUntilTheBackendAnswersAndThenPassItTranslated(final Family f)
     {
         try (Harness h = harness(f, false))
         {
             final int cookie = cookieFor(h, f, CLIENT_PORT, CLIENT_ISN);
             only(h.send(0, client(f, CLIENT_PORT, ACK, CLIENT_ISN + 1, cookie + 1, "", 0)));
             assertThat(h.send(0, client(f, CLIENT_PORT, ACK | PSH, CLIENT_ISN + 1, cookie + 1, "GET /", 0))).isEmpty();
-            assertThat(h.forwarders[0].lastVerdict()).isEqualTo(Verdict.DROP_SYNPROXY_EARLY_DATA);
+            assertThat(h.send(0, client(f, CLIENT_PORT, ACK, CLIENT_ISN + 6, cookie + 1, "", 0))).isEmpty();
+            assertThat(h.counter(FastpathCounter.SYNPROXY_EARLY_DATA_HELD)).isEqualTo(1);
             assertThat(h.counter(FastpathCounter.DROP_SYNPROXY_EARLY_DATA)).isEqualTo(1);
-            only(h.send(0, backend(f, SYN | ACK, BACKEND_ISN, CLIENT_ISN + 1, "")));
-            assertThat(only(h.send(0, client(f, CLIENT_PORT, ACK | PSH, CLIENT_ISN + 1, cookie + 1, "GET /", 0))).payload())
-                .isEqualTo("GET /");
+
+            final List<byte[]> out = h.send(0, backend(f, SYN | ACK, BACKEND_ISN, CLIENT_ISN + 1, ""));
+            assertThat(out).hasSize(2);
+            final Seg ack = Seg.of(out.get(0));
+            final Seg request = Seg.of(out.get(1));
+            assertThat(ack.flags()).isEqualTo(ACK);
+            assertThat(ack.payload()).isEmpty();
+            assertThat(request.dst()).isEqualTo(canonical(f.backend1()));
+            assertThat(request.seq()).isEqualTo(CLIENT_ISN + 1);
+            assertThat(request.ack()).isEqualTo(BACKEND_ISN + 1);
+            assertThat(request.payload()).isEqualTo("GET /");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void shouldOpenTheBackendConnectionFromADataSegmentWhenTheAckWasLostAndKeepItsData(final Family f)
+    {
+        try (Harness h = harness(f, false))
+        {
+            final int cookie = cookieFor(h, f, CLIENT_PORT, CLIENT_ISN);
+            final Seg syn = only(h.send(0, client(f, CLIENT_PORT, ACK | PSH, CLIENT_ISN + 1, cookie + 1, "GET /", 0)));
+            assertThat(syn.flags()).isEqualTo(SYN);
+            assertThat(syn.payload()).isEmpty();
+            final List<byte[]> out = h.send(0, backend(f, SYN | ACK, BACKEND_ISN, CLIENT_ISN + 1, ""));
+            assertThat(out).hasSize(2);
+            assertThat(Seg.of(out.get(1)).payload()).isEqualTo("GET /");
+            assertThat(Seg.of(out.get(1)).ack()).isEqualTo(BACKEND_ISN + 1);
         }
     }
 

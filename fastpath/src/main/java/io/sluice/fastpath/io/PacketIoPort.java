@@ -47,13 +47,16 @@ public final class PacketIoPort implements PacketPort, AutoCloseable
     {
         handler = frameHandler;
         final int received = io.receive(onReceive, limit);
-        if (queued > 0)
+        // Also after a refused send: the tx ring may be full of frames whose kick failed (EAGAIN under load); without
+        // another flush (kick + reap) nothing would ever free it and every later send would fail.
+        if (queued > 0 || txStalled)
         {
             if (io.flush() < 0)
             {
                 flushErrors++;
             }
             queued = 0;
+            txStalled = false;
         }
         return received;
     }
@@ -69,6 +72,7 @@ public final class PacketIoPort implements PacketPort, AutoCloseable
         if (!io.send(scratch, 0, length))
         {
             txFull++;
+            txStalled = true;
             return false;
         }
         queued++;
@@ -110,6 +114,8 @@ public final class PacketIoPort implements PacketPort, AutoCloseable
         return value;
     }
 
+    private boolean txStalled;
+
     private void onReceive(final MemorySegment memory, final long offset, final int length)
     {
         view.wrap(memory.address() + offset, length);
@@ -123,6 +129,7 @@ public final class PacketIoPort implements PacketPort, AutoCloseable
             else
             {
                 txFull++;
+                txStalled = true;
             }
         }
     }

@@ -469,7 +469,7 @@ public final class Conductor implements AutoCloseable
             }
             states.add(new ListenerState(e.id, e.config, AclMatcher.compile(e.config.acl()), backends,
                 Schedulers.create(e.config.scheduler(), backends, configuration.maglevMinTableSize()),
-                new CounterSet(e.counters), bandwidth(e, instanceOf.get(e.config.key()))));
+                new CounterSet(e.counters), bandwidth(e, instanceOf.get(e.config.key())), forwarders.length));
             maxListenerId = Math.max(maxListenerId, e.id);
         }
         final long[] highs = new long[localAddresses.size()];

@@ -86,6 +86,19 @@ public enum FastpathCounter
     DROP_ICMP_NO_SESSION(326, "fastpath.drop.icmp.no_session"),
     DROP_ICMP_UNSUPPORTED(327, "fastpath.drop.icmp.unsupported"),
 
+    // SYN flood defence (issue 6): table-full reclaim, new-flow rate limits, SYN proxy, TOA. Global, 340–369.
+    RECLAIMED_SESSIONS(340, "fastpath.sessions.reclaimed"),
+    DROP_NEW_FLOW_RATE(341, "fastpath.drop.new_flow_rate"),
+    DROP_SOURCE_NEW_FLOW_RATE(342, "fastpath.drop.source_new_flow_rate"),
+    SYN_COOKIES_SENT(343, "fastpath.synproxy.cookies_sent"),
+    SYN_COOKIES_ACCEPTED(344, "fastpath.synproxy.cookies_accepted"),
+    DROP_BAD_COOKIE(345, "fastpath.drop.synproxy_bad_cookie"),
+    DROP_SYNPROXY_EARLY_DATA(346, "fastpath.drop.synproxy_early_data"),
+    SYNPROXY_HANDSHAKES(347, "fastpath.synproxy.handshakes"),
+    TOA_ADDED(348, "fastpath.toa.added"),
+    TOA_NO_ROOM(349, "fastpath.toa.no_room"),
+    SYNPROXY_EARLY_DATA_HELD(350, "fastpath.synproxy.early_data_held"),
+
     // Per load balancer (instance, 370–379): its listeners' outbound/inbound meter and bandwidth drops.
     INSTANCE_PACKETS_OUT(370, "fastpath.instance.packets_out"),
     INSTANCE_BYTES_OUT(371, "fastpath.instance.bytes_out"),

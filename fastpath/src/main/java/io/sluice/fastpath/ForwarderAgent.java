@@ -72,6 +72,14 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private static final int GLOBAL_ACTIVE = FastpathCounter.ACTIVE_SESSIONS.slot();
     private static final int GLOBAL_EXPIRED = FastpathCounter.EXPIRED_SESSIONS.slot();
     private static final int GLOBAL_NEIGHBOUR_REQUESTS = FastpathCounter.NEIGHBOUR_REQUESTS.slot();
+    private static final int GLOBAL_RECLAIMED = FastpathCounter.RECLAIMED_SESSIONS.slot();
+    private static final int GLOBAL_COOKIES_ACCEPTED = FastpathCounter.SYN_COOKIES_ACCEPTED.slot();
+    private static final int GLOBAL_SYNPROXY_HANDSHAKES = FastpathCounter.SYNPROXY_HANDSHAKES.slot();
+    private static final int GLOBAL_TOA_ADDED = FastpathCounter.TOA_ADDED.slot();
+    private static final int GLOBAL_TOA_NO_ROOM = FastpathCounter.TOA_NO_ROOM.slot();
+    private static final int GLOBAL_EARLY_DATA_HELD = FastpathCounter.SYNPROXY_EARLY_DATA_HELD.slot();
+    /** synProxy: the ACK's cookie verified, go on creating the session (never a frame length). */
+    private static final int SYNPROXY_PROCEED = -2;
     private static final int L_PACKETS_IN = FastpathCounter.LISTENER_PACKETS_IN.slot();
     private static final int L_BYTES_IN = FastpathCounter.LISTENER_BYTES_IN.slot();
     private static final int L_PACKETS_OUT = FastpathCounter.LISTENER_PACKETS_OUT.slot();
@@ -124,6 +132,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private final UdpFlyweight udp = new UdpFlyweight();
     private final IcmpHandler icmp;
     private final BandwidthLimiter limiter = new BandwidthLimiter(BandwidthLimiter.DEFAULT_SLOTS, MAX_IDS);
+    private final SynProxy synProxy = new SynProxy();
 
     private volatile ListenerTable published;
     private volatile long appliedGeneration = -1;
@@ -143,6 +152,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private int srcPort;
     private int dstPort;
     private int tcpFlags;
+    private int l3Offset;
+    private int proxyMssIndex;
 
     private long nowNs;
     private long lastFlushNs;
@@ -440,6 +451,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
                 return Verdict.DROP_FRAGMENT;
             }
             v4 = true;
+            l3Offset = l3;
             protocol = ipv4.protocol();
             ipLength = totalLength;
             l4Offset = l3 + headerLength;
@@ -467,6 +479,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
                 return malformed(FastpathCounter.MALFORMED_IPV6_PAYLOAD_LENGTH);
             }
             v4 = false;
+            l3Offset = l3;
             protocol = ipv6.nextHeader();
             if (protocol == IPV6_FRAGMENT_HEADER)
             {
@@ -591,8 +604,18 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         final MutableDirectBuffer buffer, final int offset, final int length, final ListenerState listener,
         final long flowHash)
     {
-        if (protocol == Ipv4Flyweight.PROTOCOL_TCP && (tcpFlags & (TcpFlyweight.SYN | TcpFlyweight.ACK | TcpFlyweight.RST)) !=
-            TcpFlyweight.SYN)
+        boolean proxied = false;
+        if (protocol == Ipv4Flyweight.PROTOCOL_TCP && listener.config.synProxy())
+        {
+            final int first = synProxyFirst(buffer, offset, listener);
+            if (first != SYNPROXY_PROCEED)
+            {
+                return first;
+            }
+            proxied = true;
+        }
+        if (protocol == Ipv4Flyweight.PROTOCOL_TCP && !proxied &&
+            (tcpFlags & (TcpFlyweight.SYN | TcpFlyweight.ACK | TcpFlyweight.RST)) != TcpFlyweight.SYN)
         {
             return drop(Verdict.DROP_NO_SESSION);
         }
@@ -600,6 +623,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             listener.counters.increment(L_DROP_ACL);
             return drop(Verdict.DROP_ACL);
+        }
+        if (listener.newFlows != null && !admitNewFlow(listener.newFlows))
+        {
+            return PacketPort.CONSUMED;
         }
         if (listener.maxConnections > 0 && listener.counters.value(L_ACTIVE) >= listener.maxConnections)
         {
@@ -639,7 +666,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             return noNeighbour(backend.addressHigh, backend.addressLow);
         }
 
-        final int record = sessions.allocate();
+        final int record = allocateRecord();
         if (record == SessionTable.NO_RECORD)
         {
             listener.counters.increment(L_DROP_TABLE_FULL);
@@ -681,6 +708,16 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         r.putInt(base + SessionLayout.CREATED_SECONDS_OFFSET, (int)(nowNs / 1_000_000_000L));
         r.putShort(base + TIMEOUT_SECONDS_OFFSET, (short)timeout);
         r.putLong(base + LAST_SEEN_NS_OFFSET, nowNs);
+        if (proxied)
+        {
+            r.putShort(base + SessionLayout.FLAGS_OFFSET, SessionLayout.FLAG_SYNPROXY);
+            r.putInt(base + SessionLayout.SYNPROXY_SEQ_OFFSET, tcp.wrap(buffer, l4Offset).acknowledgment() - 1);
+            if (l4Length > tcp.headerLength() && synProxy.hold(buffer, offset, length, record, SynProxy.heldKey(srcLow, srcPort)))
+            {
+                // The verified segment carried data (its ACK was lost): it becomes the SYN, its data waits.
+                global.increment(GLOBAL_EARLY_DATA_HELD);
+            }
+        }
         sessions.insert(record, nowNs + timeout * 1_000_000_000L);
 
         global.increment(GLOBAL_NEW);
@@ -692,7 +729,271 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         activeByBackend[backend.id]++;
         countersDirty = true;
 
-        return rewriteToBackend(buffer, offset, length, base, mac, listener, backend);
+        final int out = rewriteToBackend(buffer, offset, length, base, mac, listener, backend);
+        return proxied ? synProxyBackendSyn(buffer, offset, base) : out;
+    }
+
+    /**
+     * synProxy, no session yet. A pure SYN (ACL checked) is answered with a SYN-ACK whose ISN is a cookie, from the
+     * VIP, and nothing is stored. An ACK (possibly with data) whose cookie verifies lets the new flow proceed (limits,
+     * scheduler, session), its ACK then turned into the SYN towards the backend; anything else is dropped.
+     *
+     * @return {@link #SYNPROXY_PROCEED}, or the frame's outcome.
+     */
+    private int synProxyFirst(final MutableDirectBuffer buffer, final int offset, final ListenerState listener)
+    {
+        final int flags = tcpFlags & (TcpFlyweight.SYN | TcpFlyweight.ACK | TcpFlyweight.RST | TcpFlyweight.FIN);
+        tcp.wrap(buffer, l4Offset);
+        if (flags == TcpFlyweight.SYN)
+        {
+            if (!listener.acl.admits(srcHigh, srcLow))
+            {
+                listener.counters.increment(L_DROP_ACL);
+                return drop(Verdict.DROP_ACL);
+            }
+            final long mac = nextHop(srcHigh, srcLow);
+            if (mac == NeighbourTable.NO_MAC)
+            {
+                return noNeighbour(srcHigh, srcLow);
+            }
+            final int isn = tcp.sequence();
+            final int mssIndex = SynProxy.mssIndex(SynProxy.mssOption(buffer, l4Offset, tcp.headerLength()));
+            final int cookie = synProxy.cookie(nowNs, srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, isn, mssIndex);
+            final int length = synProxy.writeSegment(buffer, offset, l3Offset, mac, portMacs[egressPort], v4,
+                dstHigh, dstLow, srcHigh, srcLow, dstPort, srcPort, cookie, isn + 1, TcpFlyweight.SYN | TcpFlyweight.ACK,
+                SynProxy.MSS_TABLE[mssIndex], -1, 0, 0);
+            return sendScratch(length, Verdict.SYN_COOKIE);
+        }
+        if ((flags & TcpFlyweight.ACK) != 0 && (flags & (TcpFlyweight.SYN | TcpFlyweight.RST | TcpFlyweight.FIN)) == 0)
+        {
+            final int mssIndex = synProxy.verify(nowNs, srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort,
+                tcp.sequence() - 1, tcp.acknowledgment() - 1);
+            if (mssIndex < 0)
+            {
+                return drop(Verdict.DROP_BAD_COOKIE);
+            }
+            proxyMssIndex = mssIndex;
+            global.increment(GLOBAL_COOKIES_ACCEPTED);
+            countersDirty = true;
+            return SYNPROXY_PROCEED;
+        }
+        return drop(Verdict.DROP_NO_SESSION);
+    }
+
+    /** The verified ACK, already rewritten towards the backend, becomes the SYN that opens the backend connection. */
+    private int synProxyBackendSyn(final MutableDirectBuffer buffer, final int offset, final int base)
+    {
+        final MutableDirectBuffer r = sessions.records();
+        final int clientIsn = tcp.wrap(buffer, l4Offset).sequence() - 1;
+        final int length = synProxy.writeSegment(buffer, offset, l3Offset, ethernet.wrap(buffer, offset).destination(),
+            portMacs[egressPort], v4, r.getLong(base + LOCAL_ADDRESS_OFFSET), r.getLong(base + LOCAL_ADDRESS_OFFSET + 8),
+            r.getLong(base + BACKEND_ADDRESS_OFFSET), r.getLong(base + BACKEND_ADDRESS_OFFSET + 8),
+            r.getShort(base + LOCAL_PORT_OFFSET) & 0xFFFF, r.getShort(base + BACKEND_PORT_OFFSET) & 0xFFFF, clientIsn, 0,
+            TcpFlyweight.SYN, SynProxy.MSS_TABLE[proxyMssIndex], -1, 0, 0);
+        return sendScratch(length, Verdict.TX);
+    }
+
+    /**
+     * A frame of a synProxy session before the FullNAT rewrite. Until the backend answers, client segments other than
+     * RST are dropped (the client retransmits them); the backend's SYN-ACK fixes the sequence delta, establishes the
+     * session and is answered with the ACK that completes the backend's handshake (with TOA when asked); a repeated
+     * SYN-ACK (that ACK lost) is answered again.
+     *
+     * @return {@link #SYNPROXY_PROCEED} to forward normally, or the frame's outcome.
+     */
+    private int synProxySession(final MutableDirectBuffer buffer, final int offset, final int length, final int record,
+        final int base, final int direction, final int proxyFlags, final ListenerState listener)
+    {
+        final MutableDirectBuffer r = sessions.records();
+        final boolean fromClient = direction == SessionLayout.DIRECTION_CLIENT;
+        final boolean synAck = (tcpFlags & (TcpFlyweight.SYN | TcpFlyweight.ACK | TcpFlyweight.RST)) ==
+            (TcpFlyweight.SYN | TcpFlyweight.ACK);
+        if ((proxyFlags & SessionLayout.FLAG_SEQ_DELTA) == 0)
+        {
+            if ((tcpFlags & TcpFlyweight.RST) != 0)
+            {
+                return SYNPROXY_PROCEED;
+            }
+            if (fromClient)
+            {
+                if (l4Length > tcp.wrap(buffer, l4Offset).headerLength() &&
+                    synProxy.hold(buffer, offset, length, record, SynProxy.heldKey(srcLow, srcPort)))
+                {
+                    global.increment(GLOBAL_EARLY_DATA_HELD);
+                    countersDirty = true;
+                    lastVerdict = Verdict.CONTINUE;
+                    return PacketPort.CONSUMED;
+                }
+                return drop(Verdict.DROP_SYNPROXY_EARLY_DATA);
+            }
+            if (!synAck)
+            {
+                return drop(Verdict.DROP_UNSOLICITED);
+            }
+            final int backendIsn = tcp.wrap(buffer, l4Offset).sequence();
+            r.putInt(base + SessionLayout.SYNPROXY_SEQ_OFFSET, r.getInt(base + SessionLayout.SYNPROXY_SEQ_OFFSET) - backendIsn);
+            r.putShort(base + SessionLayout.FLAGS_OFFSET, (short)(proxyFlags | SessionLayout.FLAG_SEQ_DELTA));
+            r.putByte(base + STATE_OFFSET, SessionLayout.STATE_TCP_ESTABLISHED);
+            r.putShort(base + TIMEOUT_SECONDS_OFFSET, (short)(listener != null ? listener.idleTimeoutSeconds :
+                io.sluice.fastpath.config.Listener.DEFAULT_IDLE_TIMEOUT_SECONDS));
+            r.putInt(base + GENERATION_OFFSET, r.getInt(base + GENERATION_OFFSET) + 1);
+            global.increment(GLOBAL_SYNPROXY_HANDSHAKES);
+            countersDirty = true;
+        }
+        else if (fromClient || !synAck)
+        {
+            return SYNPROXY_PROCEED;
+        }
+        r.putLong(base + LAST_SEEN_NS_OFFSET, nowNs);
+        final long bh = r.getLong(base + BACKEND_ADDRESS_OFFSET);
+        final long bl = r.getLong(base + BACKEND_ADDRESS_OFFSET + 8);
+        final long mac = nextHop(bh, bl);
+        if (mac == NeighbourTable.NO_MAC)
+        {
+            return noNeighbour(bh, bl);
+        }
+        final boolean toa = listener != null && listener.config.toa();
+        tcp.wrap(buffer, l4Offset);
+        final int ackLength = synProxy.writeSegment(buffer, offset, l3Offset, mac, portMacs[egressPort], v4,
+            r.getLong(base + LOCAL_ADDRESS_OFFSET), r.getLong(base + LOCAL_ADDRESS_OFFSET + 8), bh, bl,
+            r.getShort(base + LOCAL_PORT_OFFSET) & 0xFFFF, r.getShort(base + BACKEND_PORT_OFFSET) & 0xFFFF,
+            tcp.acknowledgment(), tcp.sequence() + 1, TcpFlyweight.ACK, 0,
+            toa ? r.getShort(base + CLIENT_PORT_OFFSET) & 0xFFFF : -1,
+            r.getLong(base + CLIENT_ADDRESS_OFFSET), r.getLong(base + CLIENT_ADDRESS_OFFSET + 8));
+        if (toa)
+        {
+            global.increment(GLOBAL_TOA_ADDED);
+        }
+        final int sent = sendScratch(ackLength, Verdict.TX);
+        replayHeld(record, SynProxy.heldKey(r.getLong(base + CLIENT_ADDRESS_OFFSET + 8), r.getShort(base + CLIENT_PORT_OFFSET) & 0xFFFF));
+        return sent;
+    }
+
+    /** The client segments held while the backend had not answered go through the established session now, in order. */
+    private void replayHeld(final int record, final long key)
+    {
+        int length;
+        while ((length = synProxy.takeHeld(record, key)) > 0)
+        {
+            final MutableDirectBuffer frame = synProxy.replayBuffer();
+            final int result = process(frame, 0, length, true);
+            if (result >= 0 && !ports[egressPort].send(frame, 0, result))
+            {
+                drop(Verdict.DROP_TX_FULL);
+            }
+        }
+    }
+
+    /** After the rewrite: sequence translation, or a backend's RST to our SYN made acceptable to the client. */
+    private void synProxyTranslate(final MutableDirectBuffer buffer, final MutableDirectBuffer r, final int base,
+        final boolean fromClient, final int proxyFlags)
+    {
+        final int seq = r.getInt(base + SessionLayout.SYNPROXY_SEQ_OFFSET);
+        if ((proxyFlags & SessionLayout.FLAG_SEQ_DELTA) != 0)
+        {
+            SynProxy.translate(buffer, l4Offset, fromClient, seq, tcpFlags);
+        }
+        else if (!fromClient)
+        {
+            final int field = l4Offset + TcpFlyweight.SEQUENCE_OFFSET;
+            SynProxy.replace32(buffer, l4Offset, field, buffer.getInt(field, java.nio.ByteOrder.BIG_ENDIAN), seq + 1);
+        }
+    }
+
+    /**
+     * TOA on a listener without synProxy: the client's ACK completing the handshake gets the option (a copy, one
+     * option longer); the backend's SYN-ACK gets its MSS lowered by the option's length so that ACK always fits.
+     */
+    private int toaHandshake(final MutableDirectBuffer buffer, final int offset, final int result,
+        final MutableDirectBuffer r, final int base, final boolean fromClient)
+    {
+        final byte state = r.getByte(base + STATE_OFFSET);
+        final int flags = tcpFlags & (TcpFlyweight.SYN | TcpFlyweight.ACK | TcpFlyweight.RST | TcpFlyweight.FIN);
+        if (fromClient && state == SessionLayout.STATE_TCP_SYN_RECEIVED && flags == TcpFlyweight.ACK)
+        {
+            final int length = Toa.insert(buffer, offset, l3Offset, l4Offset, ipLength, v4,
+                r.getShort(base + CLIENT_PORT_OFFSET) & 0xFFFF, r.getLong(base + CLIENT_ADDRESS_OFFSET),
+                r.getLong(base + CLIENT_ADDRESS_OFFSET + 8), synProxy.scratch());
+            if (length < 0)
+            {
+                global.increment(GLOBAL_TOA_NO_ROOM);
+                countersDirty = true;
+                return result;
+            }
+            global.increment(GLOBAL_TOA_ADDED);
+            return sendScratch(length, Verdict.TX);
+        }
+        if (!fromClient && state == SessionLayout.STATE_TCP_SYN_SENT && flags == (TcpFlyweight.SYN | TcpFlyweight.ACK))
+        {
+            final int mssAt = SynProxy.mssOptionOffset(buffer, l4Offset, tcp.wrap(buffer, l4Offset).headerLength());
+            if (mssAt >= 0)
+            {
+                final int old = buffer.getShort(mssAt, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;
+                final int clamped = Math.max(SynProxy.MSS_TABLE[0], old - Toa.length(v4));
+                if (clamped < old)
+                {
+                    buffer.putShort(mssAt, (short)clamped, java.nio.ByteOrder.BIG_ENDIAN);
+                    final int checksum = tcp.checksum();
+                    tcp.checksum(Checksums.apply(checksum, Checksums.delta16(old, clamped)));
+                }
+            }
+        }
+        return result;
+    }
+
+    /** Sends the frame {@link SynProxy} wrote into its scratch buffer by the egress port; the input is consumed. */
+    private int sendScratch(final int length, final Verdict verdict)
+    {
+        if (!ports[egressPort].send(synProxy.scratch(), 0, length))
+        {
+            return drop(Verdict.DROP_TX_FULL);
+        }
+        if (verdict.counter() != null)
+        {
+            global.increment(verdict.counter().slot());
+            countersDirty = true;
+        }
+        lastVerdict = verdict;
+        return PacketPort.CONSUMED;
+    }
+
+    /** Per-source then listener new-flow buckets; a refusal is dropped and counted here. */
+    private boolean admitNewFlow(final io.sluice.fastpath.lb.NewFlowLimiter limiter)
+    {
+        if (!limiter.trySource(FlowHash.hashAddress(srcHigh, srcLow), nowNs))
+        {
+            drop(Verdict.DROP_SOURCE_NEW_FLOW_RATE);
+            return false;
+        }
+        if (!limiter.tryListener(nowNs))
+        {
+            drop(Verdict.DROP_NEW_FLOW_RATE);
+            return false;
+        }
+        return true;
+    }
+
+    /** A free record, else (table full) the oldest embryonic or closed one reclaimed: never an established session. */
+    private int allocateRecord()
+    {
+        final int record = sessions.allocate();
+        if (record != SessionTable.NO_RECORD)
+        {
+            return record;
+        }
+        final int reclaimed = sessions.reclaim(SessionTable.RECLAIM_BUDGET);
+        if (reclaimed != SessionTable.NO_RECORD)
+        {
+            final int base = SessionTable.offset(reclaimed);
+            if (sessions.records().getByte(base + STATE_OFFSET) != SessionLayout.STATE_CLOSED)
+            {
+                sessionEnded(base);
+            }
+            sessions.reuse(reclaimed);
+            global.increment(GLOBAL_RECLAIMED);
+            countersDirty = true;
+        }
+        return reclaimed;
     }
 
     private static boolean belongsTo(final ListenerState listener, final BackendState backend)
@@ -763,7 +1064,17 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         final ListenerTable t = tables;
         final ListenerState listener = t.listenerById(r.getShort(base + LISTENER_ID_OFFSET) & 0xFFFF);
         final BackendState backend = t.backendById(r.getShort(base + BACKEND_ID_OFFSET) & 0xFFFF);
-        final int result;
+        final int proxyFlags = protocol == Ipv4Flyweight.PROTOCOL_TCP ? r.getShort(base + SessionLayout.FLAGS_OFFSET) : 0;
+        if (proxyFlags != 0)
+        {
+            final int handled = synProxySession(buffer, offset, length, record, base, direction, proxyFlags, listener);
+            if (handled != SYNPROXY_PROCEED)
+            {
+                return handled;
+            }
+        }
+        int result;
+        boolean hold = false;
         if (direction == SessionLayout.DIRECTION_CLIENT)
         {
             final long bh = r.getLong(base + BACKEND_ADDRESS_OFFSET);
@@ -815,18 +1126,25 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             }
             countersDirty = true;
             lastVerdict = Verdict.TX;
-            if (shaping == BandwidthLimiter.HOLD)
-            {
-                // Over the peak but within the queue: it leaves from limiter.release once the buckets refill.
-                limiter.enqueue(listener.id, buffer, offset, length, ipLength, egressPort);
-                listener.counters.increment(L_BANDWIDTH_DELAYED);
-                listener.bandwidth.countDelayed();
-                result = PacketPort.CONSUMED;
-            }
-            else
-            {
-                result = length;
-            }
+            result = length;
+            hold = shaping == BandwidthLimiter.HOLD;
+        }
+        if (proxyFlags != 0)
+        {
+            synProxyTranslate(buffer, r, base, direction == SessionLayout.DIRECTION_CLIENT, proxyFlags);
+        }
+        else if (listener != null && listener.config.toa() && protocol == Ipv4Flyweight.PROTOCOL_TCP)
+        {
+            result = toaHandshake(buffer, offset, result, r, base, direction == SessionLayout.DIRECTION_CLIENT);
+        }
+        if (hold)
+        {
+            // Over the peak but within the queue: the frame, fully rewritten (sequence translation included), leaves
+            // from limiter.release once the buckets refill.
+            limiter.enqueue(listener.id, buffer, offset, length, ipLength, egressPort);
+            listener.counters.increment(L_BANDWIDTH_DELAYED);
+            listener.bandwidth.countDelayed();
+            result = PacketPort.CONSUMED;
         }
         r.putLong(base + LAST_SEEN_NS_OFFSET, nowNs);
         if (protocol == Ipv4Flyweight.PROTOCOL_TCP)

@@ -29,7 +29,17 @@ public enum Verdict
     /** An ICMP error that quotes no tracked session. */
     DROP_ICMP_NO_SESSION(FastpathCounter.DROP_ICMP_NO_SESSION),
     /** ICMP the fastpath does not handle: other types, echo to an address that is no VIP. */
-    DROP_ICMP_UNSUPPORTED(FastpathCounter.DROP_ICMP_UNSUPPORTED);
+    DROP_ICMP_UNSUPPORTED(FastpathCounter.DROP_ICMP_UNSUPPORTED),
+    /** A new flow beyond the listener's newConnectionsPerSecond. */
+    DROP_NEW_FLOW_RATE(FastpathCounter.DROP_NEW_FLOW_RATE),
+    /** A new flow beyond the listener's newConnectionsPerSourcePerSecond for its client address. */
+    DROP_SOURCE_NEW_FLOW_RATE(FastpathCounter.DROP_SOURCE_NEW_FLOW_RATE),
+    /** synProxy: a SYN answered with a SYN-ACK carrying a cookie (transmitted, no session). */
+    SYN_COOKIE(FastpathCounter.SYN_COOKIES_SENT),
+    /** synProxy: an ACK (or other segment) without a session whose cookie does not verify. */
+    DROP_BAD_COOKIE(FastpathCounter.DROP_BAD_COOKIE),
+    /** synProxy: client data while the backend has not answered yet (the client retransmits it). */
+    DROP_SYNPROXY_EARLY_DATA(FastpathCounter.DROP_SYNPROXY_EARLY_DATA);
 
     private final FastpathCounter counter;
 

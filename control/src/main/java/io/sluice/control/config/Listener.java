@@ -46,6 +46,8 @@ import java.util.Set;
  * @param maxBodyBytes              L7: larger bodies get 413.
  * @param proxyProtocol             tcp/http/https: PROXY protocol v2 to backends.
  * @param redirectTo                L7: redirect every request instead of proxying, or null.
+ * @param newConnectionsPerSecond   tcp/udp: new flows per second admitted, 0 = unlimited (null on L7).
+ * @param newConnectionsPerSourcePerSecond tcp/udp: new flows per second per client address, 0 = unlimited.
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record Listener(
@@ -74,7 +76,9 @@ public record Listener(
     Integer maxHeaderBytes,
     Long maxBodyBytes,
     Boolean proxyProtocol,
-    RedirectTo redirectTo)
+    RedirectTo redirectTo,
+    Integer newConnectionsPerSecond,
+    Integer newConnectionsPerSourcePerSecond)
 {
     private static final StringSpec GROUP_NAME = StringSpec.matching(NodeConfig.NAME_PATTERN, "a server group name");
 
@@ -337,10 +341,16 @@ public record Listener(
     static final Field<RedirectTo> REDIRECT = Field.optional("redirectTo", RedirectTo.SPEC, null,
         "http/https: answer every request with a redirect (keeps host, path and query) instead of proxying.");
 
+    static final Field<Long> NEW_CONNECTIONS = Field.optional("newConnectionsPerSecond", IntSpec.range(0, 100_000_000), 0L,
+        "tcp/udp: new connections (L4 sessions) per second admitted, beyond that dropped and counted; 0 = unlimited.");
+    static final Field<Long> NEW_CONNECTIONS_PER_SOURCE = Field.optional("newConnectionsPerSourcePerSecond",
+        IntSpec.range(0, 100_000_000), 0L, "tcp/udp: new connections per second per client address; 0 = unlimited.");
+
     public static final ObjectSpec<Listener> SPEC = new ObjectSpec<>("listener", "A protocol:port entry point on the VIP.",
         Listener::from, PROTOCOL, PORT, SERVER_GROUP, SCHEDULER, MAX_CONNECTIONS, SYN_PROXY, PERSISTENCE, IDLE_TIMEOUT,
         BANDWIDTH, ACL, TOA, HEALTH_CHECK, CERTIFICATES, TLS_POLICY, HTTP2, MUTUAL_TLS, RULES, HASH_KEY, STICKY, XFF,
-        REQUEST_TIMEOUT, HEADER_TIMEOUT, MAX_HEADER_BYTES, MAX_BODY_BYTES, PROXY_PROTOCOL, REDIRECT);
+        REQUEST_TIMEOUT, HEADER_TIMEOUT, MAX_HEADER_BYTES, MAX_BODY_BYTES, PROXY_PROTOCOL, REDIRECT,
+        NEW_CONNECTIONS, NEW_CONNECTIONS_PER_SOURCE);
 
     private static final Set<Scheduler> L4_SCHEDULERS =
         EnumSet.of(Scheduler.RR, Scheduler.WRR, Scheduler.WLC, Scheduler.SH, Scheduler.MAGLEV);
@@ -370,6 +380,13 @@ public record Listener(
             if (!l7 && v.present(l7Key) && !(v.get(l7Key) instanceof List<?> list && list.isEmpty()))
             {
                 v.reject(l7Key, only);
+            }
+        }
+        for (final Field<Long> l4Key : List.of(NEW_CONNECTIONS, NEW_CONNECTIONS_PER_SOURCE))
+        {
+            if (l7 && v.present(l4Key) && v.get(l4Key) != 0)
+            {
+                v.reject(l4Key, "is only for tcp/udp listeners");
             }
         }
         if (l7 && v.present(PERSISTENCE) && v.get(PERSISTENCE) != 0)
@@ -479,7 +496,8 @@ public record Listener(
             l7 ? orDefault(v.get(XFF), true) : null,
             l7 ? v.get(REQUEST_TIMEOUT).intValue() : null, l7 ? v.get(HEADER_TIMEOUT).intValue() : null,
             l7 ? v.get(MAX_HEADER_BYTES).intValue() : null, l7 ? v.get(MAX_BODY_BYTES) : null,
-            protocol == Protocol.UDP ? null : v.get(PROXY_PROTOCOL), redirect);
+            protocol == Protocol.UDP ? null : v.get(PROXY_PROTOCOL), redirect,
+            l7 ? null : v.get(NEW_CONNECTIONS).intValue(), l7 ? null : v.get(NEW_CONNECTIONS_PER_SOURCE).intValue());
     }
 
     private static <T> T orDefault(final T value, final T fallback)

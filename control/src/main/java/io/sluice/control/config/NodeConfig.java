@@ -87,7 +87,8 @@ public record NodeConfig(
     static final Field<Long> FORWARDERS = Field.optional("forwarders", IntSpec.range(1, 64), 1L,
         "Forwarder threads; forwarder i serves rx queue i. Must be the same on every node of a cluster.");
     static final Field<Long> SESSION_CAPACITY = Field.optional("sessionCapacity", IntSpec.range(1024, 100_000_000), 1_000_000L,
-        "L4 sessions the node holds (memory: see docs/fastpath.md); at most 16777214 per forwarder.");
+        "L4 sessions the node holds (memory: see docs/fastpath.md); at most "
+        + io.sluice.fastpath.session.SessionTable.MAX_CAPACITY + " per forwarder.");
     static final Field<Long> DRAIN_TIMEOUT = Field.optional("drainTimeoutSeconds", IntSpec.range(0, 3600), 30L,
         "On SIGTERM, how long to keep serving established flows while refusing new ones.");
     static final Field<ProfileName> PROFILE = Field.optional("profile", new EnumSpec<>(ProfileName.class), ProfileName.BALANCED,
@@ -109,7 +110,7 @@ public record NodeConfig(
         final ApiConfig resolvedApi = api.tokenFile() != null ? api
             : new ApiConfig(api.listen(), stateDir.replaceAll("/+$", "") + "/api.token");
         // One forwarder's session table is a single off-heap buffer of at most 2 GiB (see docs/fastpath.md).
-        final long perForwarder = 16_777_214L;
+        final long perForwarder = io.sluice.fastpath.session.SessionTable.MAX_CAPACITY;
         if (v.get(SESSION_CAPACITY) > perForwarder * v.get(FORWARDERS))
         {
             v.reject(SESSION_CAPACITY, v.get(SESSION_CAPACITY) + " is more than " + perForwarder + " per forwarder allows with "

@@ -397,7 +397,7 @@ final class FastpathComponent implements NodeComponent
                 out.put(name, new Listener(io.sluice.control.usage.UsageMeter.listenerLabel(lb, l), key,
                     SchedulerKind.valueOf(l.scheduler().name()), l.maxConnections(), l.persistenceTimeoutSeconds(),
                     l.idleTimeoutSeconds(), acl, l.bandwidthMbps(), Boolean.TRUE.equals(l.toa()), Boolean.TRUE.equals(l.synProxy()),
-                    backends));
+                    backends, orZero(l.newConnectionsPerSecond()), orZero(l.newConnectionsPerSourcePerSecond())));
             }
         }
         return out;
@@ -407,6 +407,11 @@ final class FastpathComponent implements NodeComponent
     private static int echoProto(final ListenerKey key)
     {
         return key.vip() instanceof java.net.Inet4Address ? VipKey.IPPROTO_ICMP : VipKey.IPPROTO_ICMPV6;
+    }
+
+    private static int orZero(final Integer value)
+    {
+        return value == null ? 0 : value;
     }
 
     private static int proto(final ListenerKey key)

@@ -151,7 +151,7 @@ class ConfigLoaderTest
             Arguments.of("cluster relation", HEADER + "cluster: {peers: [198.18.3.2], heartbeatMillis: 100, deadAfterMillis: 150}",
                 "cluster.keyFile: is required when peers are given"),
             Arguments.of("session capacity per forwarder", HEADER + "node: {name: n, sessionCapacity: 20000000}",
-                "node.sessionCapacity: 20000000 is more than 16777214 per forwarder allows with 1 forwarders"),
+                "node.sessionCapacity: 20000000 is more than 15790320 per forwarder allows with 1 forwarders"),
             Arguments.of("wrong api version", "apiVersion: sluice/v2\n",
                 "apiVersion: \"sluice/v2\" is not sluice/v1"),
             Arguments.of("not an object", HEADER + "node: [a]", "node: expected an object, got a list"),

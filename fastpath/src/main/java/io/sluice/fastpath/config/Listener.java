@@ -17,6 +17,10 @@ import java.util.Set;
  *                                  (burst 100 ms of the rate) shared by the forwarders, then a short queue (docs/fastpath.md).
  * @param toa                       TCP option 254 with the client address (issue 6).
  * @param synProxy                  SYN cookies before a session exists (issue 6).
+ * @param newConnectionsPerSecond   new flows per second for the listener, 0 = unlimited (each of N forwarders
+ *                                  admits rate ÷ N).
+ * @param newConnectionsPerSourcePerSecond new flows per second per client address, 0 = unlimited (per forwarder
+ *                                  likewise ÷ N).
  */
 public record Listener(
     String name,
@@ -29,7 +33,9 @@ public record Listener(
     long bandwidthMbps,
     boolean toa,
     boolean synProxy,
-    List<Backend> backends)
+    List<Backend> backends,
+    int newConnectionsPerSecond,
+    int newConnectionsPerSourcePerSecond)
 {
     public static final int DEFAULT_IDLE_TIMEOUT_SECONDS = 900;
     public static final int MAX_PERSISTENCE_TIMEOUT_SECONDS = 3600;
@@ -59,6 +65,16 @@ public record Listener(
         {
             throw new IllegalArgumentException("bandwidthMbps: " + bandwidthMbps + " is not -1 (unlimited) or >= 1");
         }
+        if (newConnectionsPerSecond < 0)
+        {
+            throw new IllegalArgumentException("newConnectionsPerSecond: " + newConnectionsPerSecond +
+                " is not in 0..2147483647");
+        }
+        if (newConnectionsPerSourcePerSecond < 0)
+        {
+            throw new IllegalArgumentException("newConnectionsPerSourcePerSecond: " + newConnectionsPerSourcePerSecond +
+                " is not in 0..2147483647");
+        }
         if (backends.size() > MAX_BACKENDS)
         {
             throw new IllegalArgumentException("servers: " + backends.size() + " is more than " + MAX_BACKENDS);
@@ -80,6 +96,15 @@ public record Listener(
         }
     }
 
+    /** Without new-flow rate limits. */
+    public Listener(final String name, final ListenerKey key, final SchedulerKind scheduler, final int maxConnections,
+        final int persistenceTimeoutSeconds, final int idleTimeoutSeconds, final Acl acl, final long bandwidthMbps,
+        final boolean toa, final boolean synProxy, final List<Backend> backends)
+    {
+        this(name, key, scheduler, maxConnections, persistenceTimeoutSeconds, idleTimeoutSeconds, acl, bandwidthMbps, toa,
+            synProxy, backends, 0, 0);
+    }
+
     /** A listener with the contract's defaults: wrr, unlimited, no persistence, 900 s idle, everyone allowed. */
     public static Listener of(final String name, final ListenerKey key, final List<Backend> backends)
     {
@@ -90,42 +115,67 @@ public record Listener(
     public Listener withScheduler(final SchedulerKind kind)
     {
         return new Listener(name, key, kind, maxConnections, persistenceTimeoutSeconds, idleTimeoutSeconds, acl,
-            bandwidthMbps, toa, synProxy, backends);
+            bandwidthMbps, toa, synProxy, backends, newConnectionsPerSecond,
+            newConnectionsPerSourcePerSecond);
     }
 
     public Listener withMaxConnections(final int max)
     {
         return new Listener(name, key, scheduler, max, persistenceTimeoutSeconds, idleTimeoutSeconds, acl,
-            bandwidthMbps, toa, synProxy, backends);
+            bandwidthMbps, toa, synProxy, backends, newConnectionsPerSecond,
+            newConnectionsPerSourcePerSecond);
     }
 
     public Listener withPersistenceTimeoutSeconds(final int seconds)
     {
         return new Listener(name, key, scheduler, maxConnections, seconds, idleTimeoutSeconds, acl,
-            bandwidthMbps, toa, synProxy, backends);
+            bandwidthMbps, toa, synProxy, backends, newConnectionsPerSecond,
+            newConnectionsPerSourcePerSecond);
     }
 
     public Listener withIdleTimeoutSeconds(final int seconds)
     {
         return new Listener(name, key, scheduler, maxConnections, persistenceTimeoutSeconds, seconds, acl,
-            bandwidthMbps, toa, synProxy, backends);
+            bandwidthMbps, toa, synProxy, backends, newConnectionsPerSecond,
+            newConnectionsPerSourcePerSecond);
     }
 
     public Listener withAcl(final Acl newAcl)
     {
         return new Listener(name, key, scheduler, maxConnections, persistenceTimeoutSeconds, idleTimeoutSeconds, newAcl,
-            bandwidthMbps, toa, synProxy, backends);
+            bandwidthMbps, toa, synProxy, backends, newConnectionsPerSecond,
+            newConnectionsPerSourcePerSecond);
     }
 
     public Listener withBandwidthMbps(final long mbps)
     {
         return new Listener(name, key, scheduler, maxConnections, persistenceTimeoutSeconds, idleTimeoutSeconds, acl,
-            mbps, toa, synProxy, backends);
+            mbps, toa, synProxy, backends, newConnectionsPerSecond,
+            newConnectionsPerSourcePerSecond);
     }
 
     public Listener withBackends(final List<Backend> newBackends)
     {
         return new Listener(name, key, scheduler, maxConnections, persistenceTimeoutSeconds, idleTimeoutSeconds, acl,
-            bandwidthMbps, toa, synProxy, newBackends);
+            bandwidthMbps, toa, synProxy, newBackends, newConnectionsPerSecond,
+            newConnectionsPerSourcePerSecond);
+    }
+
+    public Listener withNewConnectionLimits(final int perSecond, final int perSourcePerSecond)
+    {
+        return new Listener(name, key, scheduler, maxConnections, persistenceTimeoutSeconds, idleTimeoutSeconds, acl,
+            bandwidthMbps, toa, synProxy, backends, perSecond, perSourcePerSecond);
+    }
+
+    public Listener withSynProxy(final boolean on)
+    {
+        return new Listener(name, key, scheduler, maxConnections, persistenceTimeoutSeconds, idleTimeoutSeconds, acl,
+            bandwidthMbps, toa, on, backends, newConnectionsPerSecond, newConnectionsPerSourcePerSecond);
+    }
+
+    public Listener withToa(final boolean on)
+    {
+        return new Listener(name, key, scheduler, maxConnections, persistenceTimeoutSeconds, idleTimeoutSeconds, acl,
+            bandwidthMbps, on, synProxy, backends, newConnectionsPerSecond, newConnectionsPerSourcePerSecond);
     }
 }

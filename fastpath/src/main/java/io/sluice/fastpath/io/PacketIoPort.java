@@ -125,6 +125,7 @@ public final class PacketIoPort implements PacketPort, AutoCloseable
         return value;
     }
 
+
     private void onReceive(final MemorySegment memory, final long offset, final int length)
     {
         view.wrap(memory.address() + offset, length);

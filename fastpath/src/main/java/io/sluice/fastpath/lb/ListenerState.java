@@ -22,21 +22,26 @@ public final class ListenerState
     public final int idleTimeoutSeconds;
     /** Outbound bandwidth limits (listener and load balancer) and the load balancer's meter, as this forwarder sees them. */
     public final ListenerBandwidth bandwidth;
+    /** This forwarder's new-flow rate limits (listener and per source), or null when unlimited. */
+    public final NewFlowLimiter newFlows;
 
     public ListenerState(
         final int id, final Listener config, final AclMatcher acl, final BackendState[] backends,
         final Scheduler scheduler, final CounterSet counters)
     {
         this(id, config, acl, backends, scheduler, counters, new ListenerBandwidth(
-            config.bandwidthMbps() > 0 ? new TokenBucket(TokenBucket.bytesPerSecond(config.bandwidthMbps())) : null, null, null));
+            config.bandwidthMbps() > 0 ? new TokenBucket(TokenBucket.bytesPerSecond(config.bandwidthMbps())) : null, null, null),
+            1);
     }
 
     /**
-     * @param bandwidth this forwarder's grants of the node-wide buckets of the listener and its load balancer.
+     * @param bandwidth      this forwarder's grants of the node-wide buckets of the listener and its load balancer.
+     * @param forwarderCount forwarders sharing the listener's new-flow rate limits: each enforces limit ÷ N on the flows
+     *                       it owns (flows spread evenly by the ownership hash).
      */
     public ListenerState(
         final int id, final Listener config, final AclMatcher acl, final BackendState[] backends,
-        final Scheduler scheduler, final CounterSet counters, final ListenerBandwidth bandwidth)
+        final Scheduler scheduler, final CounterSet counters, final ListenerBandwidth bandwidth, final int forwarderCount)
     {
         this.id = id;
         this.config = config;
@@ -52,5 +57,7 @@ public final class ListenerState
         this.persistenceNs = config.persistenceTimeoutSeconds() * 1_000_000_000L;
         this.idleTimeoutSeconds = config.idleTimeoutSeconds();
         this.bandwidth = bandwidth;
+        this.newFlows = NewFlowLimiter.of(config.newConnectionsPerSecond(), config.newConnectionsPerSourcePerSecond(),
+            forwarderCount);
     }
 }

@@ -1,7 +1,7 @@
 package io.sluice.fastpath.session;
 
 /**
- * The session record: 128 bytes, one cache-line pair, native byte order, the unit the session-sync issue replicates.
+ * The session record: 136 bytes, native byte order, the unit the session-sync issue replicates.
  * <pre>
  *   0                   1                   2                   3
  *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -28,14 +28,19 @@ package io.sluice.fastpath.session;
  *  |            bytes out (backend to client)                      |112
  *  |            packets in             |          packets out      |120
  *  +---------------------------------------------------------------+
+ *  |   synProxy: cookie (handshake), then seq delta (established)  |128
+ *  |            reserved                                           |132
+ *  +---------------------------------------------------------------+
  * </pre>
+ * Flags (offset 94): {@link #FLAG_SYNPROXY} the client's handshake was answered with a SYN cookie;
+ * {@link #FLAG_SEQ_DELTA} the backend answered and offset 128 holds {@code cookie − backend ISN}.
  * Two lookup keys name a record: the client key (client, clientPort → VIP, vipPort, protocol) and the reply key
  * (backend, backendPort → local, localPort, protocol). Ports and ids are unsigned 16-bit. The link, timeout and
  * flags words are local bookkeeping a replica recomputes; everything else is state.
  */
 public final class SessionLayout
 {
-    public static final int RECORD_LENGTH = 128;
+    public static final int RECORD_LENGTH = 136;
 
     public static final int GENERATION_OFFSET = 0;
     public static final int STATE_OFFSET = 4;
@@ -61,6 +66,12 @@ public final class SessionLayout
     public static final int BYTES_OUT_OFFSET = 112;
     public static final int PACKETS_IN_OFFSET = 120;
     public static final int PACKETS_OUT_OFFSET = 124;
+    /** synProxy: the cookie (our ISN towards the client) until the backend answers, then the sequence delta. */
+    public static final int SYNPROXY_SEQ_OFFSET = 128;
+
+    /** Flags word bits. */
+    public static final short FLAG_SYNPROXY = 1;
+    public static final short FLAG_SEQ_DELTA = 2;
 
     /** Record unused (on the free list or never allocated). */
     public static final byte STATE_FREE = 0;

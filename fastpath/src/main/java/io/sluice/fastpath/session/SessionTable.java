@@ -38,8 +38,8 @@ import static io.sluice.fastpath.session.SessionLayout.VIP_PORT_OFFSET;
  * into the slot of its new deadline. A record closed early (RST) loses its keys at once and is reclaimed when its
  * slot comes round; since every session starts in the short embryonic slot, that is soon for short flows.
  * <p>
- * Memory: {@code capacity × 128} bytes of records + {@code 4 × nextPow2(capacity × 3.2)} bytes of index,
- * i.e. 128 + 12.8..25.6 bytes per session (141 bytes at 10M sessions: 1.41 GB).
+ * Memory: {@code capacity × 136} bytes of records + {@code 4 × nextPow2(capacity × 3.2)} bytes of index,
+ * i.e. 136 + 12.8..25.6 bytes per session (149 bytes at 10M sessions: 1.49 GB).
  */
 public final class SessionTable implements AutoCloseable
 {
@@ -51,9 +51,12 @@ public final class SessionTable implements AutoCloseable
         void onExpired(int record, boolean closed);
     }
 
-    public static final int MAX_CAPACITY = (1 << 24) - 2;
+    /** Index entries address 2^24 − 2 records; the record area is one UnsafeBuffer (below 2 GiB): the smaller wins. */
+    public static final int MAX_CAPACITY = Math.min((1 << 24) - 2, Integer.MAX_VALUE / RECORD_LENGTH);
     public static final int NOT_FOUND = -1;
     public static final int NO_RECORD = -1;
+    /** Wheel slots and records {@link #reclaim} examines at most per new flow when the table is full. */
+    public static final int RECLAIM_BUDGET = 256;
 
     private static final int TAG_SHIFT = 25;
     private static final int REF_MASK = (1 << TAG_SHIFT) - 1;
@@ -202,6 +205,62 @@ public final class SessionTable implements AutoCloseable
         records.setMemory(offset(record), RECORD_LENGTH, (byte)0);
         currentRecords++;
         return record;
+    }
+
+    /**
+     * Table full: takes back the oldest reclaimable record — a closed one awaiting its wheel slot, or an embryonic
+     * TCP session (SYN seen, handshake not complete) — so a SYN flood displaces only other half-open sessions and never
+     * an established one. The wheel is walked from the next tick onwards (embryonic sessions share one short timeout,
+     * so nearer slots hold older ones), examining at most {@code budget} slots and records. The record is unlinked
+     * from its slot and its keys are removed; its contents are left for the caller to account (the state byte still
+     * says what it was), then it must be handed to {@link #reuse}.
+     *
+     * @return the record, or {@link #NO_RECORD} when none was found within the budget.
+     */
+    public int reclaim(final int budget)
+    {
+        int examined = 0;
+        for (long tick = currentTick + 1; tick <= currentTick + wheelMask && examined < budget; tick++)
+        {
+            final int slot = (int)tick & wheelMask;
+            examined++;
+            int previous = -1;
+            int link = wheel[slot];
+            while (link != 0 && examined < budget)
+            {
+                final int record = link - 1;
+                final int base = offset(record);
+                examined++;
+                final byte state = records.getByte(base + STATE_OFFSET);
+                final int next = records.getInt(base + LINK_OFFSET);
+                if (state == STATE_CLOSED || state == SessionLayout.STATE_TCP_SYN_SENT ||
+                    state == SessionLayout.STATE_TCP_SYN_RECEIVED)
+                {
+                    if (previous < 0)
+                    {
+                        wheel[slot] = next;
+                    }
+                    else
+                    {
+                        records.putInt(offset(previous) + LINK_OFFSET, next);
+                    }
+                    if (state != STATE_CLOSED)
+                    {
+                        removeKeys(record);
+                    }
+                    return record;
+                }
+                previous = record;
+                link = next;
+            }
+        }
+        return NO_RECORD;
+    }
+
+    /** Zeroes a record {@link #reclaim} returned, ready to be filled in and {@link #insert}ed like a new one. */
+    public void reuse(final int record)
+    {
+        records.setMemory(offset(record), RECORD_LENGTH, (byte)0);
     }
 
     /** Returns a record that never got its keys inserted (e.g. a new flow that failed after allocation). */

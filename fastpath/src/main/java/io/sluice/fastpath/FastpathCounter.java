@@ -2,9 +2,10 @@ package io.sluice.fastpath;
 
 /**
  * Every fastpath counter type, with its stable Agrona type id (fastpath range 200–399) and label (dotted lower case).
- * Global counters (200–229) exist once per node; listener counters (230–269) once per listener, labelled
- * {@code <stem>.<listener name>}; backend counters (270–299) once per (listener, backend), labelled
- * {@code <stem>.<listener name>.<address>:<port>}. Drop counters have {@code drop} in their labels.
+ * Listener counters (230–269) exist once per listener, labelled {@code <stem>.<listener name>}; backend counters
+ * (270–299) once per (listener, backend), labelled {@code <stem>.<listener name>.<address>:<port>}; every other id
+ * (200–229, 300–399) is a global counter, once per node. A counter's slot is its position within its group, whatever
+ * the declaration order. Drop counters have {@code drop} in their labels.
  * Never renumber: {@code sluice stat} and dashboards key on the ids.
  */
 public enum FastpathCounter
@@ -52,6 +53,37 @@ public enum FastpathCounter
     BACKEND_NEW_SESSIONS(274, "fastpath.backend.sessions.new"),
     BACKEND_ACTIVE_SESSIONS(275, "fastpath.backend.sessions.active"),
 
+    // Guard (300–339): malformed input by reason (each also counts in drop.malformed), fragments, unsupported input
+    // by reason (each also counts in drop.unsupported), ICMP handled by the fastpath. See docs/fastpath.md.
+    MALFORMED_ETHERNET_TRUNCATED(300, "fastpath.drop.malformed.ethernet_truncated"),
+    MALFORMED_VLAN_TRUNCATED(301, "fastpath.drop.malformed.vlan_truncated"),
+    MALFORMED_IPV4_TRUNCATED(302, "fastpath.drop.malformed.ipv4_truncated"),
+    MALFORMED_IPV4_VERSION(303, "fastpath.drop.malformed.ipv4_version"),
+    MALFORMED_IPV4_HEADER_LENGTH(304, "fastpath.drop.malformed.ipv4_header_length"),
+    MALFORMED_IPV4_TOTAL_LENGTH(305, "fastpath.drop.malformed.ipv4_total_length"),
+    MALFORMED_IPV4_CHECKSUM(306, "fastpath.drop.malformed.ipv4_checksum"),
+    MALFORMED_IPV6_TRUNCATED(307, "fastpath.drop.malformed.ipv6_truncated"),
+    MALFORMED_IPV6_VERSION(308, "fastpath.drop.malformed.ipv6_version"),
+    MALFORMED_IPV6_PAYLOAD_LENGTH(309, "fastpath.drop.malformed.ipv6_payload_length"),
+    MALFORMED_TCP_TRUNCATED(310, "fastpath.drop.malformed.tcp_truncated"),
+    MALFORMED_TCP_DATA_OFFSET(311, "fastpath.drop.malformed.tcp_data_offset"),
+    MALFORMED_TCP_CHECKSUM(312, "fastpath.drop.malformed.tcp_checksum"),
+    MALFORMED_TCP_OPTIONS(313, "fastpath.drop.malformed.tcp_options"),
+    MALFORMED_UDP_TRUNCATED(314, "fastpath.drop.malformed.udp_truncated"),
+    MALFORMED_UDP_LENGTH(315, "fastpath.drop.malformed.udp_length"),
+    MALFORMED_UDP_CHECKSUM(316, "fastpath.drop.malformed.udp_checksum"),
+    MALFORMED_ICMP_TRUNCATED(317, "fastpath.drop.malformed.icmp_truncated"),
+    MALFORMED_ICMP_CHECKSUM(318, "fastpath.drop.malformed.icmp_checksum"),
+    MALFORMED_ICMP_QUOTE(319, "fastpath.drop.malformed.icmp_quote"),
+    DROP_FRAGMENT(320, "fastpath.drop.fragment"),
+    UNSUPPORTED_ETHERTYPE(321, "fastpath.drop.unsupported.ethertype"),
+    UNSUPPORTED_PROTOCOL(322, "fastpath.drop.unsupported.protocol"),
+    ICMP_ECHO_REPLIES(323, "fastpath.icmp.echo_replies"),
+    ICMP_ERRORS_TO_CLIENT(324, "fastpath.icmp.errors_to_client"),
+    ICMP_ERRORS_TO_BACKEND(325, "fastpath.icmp.errors_to_backend"),
+    DROP_ICMP_NO_SESSION(326, "fastpath.drop.icmp.no_session"),
+    DROP_ICMP_UNSUPPORTED(327, "fastpath.drop.icmp.unsupported"),
+
     // SYN flood defence (issue 6): table-full reclaim, new-flow rate limits, SYN proxy, TOA. Global, 340–369.
     RECLAIMED_SESSIONS(340, "fastpath.sessions.reclaimed"),
     DROP_NEW_FLOW_RATE(341, "fastpath.drop.new_flow_rate"),
@@ -65,25 +97,29 @@ public enum FastpathCounter
     TOA_NO_ROOM(349, "fastpath.toa.no_room"),
     SYNPROXY_EARLY_DATA_HELD(350, "fastpath.synproxy.early_data_held");
 
-    /** Global counters: ids below 230 and from 300 on (blocks added by later work). */
-    public static final FastpathCounter[] GLOBAL = group(0);
-    public static final FastpathCounter[] LISTENER = group(1);
-    public static final FastpathCounter[] BACKEND = group(2);
-    private static final int[] SLOTS = new int[values().length];
+    public static final FastpathCounter[] GLOBAL = group(Group.GLOBAL);
+    public static final FastpathCounter[] LISTENER = group(Group.LISTENER);
+    public static final FastpathCounter[] BACKEND = group(Group.BACKEND);
+
+    private enum Group
+    {
+        GLOBAL, LISTENER, BACKEND
+    }
 
     static
     {
-        for (final FastpathCounter[] g : new FastpathCounter[][] {GLOBAL, LISTENER, BACKEND})
+        for (final FastpathCounter[] members : new FastpathCounter[][] {GLOBAL, LISTENER, BACKEND})
         {
-            for (int i = 0; i < g.length; i++)
+            for (int i = 0; i < members.length; i++)
             {
-                SLOTS[g[i].ordinal()] = i;
+                members[i].slot = i;
             }
         }
     }
 
     private final int typeId;
     private final String label;
+    private int slot;
 
     FastpathCounter(final int typeId, final String label)
     {
@@ -101,23 +137,27 @@ public enum FastpathCounter
         return label;
     }
 
-    /** Index of this counter within its group (global, listener or backend). */
+    /** Index of this counter within its group (global, listener or backend), in declaration order. */
     public int slot()
     {
-        return SLOTS[ordinal()];
+        return slot;
     }
 
-    private static int groupOf(final int typeId)
+    private Group group()
     {
         if (typeId >= 230 && typeId < 270)
         {
-            return 1;
+            return Group.LISTENER;
         }
-        return typeId >= 270 && typeId < 300 ? 2 : 0;
+        if (typeId >= 270 && typeId < 300)
+        {
+            return Group.BACKEND;
+        }
+        return Group.GLOBAL;
     }
 
-    private static FastpathCounter[] group(final int group)
+    private static FastpathCounter[] group(final Group group)
     {
-        return java.util.Arrays.stream(values()).filter(c -> groupOf(c.typeId) == group).toArray(FastpathCounter[]::new);
+        return java.util.Arrays.stream(values()).filter(c -> c.group() == group).toArray(FastpathCounter[]::new);
     }
 }

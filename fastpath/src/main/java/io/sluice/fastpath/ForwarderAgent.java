@@ -13,6 +13,7 @@ import io.sluice.fastpath.lb.PersistenceTable;
 import io.sluice.fastpath.lb.Scheduler;
 import io.sluice.fastpath.packet.Checksums;
 import io.sluice.fastpath.packet.EthernetFlyweight;
+import io.sluice.fastpath.packet.FrameValidation;
 import io.sluice.fastpath.packet.IpAddresses;
 import io.sluice.fastpath.packet.Ipv4Flyweight;
 import io.sluice.fastpath.packet.Ipv6Flyweight;
@@ -60,6 +61,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
 {
     public static final int HANDOFF_MSG_TYPE = 1;
     public static final int MAX_IDS = 1 << 16;
+    private static final int IPV6_FRAGMENT_HEADER = 44;
 
     private static final int GLOBAL_PACKETS_IN = FastpathCounter.PACKETS_IN.slot();
     private static final int GLOBAL_BYTES_IN = FastpathCounter.BYTES_IN.slot();
@@ -121,6 +123,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private final TcpFlyweight tcp = new TcpFlyweight();
     private final UdpFlyweight udp = new UdpFlyweight();
     private final SynProxy synProxy = new SynProxy();
+    private final IcmpHandler icmp;
 
     private volatile ListenerTable published;
     private volatile long appliedGeneration = -1;
@@ -198,6 +201,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         this.nowNs = clock.nanoTime();
         this.sessions = new SessionTable(sessionCapacity, configuration.wheelTickNs(), configuration.wheelSlots(), nowNs);
         this.persistence = new PersistenceTable(configuration.persistenceCapacity());
+        this.icmp = new IcmpHandler(index, forwarderCount, sessions, neighbours, portMacs, global);
         this.published = initialTables;
         this.tables = initialTables;
         this.appliedGeneration = initialTables.generation();
@@ -305,6 +309,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             return drop(parsed);
         }
 
+        if (protocol == IcmpHandler.PROTOCOL_ICMP || protocol == IcmpHandler.PROTOCOL_ICMPV6)
+        {
+            return icmp(buffer, offset, length, handedOff);
+        }
         final int ref = sessions.lookup(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
         if (ref != SessionTable.NOT_FOUND)
         {
@@ -372,12 +380,17 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         }
     }
 
+    /**
+     * Parse and validate stage: sets the per-frame fields or returns the drop verdict, having counted the reason
+     * (docs/fastpath.md, "Malformed input"). Checksums are verified here, before any session state is touched, so a
+     * corrupt RST or SYN can neither end nor create a session.
+     */
     private Verdict parse(final MutableDirectBuffer buffer, final int offset, final int length)
     {
         final int end = offset + length;
         if (length < EthernetFlyweight.HEADER_LENGTH)
         {
-            return Verdict.DROP_MALFORMED;
+            return malformed(FastpathCounter.MALFORMED_ETHERNET_TRUNCATED);
         }
         int etherType = ethernet.wrap(buffer, offset).etherType();
         int l3 = offset + EthernetFlyweight.HEADER_LENGTH;
@@ -385,30 +398,42 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             if (l3 + VlanFlyweight.HEADER_LENGTH > end)
             {
-                return Verdict.DROP_MALFORMED;
+                return malformed(FastpathCounter.MALFORMED_VLAN_TRUNCATED);
             }
             etherType = vlan.wrap(buffer, l3).etherType();
             l3 += VlanFlyweight.HEADER_LENGTH;
         }
 
+        final long pseudo;
         if (etherType == EthernetFlyweight.ETHER_TYPE_IPV4)
         {
             if (l3 + Ipv4Flyweight.MIN_HEADER_LENGTH > end)
             {
-                return Verdict.DROP_MALFORMED;
+                return malformed(FastpathCounter.MALFORMED_IPV4_TRUNCATED);
             }
             ipv4.wrap(buffer, l3);
             final int headerLength = ipv4.headerLength();
             final int totalLength = ipv4.totalLength();
-            if (ipv4.version() != 4 || headerLength < Ipv4Flyweight.MIN_HEADER_LENGTH || totalLength < headerLength ||
-                l3 + totalLength > end)
+            if (ipv4.version() != 4)
             {
-                return Verdict.DROP_MALFORMED;
+                return malformed(FastpathCounter.MALFORMED_IPV4_VERSION);
+            }
+            if (headerLength < Ipv4Flyweight.MIN_HEADER_LENGTH || l3 + headerLength > end)
+            {
+                return malformed(FastpathCounter.MALFORMED_IPV4_HEADER_LENGTH);
+            }
+            if (totalLength < headerLength || l3 + totalLength > end)
+            {
+                return malformed(FastpathCounter.MALFORMED_IPV4_TOTAL_LENGTH);
+            }
+            if (!FrameValidation.ipv4HeaderChecksumValid(buffer, l3, headerLength))
+            {
+                return malformed(FastpathCounter.MALFORMED_IPV4_CHECKSUM);
             }
             if (ipv4.isFragment())
             {
                 // Fragments carry no ports after the first; sluice does not reassemble (documented).
-                return Verdict.DROP_UNSUPPORTED;
+                return Verdict.DROP_FRAGMENT;
             }
             v4 = true;
             l3Offset = l3;
@@ -420,22 +445,31 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             srcLow = IpAddresses.v4Low(ipv4.source());
             dstHigh = 0;
             dstLow = IpAddresses.v4Low(ipv4.destination());
+            pseudo = Checksums.pseudoHeaderV4(ipv4.source(), ipv4.destination(), protocol, l4Length);
         }
         else if (etherType == EthernetFlyweight.ETHER_TYPE_IPV6)
         {
             if (l3 + Ipv6Flyweight.HEADER_LENGTH > end)
             {
-                return Verdict.DROP_MALFORMED;
+                return malformed(FastpathCounter.MALFORMED_IPV6_TRUNCATED);
             }
             ipv6.wrap(buffer, l3);
             final int payloadLength = ipv6.payloadLength();
-            if (ipv6.version() != 6 || l3 + Ipv6Flyweight.HEADER_LENGTH + payloadLength > end)
+            if (ipv6.version() != 6)
             {
-                return Verdict.DROP_MALFORMED;
+                return malformed(FastpathCounter.MALFORMED_IPV6_VERSION);
+            }
+            if (l3 + Ipv6Flyweight.HEADER_LENGTH + payloadLength > end)
+            {
+                return malformed(FastpathCounter.MALFORMED_IPV6_PAYLOAD_LENGTH);
             }
             v4 = false;
             l3Offset = l3;
             protocol = ipv6.nextHeader();
+            if (protocol == IPV6_FRAGMENT_HEADER)
+            {
+                return Verdict.DROP_FRAGMENT;
+            }
             ipLength = Ipv6Flyweight.HEADER_LENGTH + payloadLength;
             l4Offset = l3 + Ipv6Flyweight.HEADER_LENGTH;
             l4Length = payloadLength;
@@ -443,51 +477,112 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             srcLow = ipv6.sourceLow();
             dstHigh = ipv6.destinationHigh();
             dstLow = ipv6.destinationLow();
+            pseudo = Checksums.pseudoHeaderV6(srcHigh, srcLow, dstHigh, dstLow, protocol, l4Length);
         }
         else
         {
-            return Verdict.DROP_UNSUPPORTED;
+            return unsupported(FastpathCounter.UNSUPPORTED_ETHERTYPE);
         }
 
         if (protocol == Ipv4Flyweight.PROTOCOL_TCP)
         {
             if (l4Length < TcpFlyweight.MIN_HEADER_LENGTH)
             {
-                return Verdict.DROP_MALFORMED;
+                return malformed(FastpathCounter.MALFORMED_TCP_TRUNCATED);
             }
             tcp.wrap(buffer, l4Offset);
             final int headerLength = tcp.headerLength();
             if (headerLength < TcpFlyweight.MIN_HEADER_LENGTH || headerLength > l4Length)
             {
-                return Verdict.DROP_MALFORMED;
+                return malformed(FastpathCounter.MALFORMED_TCP_DATA_OFFSET);
             }
             srcPort = tcp.sourcePort();
             dstPort = tcp.destinationPort();
             tcpFlags = tcp.flags();
             checksumOffset = l4Offset + TcpFlyweight.CHECKSUM_OFFSET;
+            if (!FrameValidation.l4ChecksumValid(buffer, l4Offset, l4Length, checksumOffset, pseudo))
+            {
+                return malformed(FastpathCounter.MALFORMED_TCP_CHECKSUM);
+            }
+            if ((tcpFlags & TcpFlyweight.SYN) != 0 && !FrameValidation.tcpOptionsValid(buffer, l4Offset, headerLength))
+            {
+                return malformed(FastpathCounter.MALFORMED_TCP_OPTIONS);
+            }
         }
         else if (protocol == Ipv4Flyweight.PROTOCOL_UDP)
         {
             if (l4Length < UdpFlyweight.HEADER_LENGTH)
             {
-                return Verdict.DROP_MALFORMED;
+                return malformed(FastpathCounter.MALFORMED_UDP_TRUNCATED);
             }
             udp.wrap(buffer, l4Offset);
-            final int udpLength = udp.length();
-            if (udpLength < UdpFlyweight.HEADER_LENGTH || udpLength > l4Length)
+            // Exactly the IP payload: sluice neither trims trailing bytes nor forwards them.
+            if (udp.length() != l4Length)
             {
-                return Verdict.DROP_MALFORMED;
+                return malformed(FastpathCounter.MALFORMED_UDP_LENGTH);
             }
             srcPort = udp.sourcePort();
             dstPort = udp.destinationPort();
             tcpFlags = 0;
             checksumOffset = l4Offset + UdpFlyweight.CHECKSUM_OFFSET;
+            // Zero is "no checksum" over IPv4 only; over IPv6 it is invalid (RFC 8200 §8.1).
+            if ((!v4 || udp.checksum() != 0) &&
+                !FrameValidation.l4ChecksumValid(buffer, l4Offset, l4Length, checksumOffset, pseudo))
+            {
+                return malformed(FastpathCounter.MALFORMED_UDP_CHECKSUM);
+            }
+        }
+        else if (protocol == (v4 ? IcmpHandler.PROTOCOL_ICMP : IcmpHandler.PROTOCOL_ICMPV6))
+        {
+            if (l4Length < IcmpHandler.HEADER_LENGTH)
+            {
+                return malformed(FastpathCounter.MALFORMED_ICMP_TRUNCATED);
+            }
+            srcPort = 0;
+            dstPort = 0;
+            tcpFlags = 0;
+            checksumOffset = l4Offset + 2;
+            // ICMPv4 has no pseudo header; ICMPv6 has one, and may arrive partial from a local veth sender.
+            if (!FrameValidation.l4ChecksumValid(buffer, l4Offset, l4Length, checksumOffset, v4 ? 0 : pseudo))
+            {
+                return malformed(FastpathCounter.MALFORMED_ICMP_CHECKSUM);
+            }
         }
         else
         {
-            return Verdict.DROP_UNSUPPORTED;
+            return unsupported(FastpathCounter.UNSUPPORTED_PROTOCOL);
         }
         return Verdict.CONTINUE;
+    }
+
+    private int icmp(final MutableDirectBuffer buffer, final int offset, final int length, final boolean handedOff)
+    {
+        final int result = icmp.handle(buffer, offset, v4, v4 ? ipv4.offset() : ipv6.offset(), l4Offset, l4Length, tables,
+            rxPort, handedOff);
+        if (result == IcmpHandler.HANDOFF)
+        {
+            return handOff(icmp.handoffOwner(), buffer, offset, length);
+        }
+        if (result < 0)
+        {
+            return drop(icmp.verdict());
+        }
+        egressPort = icmp.egressPort();
+        countersDirty = true;
+        lastVerdict = Verdict.TX;
+        return length;
+    }
+
+    private Verdict malformed(final FastpathCounter reason)
+    {
+        global.increment(reason.slot());
+        return Verdict.DROP_MALFORMED;
+    }
+
+    private Verdict unsupported(final FastpathCounter reason)
+    {
+        global.increment(reason.slot());
+        return Verdict.DROP_UNSUPPORTED;
     }
 
     private int newFlow(

@@ -22,6 +22,12 @@ public enum Verdict
     DROP_TX_FULL(FastpathCounter.DROP_TX_FULL),
     /** Outbound (towards the client) beyond the listener's bandwidthMbps. */
     DROP_BANDWIDTH(FastpathCounter.DROP_BANDWIDTH),
+    /** An IPv4 fragment (MF or offset set) or an IPv6 fragment header: not reassembled, never forwarded. */
+    DROP_FRAGMENT(FastpathCounter.DROP_FRAGMENT),
+    /** An ICMP error that quotes no tracked session. */
+    DROP_ICMP_NO_SESSION(FastpathCounter.DROP_ICMP_NO_SESSION),
+    /** ICMP the fastpath does not handle: other types, echo to an address that is no VIP. */
+    DROP_ICMP_UNSUPPORTED(FastpathCounter.DROP_ICMP_UNSUPPORTED),
     /** A new flow beyond the listener's newConnectionsPerSecond. */
     DROP_NEW_FLOW_RATE(FastpathCounter.DROP_NEW_FLOW_RATE),
     /** A new flow beyond the listener's newConnectionsPerSourcePerSecond for its client address. */
@@ -30,7 +36,7 @@ public enum Verdict
     SYN_COOKIE(FastpathCounter.SYN_COOKIES_SENT),
     /** synProxy: an ACK (or other segment) without a session whose cookie does not verify. */
     DROP_BAD_COOKIE(FastpathCounter.DROP_BAD_COOKIE),
-    /** synProxy: client data while the backend has not answered yet (the client retransmits it). */
+    /** synProxy: a client segment without data while the backend has not answered yet (the client repeats it). */
     DROP_SYNPROXY_EARLY_DATA(FastpathCounter.DROP_SYNPROXY_EARLY_DATA);
 
     private final FastpathCounter counter;

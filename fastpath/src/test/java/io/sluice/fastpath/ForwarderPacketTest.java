@@ -238,7 +238,7 @@ class ForwarderPacketTest
             c.add(new Case(p + "IHL below 5", standard(f), List.of(),
                 clientTcp(f).flags(SYN).ipHeaderLength(16).build(), Verdict.DROP_MALFORMED, null));
             c.add(new Case(p + "IP fragment is not forwarded", standard(f), List.of(),
-                clientUdp(f).fragment(true, 0).build(), Verdict.DROP_UNSUPPORTED, null));
+                clientUdp(f).fragment(true, 0).build(), Verdict.DROP_FRAGMENT, null));
             c.add(new Case(p + "zero UDP checksum (none) stays zero", standard(f), List.of(),
                 clientUdp(f).zeroUdpChecksum().build(), Verdict.TX, toBackendUdp(f).zeroUdpChecksum().build()));
         }

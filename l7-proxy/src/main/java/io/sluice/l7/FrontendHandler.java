@@ -112,6 +112,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
     private String stickyInsertId;
     private ScheduledFuture<?> requestTimer;
     private long requestDeadlineNanos;
+    /** Body-rate floor: bytes of the current window, and whether the proxy stopped reading in it (backpressure). */
+    private ScheduledFuture<?> bodyRateTimer;
+    private long bodyWindowBytes;
+    private boolean bodyWindowBackpressured;
 
     FrontendHandler(final ListenerRuntime listener, final TransportSupport transport, final AccessLog accessLog,
         final EdgeResponseEncoder encoder)
@@ -329,7 +333,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             abortExchange(HttpResponseStatus.BAD_REQUEST, listener.counters.badRequest);
             return;
         }
-        bodyBytes += content.content().readableBytes();
+        final int pieceBytes = content.content().readableBytes();
+        bodyBytes += pieceBytes;
+        bodyWindowBytes += pieceBytes;
         if (bodyBytes > snapshot.config().maxBodyBytes())
         {
             content.release();
@@ -339,6 +345,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         if (last)
         {
             requestComplete = true;
+            cancelBodyRateTimer();
         }
         // a failed write surfaces as exceptionCaught on the backend, which closes it: onBackendClosed follows
         final Channel target = backend;
@@ -351,9 +358,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         {
             target.writeAndFlush(content, target.voidPromise());
         }
-        if (!last && target.isWritable())
+        if (!last)
         {
-            maybeRead();
+            if (target.isWritable())
+            {
+                maybeRead();
+            }
+            else
+            {
+                bodyWindowBackpressured = true;
+            }
         }
     }
 
@@ -517,6 +531,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         Channel channel;
         while ((channel = idle.pollFirst()) != null)
         {
+            chosen.idleConnections.decrementAndGet();
             if (channel.isActive())
             {
                 return channel;
@@ -546,6 +561,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
                     // reader idle only: no per-write listener; a pooled connection is idle when nothing arrives
                     ch.pipeline().addLast("idle", new IdleStateHandler(config.timeouts().idleTimeoutSeconds(), 0, 0));
                     ch.pipeline().addLast("backend", handler);
+                    ch.closeFuture().addListener(f -> pruneIdle(listener, chosen, ch));
                 }
             });
         bootstrap.connect(chosen.address).addListener((ChannelFutureListener)f ->
@@ -627,6 +643,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             armRequestTimer(TimeUnit.SECONDS.toNanos(snapshot.config().timeouts().requestTimeoutSeconds()));
             target.read();
             drainPending();
+            if (state == State.FORWARDING && !requestComplete)
+            {
+                armBodyRateTimer();
+            }
         });
     }
 
@@ -961,13 +981,29 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             return;
         }
         idle.addFirst(used);
+        server.idleConnections.incrementAndGet();
         // a read outstanding on an idle connection is how its close (or stray bytes) is noticed
         used.read();
+    }
+
+    /**
+     * A pooled connection that closed (the backend hung up, or the reader-idle timer closed it after idleTimeoutSeconds)
+     * leaves the pool at once rather than when a request next polls it. Runs on the connection's event loop, which owns
+     * that loop's pool.
+     */
+    static void pruneIdle(final ListenerRuntime listener, final ServerState server, final Channel closed)
+    {
+        final ArrayDeque<Channel> idle = listener.idlePool.get().get(server.key);
+        if (idle != null && idle.remove(closed))
+        {
+            server.idleConnections.decrementAndGet();
+        }
     }
 
     private void detachBackend(final boolean keep)
     {
         cancelRequestTimer();
+        cancelBodyRateTimer();
         if (inFlightCounted && server != null)
         {
             server.inFlight.decrementAndGet();
@@ -1035,6 +1071,46 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
     private void cancelRequestTimer()
     {
         requestDeadlineNanos = 0;
+    }
+
+    /** Only requests whose body is still arriving after the head went out (uploads) pay for a timer. */
+    private void armBodyRateTimer()
+    {
+        final BodyRate rate = snapshot.config().minBodyRate();
+        if (rate.minBytesPerSecond() == 0 || bodyRateTimer != null)
+        {
+            return;
+        }
+        bodyWindowBytes = 0;
+        bodyWindowBackpressured = false;
+        bodyRateTimer = inbound.eventLoop().schedule(this::onBodyRateWindow, rate.windowSeconds(), TimeUnit.SECONDS);
+    }
+
+    private void onBodyRateWindow()
+    {
+        bodyRateTimer = null;
+        if (state != State.FORWARDING || requestComplete)
+        {
+            return;
+        }
+        final BodyRate rate = snapshot.config().minBodyRate();
+        // a window the backend held up (or one in which the backend backpressured us at all) is not the client's fault
+        if (bodyWindowBytes < rate.minBytesPerWindow() && !bodyWindowBackpressured && backend != null && backend.isWritable())
+        {
+            listener.counters.slowBody.increment();
+            abortExchange(HttpResponseStatus.REQUEST_TIMEOUT, listener.counters.headerTimeout);
+            return;
+        }
+        armBodyRateTimer();
+    }
+
+    private void cancelBodyRateTimer()
+    {
+        if (bodyRateTimer != null)
+        {
+            bodyRateTimer.cancel(false);
+            bodyRateTimer = null;
+        }
     }
 
     // ---------------------------------------------------------------- local answers

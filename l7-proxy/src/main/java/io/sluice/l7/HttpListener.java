@@ -34,6 +34,7 @@ import java.util.Set;
  * @param acl                    optional source-address ACL.
  * @param gzip                   compress responses when the client accepts gzip and the backend did not compress.
  * @param tls                    for https: the SNI → SslContext seam (null for http).
+ * @param minBodyRate            the slowest request body accepted before 408 (default {@link BodyRate#DEFAULT}).
  */
 public record HttpListener(
     String name,
@@ -58,13 +59,15 @@ public record HttpListener(
     boolean http2,
     Acl acl,
     boolean gzip,
-    TlsContexts tls)
+    TlsContexts tls,
+    BodyRate minBodyRate)
 {
     public HttpListener
     {
         ConfigException.required("name", name);
         ConfigException.required("vip", vip);
         ConfigException.range("port", port, 1, 65_535);
+        ConfigException.required(name + ".minBodyRate", minBodyRate);
         if (!"http".equals(protocol) && !"https".equals(protocol))
         {
             throw new ConfigException(name + ".protocol: " + protocol + " is not one of http, https");
@@ -148,6 +151,7 @@ public record HttpListener(
         private boolean http2;
         private Acl acl;
         private boolean gzip;
+        private BodyRate minBodyRate = BodyRate.DEFAULT;
         private TlsContexts tls;
 
         Builder(final String name, final String vip, final int port)
@@ -266,6 +270,12 @@ public record HttpListener(
             return this;
         }
 
+        public Builder minBodyRate(final BodyRate value)
+        {
+            minBodyRate = value;
+            return this;
+        }
+
         public Builder tls(final TlsContexts value)
         {
             tls = value;
@@ -276,7 +286,7 @@ public record HttpListener(
         {
             return new HttpListener(name, vip, port, protocol, serverGroup, rules, redirectTo, serverGroups, scheduler, hashKey,
                 stickySession, xForwardedFor, loadBalancerHeaders, loadBalancerName, timeouts, maxHeaderBytes, maxBodyBytes,
-                maxConnections, proxyProtocol, http2, acl, gzip, tls);
+                maxConnections, proxyProtocol, http2, acl, gzip, tls, minBodyRate);
         }
     }
 }

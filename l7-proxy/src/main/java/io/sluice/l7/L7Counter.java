@@ -5,13 +5,16 @@ package io.sluice.l7;
  * names. Listener counters are allocated per listener with the label {@code name[listener]}, server counters per
  * (listener, server) as {@code name[listener server]}; the access-log drop counter is process-wide.
  * <ul>
- *   <li>{@code l7.drop.client_timeout}: 408, the head (slowloris) or the body (slow POST) took too long.</li>
+ *   <li>{@code l7.drop.client_timeout}: 408, the head (slowloris) or the body (slow POST) took too long;
+ *   {@code l7.drop.slow_body} counts those of them cut by the body-rate floor ({@link BodyRate}).</li>
  *   <li>{@code l7.drop.conflicting_framing}: Content-Length with Transfer-Encoding, or a Transfer-Encoding other than
  *   chunked (request smuggling).</li>
  *   <li>{@code l7.backend.errors}: 502, the backend failed or closed before answering; {@code l7.backend.timeouts}: 504.</li>
  *   <li>{@code l7.drop.tls_not_ready}: an https connection closed because the listener's TLS contexts are not loaded
  *   (key server down at start, certificate unknown to it).</li>
  *   <li>{@code l7.drop.no_backend}: 503, no server of the group is up, un-ejected and under its connection limit.</li>
+ *   <li>{@code l7.bytes_out} / {@code l7.bytes_in}: bytes written to / read from client sockets (TLS records included:
+ *   what crosses the wire, which is what the usage meter bills), counted under every other handler.</li>
  * </ul>
  */
 public enum L7Counter
@@ -44,6 +47,9 @@ public enum L7Counter
     BACKEND_CONNECTS(425, "l7.backend.connects"),
     ACCESS_LOG_DROPS(426, "l7.drop.access_log"),
     TLS_NOT_READY_DROPS(427, "l7.drop.tls_not_ready"),
+    BYTES_OUT(428, "l7.bytes_out"),
+    BYTES_IN(429, "l7.bytes_in"),
+    SLOW_BODY_DROPS(430, "l7.drop.slow_body"),
     BACKEND_REQUESTS(450, "l7.server.requests"),
     BACKEND_FAILURES(451, "l7.server.failures");
 

@@ -205,6 +205,14 @@ public final class L7Proxy implements AutoCloseable
         return state == null ? 0 : state.requestCount.get();
     }
 
+    /** Keep-alive connections to one server of a listener sitting idle in the pools of all event loops. */
+    public synchronized int idleConnections(final String listener, final String server)
+    {
+        final ListenerRuntime runtime = listeners.get(listener);
+        final ServerState state = runtime == null ? null : runtime.servers.get(server);
+        return state == null ? 0 : state.idleConnections.get();
+    }
+
     /** Response-head latency (microseconds) of a listener, or of one of its servers when server is non-null. */
     public synchronized Histogram latencyMicros(final String listener, final String server)
     {
@@ -381,6 +389,7 @@ public final class L7Proxy implements AutoCloseable
             });
             runtime.clientChannels.add(ch);
             final ChannelPipeline pipeline = ch.pipeline();
+            pipeline.addLast("meter", new ByteMeter(counters.bytesOut, counters.bytesIn));
             if (listener.tls() != null)
             {
                 // the TLS seam: SNI picks the listener's context (keyless, signing through the key server), ALPN picks h2

@@ -32,6 +32,9 @@ final class ListenerCounters implements AutoCloseable
     final AtomicCounter poolReuses;
     final AtomicCounter backendConnects;
     final AtomicCounter tlsNotReady;
+    final AtomicCounter bytesOut;
+    final AtomicCounter bytesIn;
+    final AtomicCounter slowBody;
     private final Map<L7Counter, AtomicCounter> all = new EnumMap<>(L7Counter.class);
 
     ListenerCounters(final CountersManager manager, final String listenerName)
@@ -70,6 +73,9 @@ final class ListenerCounters implements AutoCloseable
         poolReuses = all.get(L7Counter.POOL_REUSES);
         backendConnects = all.get(L7Counter.BACKEND_CONNECTS);
         tlsNotReady = all.get(L7Counter.TLS_NOT_READY_DROPS);
+        bytesOut = all.get(L7Counter.BYTES_OUT);
+        bytesIn = all.get(L7Counter.BYTES_IN);
+        slowBody = all.get(L7Counter.SLOW_BODY_DROPS);
     }
 
     void countStatus(final int status)

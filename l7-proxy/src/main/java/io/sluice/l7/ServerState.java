@@ -25,6 +25,8 @@ final class ServerState implements AutoCloseable
     final AtomicInteger inFlight = new AtomicInteger();
     final AtomicInteger openConnections = new AtomicInteger();
     final AtomicInteger consecutiveFailures = new AtomicInteger();
+    /** Keep-alive connections to this server sitting in the idle pools of all event loops. */
+    final AtomicInteger idleConnections = new AtomicInteger();
     final AtomicLong requestCount = new AtomicLong();
     /** Response head latency in microseconds. */
     final ConcurrentHistogram latencyMicros = new ConcurrentHistogram(3);

@@ -263,6 +263,11 @@ final class FastpathComponent implements NodeComponent
                 for (final XdpSteering steering : steerings)
                 {
                     steering.removeVip(old.key().vip(), old.key().port(), proto(old.key()));
+                    if (listeners.values().stream().noneMatch(l -> l.key().vip().equals(old.key().vip())))
+                    {
+                        // the fastpath answers echo to a VIP while any listener uses it
+                        steering.removeVip(old.key().vip(), 0, echoProto(old.key()));
+                    }
                 }
                 keysByName.remove(name);
             }
@@ -282,6 +287,7 @@ final class FastpathComponent implements NodeComponent
                 for (final XdpSteering steering : steerings)
                 {
                     steering.addVip(listener.key().vip(), listener.key().port(), proto(listener.key()), XdpSteering.Action.REDIRECT);
+                    steering.addVip(listener.key().vip(), 0, echoProto(listener.key()), XdpSteering.Action.REDIRECT);
                 }
             }
             else if (!old.equals(listener))
@@ -328,6 +334,12 @@ final class FastpathComponent implements NodeComponent
     private static int orZero(final Integer value)
     {
         return value == null ? 0 : value;
+    }
+
+    /** The steering key of echo requests to a VIP: port 0, ICMP or ICMPv6 by the VIP's family. */
+    private static int echoProto(final ListenerKey key)
+    {
+        return key.vip() instanceof java.net.Inet4Address ? VipKey.IPPROTO_ICMP : VipKey.IPPROTO_ICMPV6;
     }
 
     private static int proto(final ListenerKey key)

@@ -5,6 +5,7 @@ import io.sluice.control.config.LoadBalancer;
 import io.sluice.control.config.Protocol;
 import io.sluice.control.config.SluiceConfig;
 import io.sluice.control.health.HealthChecker;
+import io.sluice.control.usage.UsageMeter;
 import io.sluice.keyserver.KeyServerCounter;
 import io.sluice.keyserver.client.KeyServerClient;
 import io.sluice.keyserver.client.KeylessTlsContexts;
@@ -245,7 +246,7 @@ final class L7Component implements NodeComponent
                 {
                     continue;
                 }
-                final String name = lb.name() + "/" + l.key();
+                final String name = UsageMeter.l7ListenerName(lb, l);
                 Https tls = null;
                 if (l.protocol() == Protocol.HTTPS && !l.certificates().isEmpty())
                 {
@@ -290,7 +291,7 @@ final class L7Component implements NodeComponent
         {
             rules.add(new Rule(rule.host(), rule.path(), rule.serverGroup()));
         }
-        return HttpListener.builder(lb.name() + "/" + l.key(), lb.vipAddress().getHostAddress(), l.port())
+        return HttpListener.builder(UsageMeter.l7ListenerName(lb, l), lb.vipAddress().getHostAddress(), l.port())
             .protocol(l.protocol().wireName())
             .serverGroup(l.serverGroup())
             .rules(rules)

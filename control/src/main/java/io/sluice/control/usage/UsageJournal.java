@@ -17,7 +17,8 @@ import java.util.List;
 
 /**
  * The usage journal, {@code <stateDir>/usage}: one Chronicle Queue record per load balancer per minute with the
- * outbound (LB to client: what is billed) and inbound bytes and packets of that minute. Records are never deleted by
+ * outbound (LB to client: what is billed) and inbound bytes and packets of that minute, and the HTTP requests its L7
+ * listeners served. Records are never deleted by
  * sluice: they are billing data, kept until the operator archives the daily cycle files.
  */
 public final class UsageJournal implements AutoCloseable
@@ -31,9 +32,17 @@ public final class UsageJournal implements AutoCloseable
      * @param packetsOut    packets sent to clients.
      * @param bytesIn       bytes received from clients.
      * @param packetsIn     packets received from clients.
+     * @param requests      requests L7 listeners received (0 for a load balancer with L4 listeners only).
      */
-    public record Record(String loadBalancer, long minuteStartMs, long bytesOut, long packetsOut, long bytesIn, long packetsIn)
+    public record Record(String loadBalancer, long minuteStartMs, long bytesOut, long packetsOut, long bytesIn, long packetsIn,
+        long requests)
     {
+        /** A record without L7 requests. */
+        public Record(final String loadBalancer, final long minuteStartMs, final long bytesOut, final long packetsOut,
+            final long bytesIn, final long packetsIn)
+        {
+            this(loadBalancer, minuteStartMs, bytesOut, packetsOut, bytesIn, packetsIn, 0);
+        }
     }
 
     private final SingleChronicleQueue queue;
@@ -70,7 +79,8 @@ public final class UsageJournal implements AutoCloseable
                 .write("bytesOut").int64(record.bytesOut())
                 .write("packetsOut").int64(record.packetsOut())
                 .write("bytesIn").int64(record.bytesIn())
-                .write("packetsIn").int64(record.packetsIn());
+                .write("packetsIn").int64(record.packetsIn())
+                .write("requests").int64(record.requests());
         }
     }
 
@@ -90,7 +100,9 @@ public final class UsageJournal implements AutoCloseable
                     }
                     final var wire = dc.wire();
                     final Record record = new Record(wire.read("lb").text(), wire.read("minute").int64(), wire.read("bytesOut").int64(),
-                        wire.read("packetsOut").int64(), wire.read("bytesIn").int64(), wire.read("packetsIn").int64());
+                        wire.read("packetsOut").int64(), wire.read("bytesIn").int64(), wire.read("packetsIn").int64(),
+                        // journals written before L7 metering have no such field: it reads as 0
+                        wire.read("requests").int64());
                     if (record.minuteStartMs() >= sinceMs && record.minuteStartMs() < untilMs)
                     {
                         out.add(record);

@@ -11,10 +11,16 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Turns the data plane's per-listener byte and packet counters into one usage record per load balancer per minute.
- * {@link #sample(long)} is called at every minute boundary by the node; the change of each counter since the previous
- * sample is the minute's usage (a counter that went down was recreated, e.g. its listener was re-added: its whole value
- * counts). Counters are matched by label, following the fastpath's naming: {@code fastpath.listener.bytes_out.LB.PROTO.PORT}.
+ * Turns the data plane's per-listener byte, packet and request counters into one usage record per load balancer per
+ * minute. {@link #sample(long)} is called at every minute boundary by the node; the change of each counter since the
+ * previous sample is the minute's usage (a counter that went down was recreated, e.g. its listener was re-added: its whole
+ * value counts). Counters are matched by label:
+ * <ul>
+ *   <li>L4 listeners, the fastpath's naming {@code fastpath.listener.bytes_out.LB.PROTO.PORT} (and packets, inbound);</li>
+ *   <li>L7 listeners (http, https), the proxy's {@code l7.bytes_out[LB/PROTO:PORT]}, {@code l7.bytes_in[..]} and
+ *   {@code l7.requests[..]}: bytes on the client sockets (TLS records included), no packet counts (the kernel's TCP stack
+ *   segments them, so packets out of an L7 listener are not known to the proxy and are billed as 0).</li>
+ * </ul>
  */
 public final class UsageMeter
 {
@@ -22,7 +28,13 @@ public final class UsageMeter
     static final String PACKETS_OUT = "fastpath.listener.packets_out.";
     static final String BYTES_IN = "fastpath.listener.bytes_in.";
     static final String PACKETS_IN = "fastpath.listener.packets_in.";
-    private static final String[] KINDS = {BYTES_OUT, PACKETS_OUT, BYTES_IN, PACKETS_IN};
+    static final String L7_BYTES_OUT = "l7.bytes_out[";
+    static final String L7_BYTES_IN = "l7.bytes_in[";
+    static final String L7_REQUESTS = "l7.requests[";
+    private static final String[] KINDS = {BYTES_OUT, PACKETS_OUT, BYTES_IN, PACKETS_IN, L7_BYTES_OUT, L7_BYTES_IN, L7_REQUESTS};
+    /** Per kind of record total (bytesOut, packetsOut, bytesIn, packetsIn, requests): the L4 and L7 label prefixes. */
+    private static final String[] L4_BY_TOTAL = {BYTES_OUT, PACKETS_OUT, BYTES_IN, PACKETS_IN, null};
+    private static final String[] L7_BY_TOTAL = {L7_BYTES_OUT, null, L7_BYTES_IN, null, L7_REQUESTS};
 
     private final CountersReader counters;
     private final Supplier<SluiceConfig> config;
@@ -52,6 +64,12 @@ public final class UsageMeter
             }
         }
         return new LoadBalancer(after.name(), after.vip(), after.bandwidthMbps(), listeners, after.serverGroups());
+    }
+
+    /** The name an L7 listener has in the proxy (inside its counters' label brackets); L7Component names listeners so. */
+    public static String l7ListenerName(final LoadBalancer lb, final Listener listener)
+    {
+        return lb.name() + "/" + listener.key();
     }
 
     /** The name an L4 listener has in the fastpath (its counters' label suffix); FastpathComponent names listeners so. */
@@ -95,16 +113,19 @@ public final class UsageMeter
         previousConfig = current;
         for (final LoadBalancer lb : byName.values())
         {
-            final long[] totals = new long[KINDS.length];
+            final long[] totals = new long[L4_BY_TOTAL.length];
             for (final Listener listener : lb.listeners())
             {
-                if (listener.isL7())
+                final boolean l7 = listener.isL7();
+                final String[] prefixes = l7 ? L7_BY_TOTAL : L4_BY_TOTAL;
+                final String suffix = l7 ? l7ListenerName(lb, listener) + "]" : listenerLabel(lb, listener);
+                for (int k = 0; k < totals.length; k++)
                 {
-                    continue;
-                }
-                for (int k = 0; k < KINDS.length; k++)
-                {
-                    final String label = KINDS[k] + listenerLabel(lb, listener);
+                    if (prefixes[k] == null)
+                    {
+                        continue;
+                    }
+                    final String label = prefixes[k] + suffix;
                     final Long value = now.get(label);
                     if (value != null)
                     {
@@ -113,9 +134,10 @@ public final class UsageMeter
                     }
                 }
             }
-            if (totals[0] + totals[1] + totals[2] + totals[3] > 0)
+            if (totals[0] + totals[1] + totals[2] + totals[3] + totals[4] > 0)
             {
-                journal.append(new UsageJournal.Record(lb.name(), minuteEndMs - 60_000, totals[0], totals[1], totals[2], totals[3]));
+                journal.append(new UsageJournal.Record(lb.name(), minuteEndMs - 60_000, totals[0], totals[1], totals[2], totals[3],
+                    totals[4]));
                 recordsWritten.incrementRelease();
                 written++;
             }

@@ -3,6 +3,10 @@ package io.sluice.control.node;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.control.NodeFixture;
+import io.sluice.control.config.ConfigLoader;
+import io.sluice.control.config.SluiceConfig;
+import io.sluice.control.usage.UsageJournal;
+import io.sluice.control.usage.UsageMeter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -151,6 +155,52 @@ class NodeL7Test
         }
         assertThat(failed.get()).as("requests that failed on the untouched listener").isZero();
         assertThat(ok.get()).isGreaterThan(5);
+    }
+
+    @Test
+    void shouldMeterL7BytesAndRequestsIntoTheLoadBalancersUsage() throws Exception
+    {
+        long responseBytes = 0;
+        for (int i = 0; i < 5; i++)
+        {
+            final String sizes = fixture.inNetns("curl", "-s", "-o", "/dev/null", "--max-time", "5", "-w",
+                "%{http_code} %{size_header} %{size_download}", "http://198.18.0.100/echo").output().strip();
+            final String[] parts = sizes.split(" ");
+            assertThat(parts[0]).as(sizes).isEqualTo("200");
+            responseBytes += Long.parseLong(parts[1]) + Long.parseLong(parts[2]);
+        }
+        // the node's own counters file, read from this process as `sluice stat` does, billed by the usage meter
+        try (io.sluice.counters.CountersFile file = io.sluice.counters.CountersFile.openForReading(
+            dir.resolve("state").resolve(io.sluice.counters.CountersFile.FILE_NAME));
+            UsageJournal journal = UsageJournal.open(dir.resolve("usage-test"), null))
+        {
+            final SluiceConfig config = ConfigLoader.parse(Files.readString(dir.resolve("node.yaml")), "node.yaml");
+            final org.agrona.concurrent.status.CountersManager scratch = new org.agrona.concurrent.status.CountersManager(
+                new org.agrona.concurrent.UnsafeBuffer(new byte[1 << 16]), new org.agrona.concurrent.UnsafeBuffer(new byte[1 << 14]));
+            final UsageMeter meter = new UsageMeter(file.reader(), () -> config, journal, scratch.newCounter("usage.records", 630));
+            final long minute = 1_800_000_000_000L / 60_000 * 60_000;
+            final long expectedIn = counterValue(file, "l7.bytes_in[web/http:80]");
+            assertThat(meter.sample(minute)).isEqualTo(1);
+            final UsageJournal.Record record = journal.between(0, Long.MAX_VALUE).getFirst();
+            assertThat(record.loadBalancer()).isEqualTo("web");
+            assertThat(record.requests()).isEqualTo(5);
+            // response heads and bodies as curl saw them, plus chunk framing if any
+            assertThat(record.bytesOut()).isGreaterThanOrEqualTo(responseBytes).isLessThan(responseBytes + 5 * 64);
+            assertThat(record.bytesIn()).isEqualTo(expectedIn).isGreaterThan(5 * "GET /echo HTTP/1.1\r\n".length());
+        }
+    }
+
+    private static long counterValue(final io.sluice.counters.CountersFile file, final String label)
+    {
+        final long[] value = {-1};
+        file.reader().forEach((id, typeId, key, l) ->
+        {
+            if (l.equals(label))
+            {
+                value[0] = file.reader().getCounterValue(id);
+            }
+        });
+        return value[0];
     }
 
     private java.util.Set<String> backendsSeen(final int requests)

@@ -79,4 +79,37 @@ class UsageMeterTest
             assertThat(journal.between(T0 + MINUTE, T0 + 2 * MINUTE).getFirst().bytesOut()).isEqualTo(100);
         }
     }
+
+    @Test
+    void shouldBillL7ListenersBytesAndRequestsToTheirLoadBalancer()
+    {
+        final SluiceConfig mixed = ConfigLoader.parse("""
+            apiVersion: sluice/v1
+            loadBalancers:
+              - name: web
+                vip: 198.18.0.100
+                listeners: [{protocol: tcp, port: 22, serverGroup: g}, {protocol: http, port: 80, serverGroup: g}]
+                serverGroups: [{name: g, servers: [{address: 198.18.10.2, port: 80}]}]
+            """, "test");
+        final AtomicCounter l4Out = counters.newCounter("fastpath.listener.bytes_out.web.tcp.22", 233);
+        final AtomicCounter l7Out = counters.newCounter("l7.bytes_out[web/http:80]", 428);
+        final AtomicCounter l7In = counters.newCounter("l7.bytes_in[web/http:80]", 429);
+        final AtomicCounter l7Requests = counters.newCounter("l7.requests[web/http:80]", 404);
+        counters.newCounter("l7.server.requests[web/http:80 198.18.10.2:80]", 450).set(99);
+        try (UsageJournal journal = UsageJournal.open(dir, null))
+        {
+            final UsageMeter meter = new UsageMeter(counters, () -> mixed, journal, counters.newCounter("usage.records", 630));
+            l4Out.set(100);
+            l7Out.set(5000);
+            l7In.set(700);
+            l7Requests.set(7);
+            meter.sample(T0 + MINUTE);
+            l7Out.set(5500);
+            l7Requests.set(8);
+            meter.sample(T0 + 2 * MINUTE);
+            assertThat(journal.between(T0, T0 + 10 * MINUTE)).containsExactly(
+                new UsageJournal.Record("web", T0, 5100, 0, 700, 0, 7),
+                new UsageJournal.Record("web", T0 + MINUTE, 500, 0, 0, 0, 1));
+        }
+    }
 }

@@ -13,12 +13,15 @@ import io.sluice.nativeio.packet.PacketIo;
  * A forwarder's {@link PacketPort} over native-bindings' {@link PacketIo}: AF_XDP ({@code XskPacketIo}, one socket
  * per rx queue) where XDP attaches, AF_PACKET where it cannot. Each received frame is viewed in place (UMEM or packet
  * ring) through one reused {@link UnsafeBuffer}, rewritten by the forwarder and queued for transmission as a copy into a
- * tx frame ({@code PacketIo.send}); the batch is flushed once per poll. Copy mode is what veths give anyway; driving the
- * XSK rings directly would save the copy on NICs with zero-copy support.
+ * tx frame ({@code PacketIo.send}: one copy, from wherever the frame sits); every poll flushes, so frames queued by
+ * another port's poll leave in the same duty cycle. Copy mode is what veths give anyway; driving the XSK rings of one
+ * shared UMEM directly would save the copy on NICs with zero-copy support.
  */
 public final class PacketIoPort implements PacketPort, AutoCloseable
 {
     private static final int MAX_FRAME = 16 * 1024;
+    /** The whole address space as one segment, so an off-heap source is addressed without a segment per frame. */
+    private static final MemorySegment ALL_MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     private final PacketIo io;
     private final long mac;
@@ -28,7 +31,6 @@ public final class PacketIoPort implements PacketPort, AutoCloseable
     private final UnsafeBuffer scratchBuffer = new UnsafeBuffer(scratch.address(), MAX_FRAME);
     private final io.sluice.nativeio.packet.FrameHandler onReceive = this::onReceive;
     private FrameHandler handler;
-    private int queued;
     private long txFull;
     private long flushErrors;
 
@@ -47,16 +49,11 @@ public final class PacketIoPort implements PacketPort, AutoCloseable
     {
         handler = frameHandler;
         final int received = io.receive(onReceive, limit);
-        // Also after a refused send: the tx ring may be full of frames whose kick failed (EAGAIN under load); without
-        // another flush (kick + reap) nothing would ever free it and every later send would fail.
-        if (queued > 0 || txStalled)
+        // Every poll, not only when this poll queued frames: frames other ports queued here (a FullNAT flow enters by
+        // one interface and leaves by another) and frames the kernel has not taken yet are pushed out now.
+        if (io.flush() < 0)
         {
-            if (io.flush() < 0)
-            {
-                flushErrors++;
-            }
-            queued = 0;
-            txStalled = false;
+            flushErrors++;
         }
         return received;
     }
@@ -68,14 +65,22 @@ public final class PacketIoPort implements PacketPort, AutoCloseable
         {
             return false;
         }
-        scratchBuffer.putBytes(0, buffer, offset, length);
-        if (!io.send(scratch, 0, length))
+        final boolean sent;
+        if (buffer.byteArray() == null)
+        {
+            // Off-heap (another port's UMEM frame, a hand-off ring): one copy, straight into a tx frame.
+            sent = io.send(ALL_MEMORY, buffer.addressOffset() + offset, length);
+        }
+        else
+        {
+            scratchBuffer.putBytes(0, buffer, offset, length);
+            sent = io.send(scratch, 0, length);
+        }
+        if (!sent)
         {
             txFull++;
-            txStalled = true;
             return false;
         }
-        queued++;
         return true;
     }
 
@@ -114,22 +119,15 @@ public final class PacketIoPort implements PacketPort, AutoCloseable
         return value;
     }
 
-    private boolean txStalled;
-
     private void onReceive(final MemorySegment memory, final long offset, final int length)
     {
         view.wrap(memory.address() + offset, length);
         final int out = handler.onFrame(view, 0, length);
         if (out >= 0)
         {
-            if (io.send(memory, offset, out))
-            {
-                queued++;
-            }
-            else
+            if (!io.send(memory, offset, out))
             {
                 txFull++;
-                txStalled = true;
             }
         }
     }

@@ -13,6 +13,9 @@ import java.lang.foreign.MemorySegment;
  */
 public final class XskPacketIo implements PacketIo
 {
+    /** Frames the kernel transmits per kick in copy mode ({@code TX_BATCH_SIZE} in net/xdp/xsk.c). */
+    static final int COPY_MODE_TX_BUDGET = 32;
+
     private final XskSocket xsk;
     private final Umem umem;
     private final MemorySegment memory;
@@ -22,7 +25,9 @@ public final class XskPacketIo implements PacketIo
     private final XskRing completion;
     private final long[] freeTx;
     private int freeCount;
+    private final int maxKicksPerFlush;
     private int queued;
+    private long kicksMade;
 
     public XskPacketIo(final XskSocket xsk)
     {
@@ -33,6 +38,7 @@ public final class XskPacketIo implements PacketIo
         this.tx = xsk.tx();
         this.fill = xsk.fill();
         this.completion = xsk.completion();
+        this.maxKicksPerFlush = tx.size() / COPY_MODE_TX_BUDGET + 1;
         final int rxFrames = Math.min(umem.frameCount() / 2, fill.size());
         if (fill.reserve(rxFrames) != rxFrames)
         {
@@ -111,7 +117,18 @@ public final class XskPacketIo implements PacketIo
         }
         if (tx.reserve(1) != 1)
         {
-            return false;
+            // Full: push what is queued through the kernel now rather than drop (copy mode sends inside the kick).
+            if (queued > 0)
+            {
+                tx.submit(queued);
+                queued = 0;
+            }
+            drainTx();
+            reapCompletions();
+            if (freeCount == 0 || tx.reserve(1) != 1)
+            {
+                return false;
+            }
         }
         final long address = freeTx[--freeCount];
         MemorySegment.copy(frame, offset, memory, address, length);
@@ -131,18 +148,59 @@ public final class XskPacketIo implements PacketIo
         }
         if (n > 0 || tx.outstanding() > 0)
         {
-            if (xsk.txNeedsKick())
+            final int rc = drainTx();
+            if (rc < 0)
             {
-                final int rc = xsk.kickTx();
-                if (rc < 0 && rc != -io.sluice.nativeio.Errno.EAGAIN && rc != -io.sluice.nativeio.Errno.EBUSY
-                    && rc != -io.sluice.nativeio.Errno.ENOBUFS)
-                {
-                    return rc;
-                }
+                reapCompletions();
+                return rc;
             }
         }
         reapCompletions();
         return n;
+    }
+
+    /**
+     * Kicks until the kernel has taken every submitted tx descriptor. In copy mode the kernel transmits inside the
+     * kick, at most a budget of frames per call (32 by default: {@code TX_BATCH_SIZE} of xsk.c), and answers EAGAIN
+     * when more are left: a single kick per batch left the rest in the ring until the next batch for this interface,
+     * so a forwarder receiving 64 frames per poll filled the tx ring and dropped half of them (drop.tx_full). The
+     * number of kicks is bounded by the ring size over the budget; ENOBUFS/EBUSY (device queue full) end the loop,
+     * the frames stay queued for the next flush.
+     */
+    private int drainTx()
+    {
+        for (int kicks = 0; kicks < maxKicksPerFlush; kicks++)
+        {
+            if (!xsk.txNeedsKick())
+            {
+                return 0;
+            }
+            final int rc = xsk.kickTx();
+            kicksMade++;
+            if (rc == -io.sluice.nativeio.Errno.EAGAIN)
+            {
+                // more left (budget used up), or the completion ring was full: make room and go on
+                reapCompletions();
+                if (tx.outstanding() == 0)
+                {
+                    return 0;
+                }
+                continue;
+            }
+            if (rc < 0 && rc != -io.sluice.nativeio.Errno.EBUSY && rc != -io.sluice.nativeio.Errno.ENOBUFS)
+            {
+                return rc;
+            }
+            // sent everything (copy mode) or handed to the driver (zero-copy, which completes asynchronously)
+            return 0;
+        }
+        return 0;
+    }
+
+    /** tx kicks (sendto calls) made so far: with {@link #flush()} counts, the syscalls per frame. */
+    public long kicks()
+    {
+        return kicksMade;
     }
 
     @Override

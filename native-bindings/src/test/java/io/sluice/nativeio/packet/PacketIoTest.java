@@ -171,6 +171,56 @@ class PacketIoTest
         }
     }
 
+    @Test
+    void shouldTransmitMoreFramesThanTheKernelCopyBudgetInOneFlush() throws Exception
+    {
+        final int frames = 8 * XskPacketIo.COPY_MODE_TX_BUDGET + 5;
+        try (Umem umem = Umem.allocate(new UmemConfig(1024, 2048, 0, false));
+            DatagramChannel peer = NetNs.call(nsB, DatagramChannel::open))
+        {
+            peer.bind(new InetSocketAddress("198.18.0.2", 9998));
+            peer.configureBlocking(false);
+            peer.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 1 << 20);
+            final XskSocket xsk = NetNs.call(nsA, () -> XskSocket.open(umem, Libc.ifNameToIndex(ifA), 0,
+                XskConfig.defaults().withBindMode(XskConfig.BindMode.COPY)));
+            final XskPacketIo io = new XskPacketIo(xsk);
+            try
+            {
+                final byte[] packet = frame().macs(macA, macB).ip("198.18.0.1", "198.18.0.2")
+                    .udp(5000, 9998, "batch".getBytes(StandardCharsets.US_ASCII)).build();
+                for (int i = 0; i < frames; i++)
+                {
+                    assertThat(io.send(MemorySegment.ofArray(packet), 0, packet.length)).isTrue();
+                }
+                assertThat(io.flush()).isEqualTo(frames);
+                // One flush pushed all of them through the kernel, not one budget's worth.
+                assertThat(xsk.tx().outstanding()).isZero();
+                assertThat(io.kicks()).isBetween(2L, (long)frames / XskPacketIo.COPY_MODE_TX_BUDGET + 2);
+
+                int received = 0;
+                final ByteBuffer datagram = ByteBuffer.allocate(64);
+                final long deadline = System.nanoTime() + 5_000_000_000L;
+                while (received < frames && System.nanoTime() < deadline)
+                {
+                    datagram.clear();
+                    if (peer.receive(datagram) != null)
+                    {
+                        received++;
+                    }
+                    else
+                    {
+                        LockSupport.parkNanos(1_000_000);
+                    }
+                }
+                assertThat(received).isEqualTo(frames);
+            }
+            finally
+            {
+                io.close();
+            }
+        }
+    }
+
     private static long outRsts()
     {
         // /proc/thread-self/net is the calling thread's namespace (unlike /sys/class/net).

@@ -13,8 +13,8 @@ import java.util.Optional;
 
 /**
  * HAProxy with one thread: {@code mode tcp} to the backends' echo port, {@code mode http} to their
- * port 80 with connection reuse, or TLS 1.3 termination answering itself (so only the handshake
- * is measured). maxconn stays under the open-file limit (HAProxy refuses more).
+ * port 80 with connection reuse, or TLS 1.3 termination proxying to the same port 80 (as nginx and sluice do in
+ * the TLS case, so the comparison is proxy against proxy). maxconn stays under the open-file limit (HAProxy refuses more).
  */
 public final class Haproxy extends ProcessSubject
 {
@@ -67,7 +67,7 @@ public final class Haproxy extends ProcessSubject
             case TCP -> "HAProxy `mode tcp`, nbthread 1, roundrobin over the backends' TCP echo";
             case HTTP -> "HAProxy `mode http`, nbthread 1, roundrobin, `http-reuse always` to the backends' nginx";
             case TLS -> "HAProxy TLS 1.3 termination (" + keyType.label() + ", key on disk, no tickets), nbthread 1, "
-                + "answers itself (`http-request return`)";
+                + "h2, proxies each request to the backends' nginx (roundrobin, `http-reuse always`)";
         };
     }
 
@@ -124,7 +124,9 @@ public final class Haproxy extends ProcessSubject
             {
                 cfg.append("frontend fe\n    bind ").append(AddressPlan.VIP_V4).append(':').append(port()).append(" ssl crt ")
                     .append(ctx.certificates().pem(keyType)).append(" alpn h2,http/1.1 ssl-min-ver TLSv1.3 no-tls-tickets\n");
-                cfg.append("    http-request return status 200 content-type text/plain string ok\n");
+                cfg.append("    option http-keep-alive\n    default_backend be\nbackend be\n    balance roundrobin\n");
+                cfg.append("    http-reuse always\n");
+                cfg.append(backendList(ctx, BackendPorts.HTTP, "    server %s %s:%d\n"));
             }
             default -> throw new IllegalStateException(mode.toString());
         }

@@ -13,7 +13,8 @@ import java.util.Optional;
 
 /**
  * nginx with one worker: HTTP reverse proxy with upstream keepalive to the backends, or TLS 1.3
- * termination answering itself (key on disk, no session tickets or cache: every handshake full).
+ * termination (key on disk, no session tickets or cache: every handshake full) proxying each request to the same
+ * backends as sluice, so the TLS comparison is proxy against proxy.
  */
 public final class Nginx extends ProcessSubject
 {
@@ -50,7 +51,8 @@ public final class Nginx extends ProcessSubject
     public String description()
     {
         return tlsKey == null ? "nginx reverse proxy, 1 worker, upstream keepalive 64 to the backends' nginx"
-            : "nginx TLS 1.3 termination (" + tlsKey.label() + ", key on disk, no tickets/cache), 1 worker, answers itself, h2";
+            : "nginx TLS 1.3 termination (" + tlsKey.label() + ", key on disk, no tickets/cache), 1 worker, h2, proxies each "
+                + "request to the backends' nginx (upstream keepalive 64)";
     }
 
     @Override
@@ -89,6 +91,9 @@ public final class Nginx extends ProcessSubject
         else
         {
             server = """
+                    upstream backends {
+                %s        keepalive 64;
+                    }
                     server {
                         listen %s:443 ssl http2 backlog=4096;
                         ssl_certificate %s;
@@ -96,9 +101,14 @@ public final class Nginx extends ProcessSubject
                         ssl_protocols TLSv1.3;
                         ssl_session_tickets off;
                         ssl_session_cache off;
-                        location / { return 200 "ok\\n"; }
+                        location / {
+                            proxy_pass http://backends;
+                            proxy_http_version 1.1;
+                            proxy_set_header Connection "";
+                        }
                     }
-                """.formatted(AddressPlan.VIP_V4, ctx.certificates().certificate(tlsKey), ctx.certificates().key(tlsKey));
+                """.formatted(backendList(ctx, BackendPorts.HTTP, "        server %2$s:%3$d;"), AddressPlan.VIP_V4,
+                ctx.certificates().certificate(tlsKey), ctx.certificates().key(tlsKey));
         }
         final String conf = """
             daemon off;

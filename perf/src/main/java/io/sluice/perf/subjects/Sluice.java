@@ -116,8 +116,8 @@ public final class Sluice implements Subject
             case HTTP -> "sluice node, profile " + profile + ": L7 http listener (Netty), round robin over the backends' nginx, "
                 + "no X-Forwarded-For (as nginx and HAProxy here), " + (int)WARMUP_SECONDS + " s warm-up (JIT)";
             case TLS -> "sluice node, keyless https listener (" + tlsKey.label() + ", key in a sluice keyserver process in lb1, "
-                + "1 crypto worker, libcrypto), h2, proxies each request to the backends' nginx (nginx and HAProxy answer "
-                + "themselves), " + (int)WARMUP_SECONDS + " s warm-up (JIT)";
+                + "1 crypto worker, libcrypto), h2, proxies each request to the backends' nginx (as nginx and HAProxy "
+                + "do in this case), " + (int)WARMUP_SECONDS + " s warm-up (JIT)";
             case TCP, UDP -> "sluice node: L4 " + mode.name().toLowerCase(java.util.Locale.ROOT) + " FullNAT through the AF_XDP "
                 + "fastpath (copy mode, native XDP on lb1's uplink and segment veths), local address "
                 + AddressPlan.lbLocalV4(1) + (mode == Mode.UDP ? ", maglev (5-tuple)" : ", round robin") + ", no health checks";

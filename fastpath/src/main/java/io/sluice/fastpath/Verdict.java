@@ -38,7 +38,7 @@ public enum Verdict
     SYN_COOKIE(FastpathCounter.SYN_COOKIES_SENT),
     /** synProxy: an ACK (or other segment) without a session whose cookie does not verify. */
     DROP_BAD_COOKIE(FastpathCounter.DROP_BAD_COOKIE),
-    /** synProxy: client data while the backend has not answered yet (the client retransmits it). */
+    /** synProxy: a client segment without data while the backend has not answered yet (the client repeats it). */
     DROP_SYNPROXY_EARLY_DATA(FastpathCounter.DROP_SYNPROXY_EARLY_DATA);
 
     private final FastpathCounter counter;

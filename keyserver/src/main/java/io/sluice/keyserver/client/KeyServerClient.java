@@ -149,7 +149,10 @@ public final class KeyServerClient implements AutoCloseable
         errorResponses = KeyServerCounter.CLIENT_ERROR_RESPONSES.allocate(counters);
         ringFull = KeyServerCounter.CLIENT_RING_FULL.allocate(counters);
         timeouts = KeyServerCounter.CLIENT_TIMEOUTS.allocate(counters);
-        this.idle = new SpinBeforeIdleStrategy(idle, SpinBeforeIdleStrategy.DEFAULT_OUTSTANDING_SPIN_NS, () -> !pending.isEmpty());
+        // with nothing outstanding the poller only has its duty (heartbeats, server check, reconnects): park for a
+        // fraction of its period, callers unpark it when they queue a request
+        this.idle = new SpinBeforeIdleStrategy(idle, SpinBeforeIdleStrategy.DEFAULT_OUTSTANDING_SPIN_NS, () -> !pending.isEmpty(),
+            TimeUnit.MILLISECONDS.toNanos(Math.min(config.heartbeatIntervalMs(), config.reconnectIntervalMs())) / 2);
         runner = new AgentRunner(this.idle, t -> LOG.log(Level.ERROR, "key server client poller error", t), null, new Poller());
     }
 

@@ -90,4 +90,18 @@ class SpinBeforeIdleStrategyTest
         assertThat(seen[0]).isTrue();
         assertThat(self[0].isDelegating()).isFalse();
     }
+
+    @Test
+    void shouldParkWithoutBackingOffWhileNothingIsOutstandingWhenAskedTo()
+    {
+        final CountingIdle delegate = new CountingIdle();
+        final AtomicBoolean outstanding = new AtomicBoolean();
+        final SpinBeforeIdleStrategy idle = new SpinBeforeIdleStrategy(delegate, 0, outstanding::get, 1_000_000);
+        idle.idle(0);
+        assertThat(delegate.idles).isZero();
+        assertThat(idle.isDelegating()).isFalse();
+        outstanding.set(true);
+        idle.idle(0);
+        assertThat(delegate.idles).isEqualTo(1);
+    }
 }

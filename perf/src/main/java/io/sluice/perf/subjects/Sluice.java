@@ -44,6 +44,12 @@ public final class Sluice implements Subject
      * requests per proxy CPU-second; 31.5k after 6 s, same busy machine), so its runs get this much unmeasured load first.
      */
     private static final double WARMUP_SECONDS = 8;
+    /**
+     * The TLS path (tcnative, SniHandler, h2 codec, per-connection pipelines, backend exchange) is far more code than
+     * the L7 one: perf on the node 6–20 s after start (ECDSA, load average ~15) put the C2 compiler thread at 44–51 % of
+     * the node's CPU, with 8 s of warm-up the measured part was half JIT. 30 s leaves the steady state to be measured.
+     */
+    private static final double TLS_WARMUP_SECONDS = 30;
 
     private enum Mode
     {
@@ -118,7 +124,7 @@ public final class Sluice implements Subject
                 + "no X-Forwarded-For (as nginx and HAProxy here), " + (int)WARMUP_SECONDS + " s warm-up (JIT)";
             case TLS -> "sluice node, keyless https listener (" + tlsKey.label() + ", key in a sluice keyserver process in lb1, "
                 + "1 crypto worker, libcrypto), h2, proxies each request to the backends' nginx (as nginx and HAProxy "
-                + "do in this case), " + (int)WARMUP_SECONDS + " s warm-up (JIT)";
+                + "do in this case), " + (int)TLS_WARMUP_SECONDS + " s warm-up (JIT)";
             case TCP, UDP -> "sluice node: L4 " + mode.name().toLowerCase(java.util.Locale.ROOT) + " FullNAT through the AF_XDP "
                 + "fastpath (copy mode, native XDP on lb1's uplink and segment veths), local address "
                 + AddressPlan.lbLocalV4(1) + (mode == Mode.UDP ? ", maglev (5-tuple)" : ", round robin") + ", no health checks";
@@ -128,7 +134,7 @@ public final class Sluice implements Subject
     @Override
     public double minWarmupSeconds()
     {
-        return WARMUP_SECONDS;
+        return mode == Mode.TLS ? TLS_WARMUP_SECONDS : WARMUP_SECONDS;
     }
 
     @Override

@@ -335,6 +335,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             return;
         }
         group = route.group();
+        if (inbound instanceof Http2StreamChannel && ExtendedConnectHandler.isWebSocket(inbound))
+        {
+            // RFC 8441 extended CONNECT, already rewritten to a GET: the HTTP/1.1 upgrade headers go to the backend
+            headers.set(HttpHeaderNames.UPGRADE, ExtendedConnectHandler.WEBSOCKET);
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        }
         upgrade = isUpgrade(headers);
         prepareUpstreamHeaders(req, config);
         triedMask = 0;
@@ -812,6 +818,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         }
         // our own version, as RFC 9110 2.5 asks, whatever the backend spoke; framing above follows the client's version
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        if (code == 101 && inbound instanceof Http2StreamChannel && ExtendedConnectHandler.answerUpgrade(inbound, response))
+        {
+            // RFC 8441: the WebSocket opened over an HTTP/2 stream is answered 200, and the stream carries the frames
+            source.read();
+            return;
+        }
         inbound.write(response, inbound.voidPromise());
         if (inbound.isWritable())
         {
@@ -840,6 +852,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         if (!responseStarted)
         {
             content.release();
+            return;
+        }
+        if (status == 101 && last && inbound instanceof Http2StreamChannel)
+        {
+            // the end of a 101 is no end of the stream: HTTP/2 would end the stream on it
+            content.release();
+            enterTunnel();
             return;
         }
         responseBytes += content.content().readableBytes();
@@ -969,6 +988,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         removeIfPresent(client, "headerTimeout");
         removeIfPresent(target.pipeline(), "codec");
         removeIfPresent(client, "decoder");
+        // an HTTP/2 stream (RFC 8441 WebSocket): its ExtendedConnectHandler now maps DATA frames to raw bytes and back
+        removeIfPresent(client, "h2codec");
         final Object[] queued = pending.toArray();
         pending.clear();
         for (final Object msg : queued)

@@ -42,6 +42,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -70,9 +71,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         CLOSED
     }
 
-    private static final String HOP_BY_HOP_KEEP_ALIVE = "keep-alive";
+    // AsciiString names: their hash is computed once, not on every header lookup of every request
+    private static final AsciiString HOP_BY_HOP_KEEP_ALIVE = AsciiString.cached("keep-alive");
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    private static final AsciiString X_REAL_IP = AsciiString.cached("x-real-ip");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    private static final AsciiString X_FORWARDED_PORT = AsciiString.cached("x-forwarded-port");
+    private static final AsciiString X_SLUICE_LB = AsciiString.cached("x-sluice-lb");
+    private static final AsciiString X_SLUICE_VIP = AsciiString.cached("x-sluice-vip");
     private static final List<CharSequence> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION, HOP_BY_HOP_KEEP_ALIVE,
-        "proxy-connection", HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE,
+        AsciiString.cached("proxy-connection"), HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE,
         HttpHeaderNames.PROXY_AUTHENTICATE, HttpHeaderNames.PROXY_AUTHORIZATION);
 
     private final ListenerRuntime listener;
@@ -87,6 +95,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
     private State state = State.IDLE;
     private boolean inRead;
     private boolean backendFlushPending;
+    /** The request head was handed to the backend channel and its write has not completed yet. */
+    private boolean headInFlight;
     private boolean draining;
 
     private ListenerRuntime.Snapshot snapshot;
@@ -174,12 +184,36 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             channelRead(ctx, new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
             return;
         }
+        if (state == State.CONNECTING && headInFlight && pending.isEmpty() && msg instanceof LastHttpContent last &&
+            !(msg instanceof HttpRequest) && !last.content().isReadable() && last.trailingHeaders().isEmpty())
+        {
+            // the end of a bodyless request (every GET) follows its head out in the same flush rather than waiting for the
+            // head's write to complete; nothing of the client's is consumed, so a retry stays possible (sendHead resends it)
+            requestComplete = true;
+            forwardToBackend(msg);
+            return;
+        }
         if (!pending.isEmpty() || !accepts(msg))
         {
             pending.add(msg);
             return;
         }
         handle(msg);
+    }
+
+    /** Writes to the backend; flushed once at the end of the client read batch, or now outside a read. */
+    private void forwardToBackend(final Object msg)
+    {
+        final Channel target = backend;
+        if (inRead)
+        {
+            backendFlushPending = true;
+            target.write(msg, target.voidPromise());
+        }
+        else
+        {
+            target.writeAndFlush(msg, target.voidPromise());
+        }
     }
 
     @Override
@@ -301,6 +335,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             return;
         }
         group = route.group();
+        if (inbound instanceof Http2StreamChannel && ExtendedConnectHandler.isWebSocket(inbound))
+        {
+            // RFC 8441 extended CONNECT, already rewritten to a GET: the HTTP/1.1 upgrade headers go to the backend
+            headers.set(HttpHeaderNames.UPGRADE, ExtendedConnectHandler.WEBSOCKET);
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        }
         upgrade = isUpgrade(headers);
         prepareUpstreamHeaders(req, config);
         triedMask = 0;
@@ -349,15 +389,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         }
         // a failed write surfaces as exceptionCaught on the backend, which closes it: onBackendClosed follows
         final Channel target = backend;
-        if (inRead)
-        {
-            backendFlushPending = true;
-            target.write(content, target.voidPromise());
-        }
-        else
-        {
-            target.writeAndFlush(content, target.voidPromise());
-        }
+        forwardToBackend(content);
         if (!last)
         {
             if (target.isWritable())
@@ -489,6 +521,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             attach((Channel)f.getNow(), false);
             sendHead();
         });
+    }
+
+    /** Lets a retry choose this server again. */
+    private void untry(final ServerState failed)
+    {
+        final int index = failed == null || group == null ? -1 : group.indexOf(failed);
+        if (index >= 0 && index < 64)
+        {
+            triedMask &= ~(1L << index);
+        }
     }
 
     private boolean excludedIndex(final ServerState wanted)
@@ -653,12 +695,21 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         interimResponse = false;
         backendReusable = true;
         responseBytes = 0;
-        writeBackend(request).addListener((ChannelFutureListener)f ->
+        final io.netty.channel.ChannelFuture headWrite = writeBackend(request);
+        headInFlight = true;
+        if (requestComplete)
+        {
+            // a retry of a bodyless request whose end was already sent on the failed connection: this connection's
+            // encoder needs the end of the message too, or the next request on it would be refused
+            forwardToBackend(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+        headWrite.addListener((ChannelFutureListener)f ->
         {
             if (target != backend || state != State.CONNECTING)
             {
                 return;
             }
+            headInFlight = false;
             if (!f.isSuccess())
             {
                 // never reached the backend (a pooled connection closed under us): try again
@@ -767,6 +818,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         }
         // our own version, as RFC 9110 2.5 asks, whatever the backend spoke; framing above follows the client's version
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        if (code == 101 && inbound instanceof Http2StreamChannel && ExtendedConnectHandler.answerUpgrade(inbound, response))
+        {
+            // RFC 8441: the WebSocket opened over an HTTP/2 stream is answered 200, and the stream carries the frames
+            source.read();
+            return;
+        }
         inbound.write(response, inbound.voidPromise());
         if (inbound.isWritable())
         {
@@ -795,6 +852,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         if (!responseStarted)
         {
             content.release();
+            return;
+        }
+        if (status == 101 && last && inbound instanceof Http2StreamChannel)
+        {
+            // the end of a 101 is no end of the stream: HTTP/2 would end the stream on it
+            content.release();
+            enterTunnel();
             return;
         }
         responseBytes += content.content().readableBytes();
@@ -844,6 +908,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             // a pooled connection closed as we handed it the request: nothing reached the backend
             if (attempts < snapshot.upstream().maxRetries())
             {
+                if (reused)
+                {
+                    untry(failed);
+                }
                 attempts++;
                 listener.counters.retries.increment();
                 connectAndSend();
@@ -859,7 +927,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             final boolean idempotent = HttpMethod.GET.equals(request.method()) || HttpMethod.HEAD.equals(request.method());
             if (reused && requestComplete && bodyBytes == 0 && idempotent && attempts < snapshot.upstream().maxRetries())
             {
-                // a keep-alive connection the backend closed as we reused it: the request never got an answer, resend
+                // a keep-alive connection the backend closed as we reused it: the request never got an answer, resend.
+                // The server is not at fault (its keep-alive timeout raced our reuse): it may be chosen again, afresh
+                untry(failed);
                 attempts++;
                 listener.counters.retries.increment();
                 state = State.CONNECTING;
@@ -918,6 +988,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         removeIfPresent(client, "headerTimeout");
         removeIfPresent(target.pipeline(), "codec");
         removeIfPresent(client, "decoder");
+        // an HTTP/2 stream (RFC 8441 WebSocket): its ExtendedConnectHandler now maps DATA frames to raw bytes and back
+        removeIfPresent(client, "h2codec");
         final Object[] queued = pending.toArray();
         pending.clear();
         for (final Object msg : queued)
@@ -1029,6 +1101,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
 
     private void detachBackend(final boolean keep)
     {
+        headInFlight = false;
         cancelRequestTimer();
         cancelBodyRateTimer();
         if (inFlightCounted && server != null)
@@ -1279,16 +1352,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         headers.remove(HttpConversionUtil.ExtensionHeaderNames.PATH.text());
         if (config.xForwardedFor() && clientIp != null)
         {
-            final String existing = headers.get("x-forwarded-for");
-            headers.set("x-forwarded-for", existing == null ? clientIp : existing + ", " + clientIp);
-            headers.set("x-real-ip", clientIp);
-            headers.set("x-forwarded-proto", config.protocol());
-            headers.set("x-forwarded-port", config.port());
+            final String existing = headers.get(X_FORWARDED_FOR);
+            headers.set(X_FORWARDED_FOR, existing == null ? clientIp : existing + ", " + clientIp);
+            headers.set(X_REAL_IP, clientIp);
+            headers.set(X_FORWARDED_PROTO, config.protocol());
+            headers.set(X_FORWARDED_PORT, config.port());
         }
         if (config.loadBalancerHeaders())
         {
-            headers.set("x-sluice-lb", config.loadBalancerName());
-            headers.set("x-sluice-vip", config.vip());
+            headers.set(X_SLUICE_LB, config.loadBalancerName());
+            headers.set(X_SLUICE_VIP, config.vip());
         }
     }
 
@@ -1301,7 +1374,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
     /** RFC 9110 7.6.1: Connection, the headers it names, and the classic hop-by-hop set end at this hop. */
     static void stripHopByHop(final HttpHeaders headers)
     {
-        for (final String connection : headers.getAll(HttpHeaderNames.CONNECTION))
+        // most messages have one Connection header or none: no list for them
+        final List<String> connections = headers.contains(HttpHeaderNames.CONNECTION) ? headers.getAll(HttpHeaderNames.CONNECTION)
+            : List.of();
+        for (final String connection : connections)
         {
             for (final String token : connection.split(","))
             {

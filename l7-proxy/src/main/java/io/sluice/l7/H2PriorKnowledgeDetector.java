@@ -76,7 +76,9 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
         pipeline.addLast("h2", Http2FrameCodecBuilder.forServer()
             // a bounded number of streams per connection, each at most one backend request
             .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(config.maxHeaderBytes())
-                .maxConcurrentStreams(MAX_CONCURRENT_STREAMS))
+                .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+                // RFC 8441: clients may open WebSockets with extended CONNECT (ExtendedConnectHandler)
+                .connectProtocolEnabled(true))
             .validateHeaders(true)
             .build());
         pipeline.addLast("h2mux", new Http2MultiplexHandler(streamInitializer(runtime, transport, accessLog)));
@@ -93,6 +95,7 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
             protected void initChannel(final Http2StreamChannel stream)
             {
                 stream.config().setAutoRead(false);
+                stream.pipeline().addLast("extendedConnect", new ExtendedConnectHandler());
                 stream.pipeline().addLast("h2codec", new Http2StreamFrameToHttpObjectCodec(true));
                 stream.pipeline().addLast("frontend", new FrontendHandler(runtime, transport, accessLog, new EdgeResponseEncoder()));
             }

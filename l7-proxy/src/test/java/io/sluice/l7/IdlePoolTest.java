@@ -72,6 +72,75 @@ class IdlePoolTest
         }
     }
 
+    @Test
+    void shouldRetryAGetTheReusedConnectionDroppedAndKeepTheNewConnectionUsable() throws Exception
+    {
+        try (ServerSocket backend = new ServerSocket(0, 8, InetAddress.getLoopbackAddress()))
+        {
+            final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+            final Thread server = Thread.ofPlatform().daemon().start(() -> serveDroppingTheSecondRequest(backend, connections));
+            final int port = ProxyTests.freePort();
+            proxy = L7Proxy.start(new ProxyConfig(List.of(HttpListener.builder(LISTENER, "127.0.0.1", port).serverGroup("app")
+                .serverGroups(List.of(new ServerGroup("app", List.of(new Server("127.0.0.1", backend.getLocalPort(), 100)))))
+                .build())), ProxyTests.counters());
+            try (Socket client = new Socket("127.0.0.1", port))
+            {
+                client.setSoTimeout(5_000);
+                // 1: a new connection, pooled afterwards; 2: the pooled one is dropped unanswered, retried on a new one;
+                // 3: that new connection, reused, must still frame requests (its encoder saw the end of request 2)
+                for (int i = 1; i <= 3; i++)
+                {
+                    assertThat(L7ProxyTest.exchange(client, "GET /r" + i + " HTTP/1.1\r\nHost: x\r\n\r\n"))
+                        .as("request " + i).startsWith("HTTP/1.1 200").endsWith("r" + i);
+                }
+            }
+            assertThat(proxy.counter(LISTENER, L7Counter.RETRIES)).isEqualTo(1);
+            assertThat(connections.get()).isEqualTo(2);
+            backend.close();
+            server.join(5_000);
+        }
+    }
+
+    /** First connection: answers one request, then closes when the next arrives; later connections answer everything. */
+    private static void serveDroppingTheSecondRequest(final ServerSocket backend,
+        final java.util.concurrent.atomic.AtomicInteger connections)
+    {
+        try
+        {
+            while (true)
+            {
+                final Socket socket = backend.accept();
+                final boolean first = connections.incrementAndGet() == 1;
+                Thread.ofPlatform().daemon().start(() ->
+                {
+                    try (socket)
+                    {
+                        final InputStream in = socket.getInputStream();
+                        for (int served = 0; ; served++)
+                        {
+                            final String head = L7ProxyTest.readHead(in);
+                            if (head.isEmpty() || (first && served == 1))
+                            {
+                                return;
+                            }
+                            final String path = head.substring(head.indexOf(' ') + 2, head.indexOf(' ', head.indexOf(' ') + 1));
+                            socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: " + path.length() + "\r\n\r\n" + path)
+                                .getBytes(StandardCharsets.US_ASCII));
+                        }
+                    }
+                    catch (final Exception ex)
+                    {
+                        // the proxy or the test closed it
+                    }
+                });
+            }
+        }
+        catch (final Exception ex)
+        {
+            // the test closed the listening socket
+        }
+    }
+
     /** Answers one request on one connection with keep-alive, then hangs up when told. */
     private static void serveOneThenHangUp(final ServerSocket backend, final CountDownLatch hangUp)
     {

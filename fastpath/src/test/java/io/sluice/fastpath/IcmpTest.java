@@ -164,6 +164,34 @@ class IcmpTest
         return p.putShort(14 + 4, length).frame();
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.sluice.fastpath.ForwarderPacketTest#families")
+    void shouldHandAnErrorToTheForwarderThatOwnsTheQuotedSession(final Family f)
+    {
+        try (Harness h = new Harness(2, 1024))
+        {
+            standard(f).accept(h);
+            final List<byte[]> syn = h.send(0, clientTcp(f).flags(SYN).build());
+            assertThat(syn).hasSize(1);
+            final int l4 = 14 + (f == V4 ? 20 : 40);
+            final int snatPort = (syn.get(0)[l4] & 0xFF) << 8 | (syn.get(0)[l4 + 1] & 0xFF);
+            final int owner = snatPort % 2;
+            final byte[] toBackend = PacketBuilder.tcp().macs(LB_MAC, f.backendMac()).from(f.local(), snatPort)
+                .to(f.backend1(), 8080).flags(ACK | PSH).sequence(1001, 5001).payload("GET / HTTP/1.1\r\n\r\n").build();
+            final int tooBig = f == V4 ? 3 : 2;
+            final int code = f == V4 ? 4 : 0;
+            final long handoffs = h.counter(FastpathCounter.HANDOFFS);
+
+            final List<byte[]> out = h.send(1 - owner, IcmpFrames.error(f.backendMac(), LB_MAC, f.backend1(), f.local(), tooBig,
+                code, 1400, IcmpFrames.quote(toBackend, 0)));
+
+            assertThat(h.counter(FastpathCounter.HANDOFFS)).isEqualTo(handoffs + 1);
+            assertThat(out).hasSize(1);
+            assertThat(HexFormat.of().formatHex(out.get(0))).isEqualTo(HexFormat.of().formatHex(IcmpFrames.error(LB_MAC,
+                Harness.GATEWAY_MAC, f.vip(), f.client(), tooBig, code, 1400, IcmpFrames.quote(data(f), 0))));
+        }
+    }
+
     @ParameterizedTest(name = "{0}: {1}")
     @MethodSource("cases")
     void shouldAnswerTranslateOrDropIcmp(final Family f, final Case c)

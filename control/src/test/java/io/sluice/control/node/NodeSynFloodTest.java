@@ -48,10 +48,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 class NodeSynFloodTest
 {
     private static final ObjectMapper JSON = new ObjectMapper();
-    // Paced: above ~8k SYN-ACKs/s the uplink's AF_XDP tx on this VM refuses frames (drop.tx_full) and, once that
-    // happens, the node's uplink tx was seen to stay wedged (see the report); the flood here stays below that.
-    private static final int FLOOD_FRAMES = 25_000;
-    private static final int FLOOD_PER_SECOND = 4_000;
+    // Paced by default so that every SYN reaches the forwarder on this shared 2-core VM (unpaced, ~85k/s leave the
+    // generator and the client/router veths drop most of them before lb1's XDP program sees them).
+    // -Dsluice.synflood.pps=0 (unpaced) and -Dsluice.synflood.frames=N measure what the node absorbs (docs/fastpath.md).
+    private static final int FLOOD_FRAMES = Integer.getInteger("sluice.synflood.frames", 25_000);
+    private static final int FLOOD_PER_SECOND = Integer.getInteger("sluice.synflood.pps", 4_000);
     private static final long FLOOD_NANOS = TimeUnit.SECONDS.toNanos(8);
     private static final int CONNECTIONS = 300;
     private static final int TRANSFER_BYTES = 3_000_000;
@@ -172,8 +173,7 @@ class NodeSynFloodTest
             final long sent = flood.get(60, TimeUnit.SECONDS);
             final double floodSeconds = floodNanos / 1e9;
             flooding.set(false);
-            assertThat(transfer.get(120, TimeUnit.SECONDS)).as(this::diagnostics).isEqualTo(expectedSha256(TRANSFER_BYTES));
-            assertThat(connected).as(this::diagnostics).isGreaterThanOrEqualTo(CONNECTIONS * 99 / 100);
+            final String sha = transfer.get(120, TimeUnit.SECONDS);
             final JsonNode after = stat();
             final long cookies = delta(before, after, "fastpath.synproxy.cookies_sent");
             final long newSessions = delta(before, after, "fastpath.sessions.new");
@@ -181,8 +181,13 @@ class NodeSynFloodTest
                     + "%d/%d connections, transfer %.1f s, load %s%n", sent, sent / floodSeconds, floodSeconds, cookies,
                 delta(before, after, "fastpath.drop.tx_full"), connected, CONNECTIONS, (transferEnd[0] - transferStart) / 1e9,
                 Files.readString(Path.of("/proc/loadavg")).trim());
+            assertThat(sha).as(this::diagnostics).isEqualTo(expectedSha256(TRANSFER_BYTES));
+            assertThat(connected).as(this::diagnostics).isGreaterThanOrEqualTo(CONNECTIONS * 99 / 100);
             assertThat(sent).isGreaterThan(FLOOD_FRAMES / 2);
-            assertThat(cookies).as("cookies answered for %d flood SYNs: %s", sent, after).isGreaterThanOrEqualTo(sent / 2);
+            if (FLOOD_PER_SECOND > 0)
+            {
+                assertThat(cookies).as("cookies answered for %d flood SYNs: %s", sent, after).isGreaterThanOrEqualTo(sent / 2);
+            }
             // Only the real clients made sessions: the connections and the transfer (a few retries at most).
             assertThat(newSessions).as(after.toString()).isLessThanOrEqualTo(CONNECTIONS + 10);
             assertThat(after.path("fastpath.sessions.active").asLong()).as(after.toString()).isLessThanOrEqualTo(10);
@@ -308,7 +313,7 @@ class NodeSynFloodTest
                 {
                     sent++;
                 }
-                while (sent * 1_000_000_000L / FLOOD_PER_SECOND > System.nanoTime() - start)
+                while (FLOOD_PER_SECOND > 0 && sent * 1_000_000_000L / FLOOD_PER_SECOND > System.nanoTime() - start)
                 {
                     LockSupport.parkNanos(200_000);
                 }

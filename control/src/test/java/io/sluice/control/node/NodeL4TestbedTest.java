@@ -76,7 +76,6 @@ class NodeL4TestbedTest
                       - {protocol: udp, port: 53, serverGroup: echo, healthCheck: {enabled: false}}
                       - {protocol: tcp, port: 81, serverGroup: app, healthCheck: {enabled: false},
                          acl: {mode: deny, cidrs: [198.18.1.0/24]}}
-                      - {protocol: tcp, port: 83, serverGroup: app, bandwidthMbps: 10, healthCheck: {enabled: false}}
                       - {protocol: tcp, port: 82, serverGroup: tcpecho, idleTimeoutSeconds: 10, healthCheck: {enabled: false}}
                     serverGroups:
                       - {name: app, servers: [{address: %s, port: 8080, weight: 75}, {address: %s, port: 8080, weight: 25}]}
@@ -200,20 +199,6 @@ class NodeL4TestbedTest
         assertThat(first + second).as(after.toString()).isGreaterThanOrEqualTo(connected);
         final double share = (double)first / (first + second);
         assertThat(share).as("be1 share of %d new sessions (weights 75:25)", first + second).isBetween(0.70, 0.80);
-    }
-
-    @Test
-    void shouldHoldABulkTransferAtTheListenersBandwidth() throws Exception
-    {
-        // 10 Mbit/s = 1.25 MB/s of IP bytes; the payload rate sits a little below the IP rate. The floor (≥ 70 %
-        // of the peak) is not met yet: TCP through this tail-drop policer reaches ~43 % (see docs/fastpath.md).
-        final String speed = curl("--max-time", "30", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}",
-            "http://" + AddressPlan.VIP_V4 + ":83/bytes/4000000");
-        final String[] parts = speed.trim().split(" ");
-        assertThat(parts[0]).as(this::diagnostics).isEqualTo("4000000");
-        final double bytesPerSecond = Double.parseDouble(parts[1]);
-        assertThat(bytesPerSecond).as("payload bytes/s under a 1.25 MB/s peak").isBetween(0.2 * 1.25e6, 1.05 * 1.25e6);
-        assertThat(stat().path("fastpath.listener.drop.bandwidth.web.tcp.83").asLong()).isPositive();
     }
 
     @Test

@@ -47,6 +47,8 @@ public enum FastpathCounter
     LISTENER_DROP_TABLE_FULL(239, "fastpath.listener.drop.table_full"),
     LISTENER_DROP_BANDWIDTH(240, "fastpath.listener.drop.bandwidth"),
     LISTENER_BANDWIDTH_DELAYED(241, "fastpath.listener.bandwidth.delayed"),
+    LISTENER_DROP_NEW_FLOW_RATE(242, "fastpath.listener.drop.new_flow_rate"),
+    LISTENER_DROP_SOURCE_NEW_FLOW_RATE(243, "fastpath.listener.drop.source_new_flow_rate"),
 
     BACKEND_PACKETS_IN(270, "fastpath.backend.packets_in"),
     BACKEND_BYTES_IN(271, "fastpath.backend.bytes_in"),

@@ -90,6 +90,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private static final int L_DROP_LIMIT = FastpathCounter.LISTENER_DROP_LIMIT.slot();
     private static final int L_DROP_NO_BACKEND = FastpathCounter.LISTENER_DROP_NO_BACKEND.slot();
     private static final int L_DROP_TABLE_FULL = FastpathCounter.LISTENER_DROP_TABLE_FULL.slot();
+    private static final int L_DROP_NEW_FLOW_RATE = FastpathCounter.LISTENER_DROP_NEW_FLOW_RATE.slot();
+    private static final int L_DROP_SOURCE_NEW_FLOW_RATE = FastpathCounter.LISTENER_DROP_SOURCE_NEW_FLOW_RATE.slot();
     private static final int L_DROP_BANDWIDTH = FastpathCounter.LISTENER_DROP_BANDWIDTH.slot();
     private static final int L_BANDWIDTH_DELAYED = FastpathCounter.LISTENER_BANDWIDTH_DELAYED.slot();
     private static final int B_PACKETS_IN = FastpathCounter.BACKEND_PACKETS_IN.slot();
@@ -624,7 +626,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             listener.counters.increment(L_DROP_ACL);
             return drop(Verdict.DROP_ACL);
         }
-        if (listener.newFlows != null && !admitNewFlow(listener.newFlows))
+        if (listener.newFlows != null && !admitNewFlow(listener))
         {
             return PacketPort.CONSUMED;
         }
@@ -958,15 +960,18 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     }
 
     /** Per-source then listener new-flow buckets; a refusal is dropped and counted here. */
-    private boolean admitNewFlow(final io.sluice.fastpath.lb.NewFlowLimiter limiter)
+    private boolean admitNewFlow(final ListenerState listener)
     {
+        final io.sluice.fastpath.lb.NewFlowLimiter limiter = listener.newFlows;
         if (!limiter.trySource(FlowHash.hashAddress(srcHigh, srcLow), nowNs))
         {
+            listener.counters.increment(L_DROP_SOURCE_NEW_FLOW_RATE);
             drop(Verdict.DROP_SOURCE_NEW_FLOW_RATE);
             return false;
         }
         if (!limiter.tryListener(nowNs))
         {
+            listener.counters.increment(L_DROP_NEW_FLOW_RATE);
             drop(Verdict.DROP_NEW_FLOW_RATE);
             return false;
         }

@@ -53,6 +53,8 @@ class NewFlowLimitTest
         {
             assertThat(admitted(h, "198.18.0.1", 1000, 25)).isEqualTo(10);
             assertThat(h.counter(FastpathCounter.DROP_NEW_FLOW_RATE)).isEqualTo(15);
+            assertThat(h.counter("fastpath.listener.drop.new_flow_rate.web")).isEqualTo(15);
+            assertThat(h.counter("fastpath.listener.drop.new_flow_rate.dns")).isZero();
             assertThat(h.forwarders[0].lastVerdict()).isEqualTo(Verdict.DROP_NEW_FLOW_RATE);
             h.clock.advanceSeconds(0.5);
             assertThat(admitted(h, "198.18.0.2", 2000, 10)).isEqualTo(5);
@@ -69,6 +71,7 @@ class NewFlowLimitTest
         {
             assertThat(admitted(h, "198.18.0.1", 1000, 10)).isEqualTo(3);
             assertThat(h.counter(FastpathCounter.DROP_SOURCE_NEW_FLOW_RATE)).isEqualTo(7);
+            assertThat(h.counter("fastpath.listener.drop.source_new_flow_rate.web")).isEqualTo(7);
             assertThat(h.forwarders[0].lastVerdict()).isEqualTo(Verdict.DROP_SOURCE_NEW_FLOW_RATE);
             for (int c = 2; c < 50; c++)
             {

@@ -82,7 +82,8 @@ public final class BenchCommand implements Callable<Integer>
             {
                 throw new CommandLine.ParameterException(spec.commandLine(), "report needs --from FILE");
             }
-            final String md = PerformanceReport.markdown(ReportJson.read(from), displayPath(from));
+            final String md = PerformanceReport.withMeasured(PerformanceReport.markdown(ReportJson.read(from), displayPath(from)),
+                from);
             if (out == null)
             {
                 stdout.print(md);
@@ -113,7 +114,8 @@ public final class BenchCommand implements Callable<Integer>
         {
             ReportJson.write(report, out);
         }
-        final String md = PerformanceReport.markdown(report, out == null ? "(not saved)" : displayPath(out));
+        final String md = PerformanceReport.withMeasured(
+            PerformanceReport.markdown(report, out == null ? "(not saved)" : displayPath(out)), out);
         if (markdown != null)
         {
             Files.writeString(markdown, md);

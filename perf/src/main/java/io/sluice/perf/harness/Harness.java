@@ -20,6 +20,8 @@ import java.util.Map;
  */
 public final class Harness
 {
+    private static final double SMOKE_RUN_SECONDS = 3;
+
     private final Settings settings;
     private final PrintStream progress;
     private String testbedPrefix;
@@ -146,7 +148,10 @@ public final class Harness
                 try
                 {
                     final Target target = subject.start(ctx);
-                    final double warmup = Math.max(settings.warmupSeconds(), subject.minWarmupSeconds());
+                    // A subject's own minimum warm-up (JIT) is for measurements; runs under 3 s are smoke runs (the
+                    // harness test), whose figures mean nothing anyway, and keep the warm-up they were given.
+                    final double warmup = settings.runSeconds() < SMOKE_RUN_SECONDS ? settings.warmupSeconds()
+                        : Math.max(settings.warmupSeconds(), subject.minWarmupSeconds());
                     if (warmup > 0)
                     {
                         benchCase.workload().run(ctx, target, warmup);

@@ -15,6 +15,31 @@ public final class PerformanceReport
     {
     }
 
+    /** Name of the file, beside the JSON result, whose text is appended as the last section (see {@link #withMeasured}). */
+    public static final String MEASURED_FILE = "measured.md";
+
+    /**
+     * Appends the figures measured outside the harness — JMH and the node tests that measure while they test — kept in
+     * {@value #MEASURED_FILE} beside the JSON result (each with its command and load average), so that one document holds
+     * every figure the issues ask for.
+     *
+     * @param jsonFile the JSON result the report was made from, or null (nothing appended).
+     */
+    public static String withMeasured(final String markdown, final java.nio.file.Path jsonFile) throws java.io.IOException
+    {
+        if (jsonFile == null)
+        {
+            return markdown;
+        }
+        final java.nio.file.Path parent = jsonFile.toAbsolutePath().getParent();
+        final java.nio.file.Path measured = parent == null ? null : parent.resolve(MEASURED_FILE);
+        if (measured == null || !java.nio.file.Files.isRegularFile(measured))
+        {
+            return markdown;
+        }
+        return markdown + "\n" + java.nio.file.Files.readString(measured).strip() + "\n";
+    }
+
     public static String markdown(final BenchReport report, final String jsonPath)
     {
         final StringBuilder md = new StringBuilder();

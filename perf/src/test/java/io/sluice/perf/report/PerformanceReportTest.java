@@ -34,4 +34,17 @@ class PerformanceReportTest
         assertThat(md).contains("| sluice | sluice | **missing** | not built yet |");
         assertThat(md).contains("./sluice bench l7", "Caution: the machine was busy", "load average 7.5 on 2 cores");
     }
+
+    @Test
+    void shouldAppendTheFiguresMeasuredOutsideTheHarnessKeptBesideTheJson(@org.junit.jupiter.api.io.TempDir final java.nio.file.Path dir)
+        throws java.io.IOException
+    {
+        final java.nio.file.Path json = dir.resolve("latest.json");
+        assertThat(PerformanceReport.withMeasured("# report\n", json)).isEqualTo("# report\n");
+        assertThat(PerformanceReport.withMeasured("# report\n", null)).isEqualTo("# report\n");
+
+        java.nio.file.Files.writeString(dir.resolve(PerformanceReport.MEASURED_FILE), "## JMH\n\n| what | ns |\n\n");
+
+        assertThat(PerformanceReport.withMeasured("# report\n", json)).isEqualTo("# report\n\n## JMH\n\n| what | ns |\n");
+    }
 }

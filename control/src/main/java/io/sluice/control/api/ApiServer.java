@@ -642,7 +642,8 @@ public final class ApiServer implements AutoCloseable
                 .put("bytesOut", record.bytesOut())
                 .put("packetsOut", record.packetsOut())
                 .put("bytesIn", record.bytesIn())
-                .put("packetsIn", record.packetsIn());
+                .put("packetsIn", record.packetsIn())
+                .put("requests", record.requests());
         }
         send(exchange, 200, out);
     }

@@ -70,7 +70,7 @@ final class Table
                     g.path("servers").forEach(s -> servers.add(s.path("address").asText() + ":" + s.path("port").asText()
                         + "(" + s.path("weight").asText() + ")"));
                     rows.add(new String[] {g.path("loadBalancer").asText("-"), g.path("name").asText(), String.join(" ", servers),
-                        (g.path("http2").asBoolean() ? "h2" : "http/1.1") + (g.path("tls").asBoolean() ? "+tls" : "")});
+                        (g.path("http2").asBoolean() ? "h2" : "http/1.1") + (g.path("tls").path("enabled").asBoolean() ? "+tls" : "")});
                 }
             }
             case SERVER ->

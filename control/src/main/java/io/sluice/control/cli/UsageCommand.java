@@ -41,11 +41,12 @@ final class UsageCommand extends ClientCommands.ClientCommand
         {
             throw new ApiClient.Failure(ApiClient.EXIT_INVALID, "-o " + output + " is not one of csv | json");
         }
-        System.out.println("loadBalancer,minute,bytesOut,packetsOut,bytesIn,packetsIn");
+        System.out.println("loadBalancer,minute,bytesOut,packetsOut,bytesIn,packetsIn,requests");
         for (final JsonNode r : records)
         {
             System.out.println(String.join(",", r.path("loadBalancer").asText(), r.path("minute").asText(),
-                r.path("bytesOut").asText(), r.path("packetsOut").asText(), r.path("bytesIn").asText(), r.path("packetsIn").asText()));
+                r.path("bytesOut").asText(), r.path("packetsOut").asText(), r.path("bytesIn").asText(), r.path("packetsIn").asText(),
+                r.path("requests").asText("0")));
         }
         return ApiClient.EXIT_OK;
     }

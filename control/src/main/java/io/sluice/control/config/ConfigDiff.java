@@ -60,7 +60,7 @@ public final class ConfigDiff
             final Map<String, ServerGroup> oldGroups = index(old == null ? List.of() : old.serverGroups(), ServerGroup::name);
             final Map<String, ServerGroup> newGroups = index(lb.serverGroups(), ServerGroup::name);
             compare(changes, "servergroup", prefix, oldGroups, newGroups, (a, b) ->
-                a.http2() != b.http2() || a.tls() != b.tls() ? "http2/tls" : "");
+                a.http2() != b.http2() || !java.util.Objects.equals(a.tls(), b.tls()) ? "http2/tls" : "");
             for (final ServerGroup group : lb.serverGroups())
             {
                 final ServerGroup oldGroup = oldGroups.get(group.name());

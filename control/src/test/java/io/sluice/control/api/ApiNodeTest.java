@@ -101,7 +101,7 @@ class ApiNodeTest
 
         final NodeFixture.Result usage = sluice("usage", "--since", "1h");
         assertThat(usage.exitCode()).as(usage.output()).isZero();
-        assertThat(usage.output()).startsWith("loadBalancer,minute,bytesOut,packetsOut,bytesIn,packetsIn");
+        assertThat(usage.output()).startsWith("loadBalancer,minute,bytesOut,packetsOut,bytesIn,packetsIn,requests");
         assertThat(sluice("usage", "--since", "yesterday").exitCode()).isEqualTo(1);
 
         final String history = sluice("history").output();

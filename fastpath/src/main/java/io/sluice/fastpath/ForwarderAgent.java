@@ -162,6 +162,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private boolean countersDirty;
     private int chosenLocal;
     private int chosenPort;
+    private long chosenReplyHash;
     private int rxPort;
     private int egressPort;
     private Verdict lastVerdict = Verdict.CONTINUE;
@@ -330,7 +331,9 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             return icmp(buffer, offset, length, handedOff);
         }
-        final int ref = sessions.lookup(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
+        // The client-direction key's hash is the new flow's hash too: computed once.
+        final long keyHash = FlowHash.hash(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
+        final int ref = sessions.lookup(keyHash, srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
         if (ref != SessionTable.NOT_FOUND)
         {
             return forward(buffer, offset, length, SessionTable.recordOf(ref), SessionTable.directionOf(ref));
@@ -352,7 +355,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             return drop(Verdict.DROP_NO_LISTENER);
         }
-        final long flowHash = FlowHash.hash(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
+        final long flowHash = keyHash;
         if (forwarderCount > 1 && !handedOff)
         {
             final long ownerHash = listener.persistenceNs > 0 ?
@@ -720,7 +723,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
                 global.increment(GLOBAL_EARLY_DATA_HELD);
             }
         }
-        sessions.insert(record, nowNs + timeout * 1_000_000_000L);
+        sessions.insert(record, nowNs + timeout * 1_000_000_000L, flowHash, chosenReplyHash);
 
         global.increment(GLOBAL_NEW);
         global.increment(GLOBAL_ACTIVE);
@@ -1050,11 +1053,14 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             final int candidatePort = firstSnatPort + slot * forwarderCount;
             slot = slot + 1 == snatPortCount ? 0 : slot + 1;
-            if (!sessions.replyKeyInUse(backend.addressHigh, backend.addressLow, localHigh, localLow, backend.port,
+            final long replyHash = FlowHash.hash(backend.addressHigh, backend.addressLow, localHigh, localLow, backend.port,
+                candidatePort, protocol);
+            if (!sessions.replyKeyInUse(replyHash, backend.addressHigh, backend.addressLow, localHigh, localLow, backend.port,
                 candidatePort, protocol))
             {
                 chosenLocal = local;
                 chosenPort = candidatePort;
+                chosenReplyHash = replyHash;
                 return true;
             }
         }

@@ -18,8 +18,6 @@ public final class BackendState
     /** Stable identity for consistent hashing: the same on every node. */
     public final long identity;
     public final CounterSet counters;
-    /** Smooth WRR's running weight (this forwarder's). */
-    int currentWeight;
 
     public BackendState(final int id, final Backend config, final CounterSet counters)
     {

@@ -58,6 +58,7 @@ public final class SessionTable implements AutoCloseable
     /** Wheel slots and records {@link #reclaim} examines at most per new flow when the table is full. */
     public static final int RECLAIM_BUDGET = 256;
 
+    private static final boolean NATIVE_LITTLE_ENDIAN = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
     private static final int TAG_SHIFT = 25;
     private static final int REF_MASK = (1 << TAG_SHIFT) - 1;
 
@@ -163,7 +164,18 @@ public final class SessionTable implements AutoCloseable
         final long srcHigh, final long srcLow, final long dstHigh, final long dstLow,
         final int srcPort, final int dstPort, final int protocol)
     {
-        final long hash = FlowHash.hash(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
+        return lookup(FlowHash.hash(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol),
+            srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
+    }
+
+    /**
+     * {@link #lookup(long, long, long, long, int, int, int)} with the key's {@link FlowHash#hash} already computed
+     * (the forwarder reuses it as the flow hash of a new flow and for {@link #insert(int, long, long, long)}).
+     */
+    public int lookup(
+        final long hash, final long srcHigh, final long srcLow, final long dstHigh, final long dstLow,
+        final int srcPort, final int dstPort, final int protocol)
+    {
         final int tag = (int)(hash >>> 57);
         int slot = (int)hash & indexMask;
         while (true)
@@ -273,8 +285,18 @@ public final class SessionTable implements AutoCloseable
     public void insert(final int record, final long deadlineNs)
     {
         final int base = offset(record);
-        insertKey(record << 1, keyHash(base, SessionLayout.DIRECTION_CLIENT));
-        insertKey((record << 1) | 1, keyHash(base, SessionLayout.DIRECTION_REPLY));
+        insert(record, deadlineNs, keyHash(base, SessionLayout.DIRECTION_CLIENT), keyHash(base, SessionLayout.DIRECTION_REPLY));
+    }
+
+    /**
+     * {@link #insert(int, long)} with both keys' {@link FlowHash#hash} already known (the forwarder computed them for
+     * its lookup and its SNAT probe): saves re-reading the record and two hashes per new flow. The hashes must be those
+     * of the record's client and reply keys.
+     */
+    public void insert(final int record, final long deadlineNs, final long clientKeyHash, final long replyKeyHash)
+    {
+        insertKey(record << 1, clientKeyHash);
+        insertKey((record << 1) | 1, replyKeyHash);
         live++;
         schedule(record, deadlineNs);
     }
@@ -316,6 +338,14 @@ public final class SessionTable implements AutoCloseable
         final int backendPort, final int localPort, final int protocol)
     {
         return lookup(backendHigh, backendLow, localHigh, localLow, backendPort, localPort, protocol) != NOT_FOUND;
+    }
+
+    /** {@link #replyKeyInUse} for a reply key whose {@link FlowHash#hash} is {@code hash}. */
+    public boolean replyKeyInUse(
+        final long hash, final long backendHigh, final long backendLow, final long localHigh, final long localLow,
+        final int backendPort, final int localPort, final int protocol)
+    {
+        return lookup(hash, backendHigh, backendLow, localHigh, localLow, backendPort, localPort, protocol) != NOT_FOUND;
     }
 
     /**
@@ -484,11 +514,11 @@ public final class SessionTable implements AutoCloseable
         final int src = client ? CLIENT_ADDRESS_OFFSET : BACKEND_ADDRESS_OFFSET;
         final int dst = client ? VIP_ADDRESS_OFFSET : LOCAL_ADDRESS_OFFSET;
         final int ports = client ? CLIENT_PORT_OFFSET : BACKEND_PORT_OFFSET;
-        // Ports are adjacent (client, VIP) and (backend, local): one int compare in native order.
+        // Ports are adjacent (client, VIP) and (backend, local), stored in native order: one int compare.
+        final int portPair = NATIVE_LITTLE_ENDIAN ? (srcPort & 0xFFFF) | (dstPort << 16) : (srcPort << 16) | (dstPort & 0xFFFF);
         return records.getLong(base + src + 8) == srcLow &&
             records.getLong(base + dst + 8) == dstLow &&
-            records.getShort(base + ports) == (short)srcPort &&
-            records.getShort(base + ports + 2) == (short)dstPort &&
+            records.getInt(base + ports) == portPair &&
             records.getLong(base + src) == srcHigh &&
             records.getLong(base + dst) == dstHigh &&
             (records.getByte(base + PROTOCOL_OFFSET) & 0xFF) == protocol;

@@ -665,7 +665,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             backend = listener.backends[chosen];
         }
 
-        final long mac = nextHop(backend.addressHigh, backend.addressLow);
+        final long mac = nextHop(backend.addressHigh, backend.addressLow, backend);
         if (mac == NeighbourTable.NO_MAC)
         {
             return noNeighbour(backend.addressHigh, backend.addressLow);
@@ -1090,7 +1090,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             final long bh = r.getLong(base + BACKEND_ADDRESS_OFFSET);
             final long bl = r.getLong(base + BACKEND_ADDRESS_OFFSET + 8);
-            final long mac = nextHop(bh, bl);
+            final long mac = nextHop(bh, bl, backend);
             if (mac == NeighbourTable.NO_MAC)
             {
                 return noNeighbour(bh, bl);
@@ -1335,7 +1335,34 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     /** The next hop's MAC, or NO_MAC; sets egressPort to the slot of the interface it sits on. */
     private long nextHop(final long high, final long low)
     {
-        final long hop = neighbours.nextHopMac(high, low);
+        return nextHop(high, low, null);
+    }
+
+    /**
+     * {@link #nextHop(long, long)}, the table's answer cached on {@code backend} (when it is that address's) while the
+     * neighbour table's generation stands: a probe of the shared neighbour snapshot fewer per frame to a backend.
+     */
+    private long nextHop(final long high, final long low, final BackendState backend)
+    {
+        final long hop;
+        if (backend != null && backend.addressLow == low && backend.addressHigh == high)
+        {
+            final Object generation = neighbours.generation();
+            if (generation != null && generation == backend.nextHopGeneration)
+            {
+                hop = backend.nextHop;
+            }
+            else
+            {
+                hop = neighbours.nextHopMac(high, low);
+                backend.nextHop = hop;
+                backend.nextHopGeneration = generation;
+            }
+        }
+        else
+        {
+            hop = neighbours.nextHopMac(high, low);
+        }
         if (hop == NeighbourTable.NO_MAC)
         {
             return NeighbourTable.NO_MAC;

@@ -92,6 +92,13 @@ public final class NeighbourCache implements NeighbourTable
         publish();
     }
 
+    /** The published snapshot: immutable, replaced (never changed) by every update. */
+    @Override
+    public Object generation()
+    {
+        return snapshot;
+    }
+
     @Override
     public long nextHopMac(final long high, final long low)
     {

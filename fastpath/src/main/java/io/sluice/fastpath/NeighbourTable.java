@@ -33,6 +33,16 @@ public interface NeighbourTable
         return nextHop & 0xFFFF_FFFF_FFFFL;
     }
 
+    /**
+     * Identifies the current contents: {@link #nextHopMac} answers the same for the same address while this returns
+     * the same object (by identity), so a caller may cache an answer read after it under it. {@code null} (the
+     * default): do not cache.
+     */
+    default Object generation()
+    {
+        return null;
+    }
+
     /** Asks for resolution of an unknown next hop; never blocks, may drop the request when busy. */
     void requestResolution(long high, long low);
 }

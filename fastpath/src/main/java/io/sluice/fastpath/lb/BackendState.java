@@ -18,6 +18,12 @@ public final class BackendState
     /** Stable identity for consistent hashing: the same on every node. */
     public final long identity;
     public final CounterSet counters;
+    /**
+     * The owning forwarder's cache of this backend's next hop (a raw {@code NeighbourTable.nextHopMac} answer) and the
+     * neighbour-table generation it was read under; single writer and reader, like the rest of this forwarder's table.
+     */
+    public Object nextHopGeneration;
+    public long nextHop;
 
     public BackendState(final int id, final Backend config, final CounterSet counters)
     {

@@ -135,7 +135,8 @@ public final class KeyServerCommand implements Callable<Integer>
         final KeyServer server;
         try
         {
-            server = KeyServer.start(config, countersFile.manager(), idleStrategies);
+            // idle workers sleep on the request ring's futex word, at most one backoff park at a time
+            server = KeyServer.start(config, countersFile.manager(), idleStrategies, TimeUnit.MICROSECONDS.toNanos(maxParkMicros));
         }
         catch (final IOException | RuntimeException ex)
         {

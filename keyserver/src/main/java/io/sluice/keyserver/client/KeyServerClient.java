@@ -44,7 +44,8 @@ import io.sluice.keyserver.ipc.KeyServerDescriptor;
 import io.sluice.keyserver.ipc.Operation;
 import io.sluice.keyserver.ipc.RequestFlyweight;
 import io.sluice.keyserver.ipc.ResponseFlyweight;
-import io.sluice.keyserver.ipc.SpinBeforeIdleStrategy;
+import io.sluice.keyserver.ipc.ShmSignal;
+import io.sluice.keyserver.ipc.SignalIdleStrategy;
 import io.sluice.keyserver.ipc.Status;
 import io.sluice.keyserver.ipc.TicketKeysCodec;
 import io.sluice.nativeio.crypto.RsaPadding;
@@ -56,9 +57,11 @@ import io.sluice.nativeio.crypto.RsaPadding;
  * {@code serverTimeoutMs} every pending operation fails at once ({@link Status#SERVER_DOWN}) and the client reconnects
  * by itself as soon as a key server publishes a fresh file at the same path.
  * <p>
- * Latency: while replies are outstanding the poller spins briefly before its idle strategy backs off, and a caller
- * that queues a request while the poller sits in its idle strategy unparks it, so a reply is picked up within
- * microseconds rather than after a park; with nothing outstanding the poller idles as configured.
+ * Latency: the key server and the poller are in different processes, so neither can unpark the other. Both sides sleep
+ * on futex words in the shared file instead ({@link ShmSignal}): a caller signals the request ring after its commit
+ * (waking a sleeping crypto worker), a worker signals this client's response ring after its reply (waking the poller).
+ * The signal costs a syscall only when the other side announced it is asleep. The poller sleeps at most half its
+ * heartbeat period, so its duty (heartbeats, server check, timeouts) runs on time.
  * <p>
  * Mappings: each key server run is one mapping of its file. Callers register in {@link Connection#users} while they
  * write into it; after a disconnect the poller unmaps the old mapping once no caller is left inside (a caller that
@@ -111,7 +114,8 @@ public final class KeyServerClient implements AutoCloseable
      * connection stale: one of the two always sees the other).
      */
     private record Connection(UnsafeBuffer file, MappedByteBuffer mapped, KeyServerDescriptor.Layout layout, int slot, long token,
-        long instanceId, ManyToOneRingBuffer requests, ManyToOneRingBuffer responses, AtomicInteger users)
+        long instanceId, ManyToOneRingBuffer requests, ManyToOneRingBuffer responses, ShmSignal requestSignal,
+        ShmSignal responseSignal, AtomicInteger users)
     {
         int slotOffset()
         {
@@ -124,10 +128,8 @@ public final class KeyServerClient implements AutoCloseable
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong correlationIds = new AtomicLong(new SecureRandom().nextInt() & 0xffffffL);
     private final AgentRunner runner;
-    private final SpinBeforeIdleStrategy idle;
     /** Connections made stale by a disconnect, not yet unmapped (poller thread only; close() after the poller stopped). */
     private final List<Connection> retired = new ArrayList<>();
-    private volatile Thread pollerThread;
     private volatile Connection connection;
     private volatile String status = "not connected yet";
 
@@ -149,11 +151,22 @@ public final class KeyServerClient implements AutoCloseable
         errorResponses = KeyServerCounter.CLIENT_ERROR_RESPONSES.allocate(counters);
         ringFull = KeyServerCounter.CLIENT_RING_FULL.allocate(counters);
         timeouts = KeyServerCounter.CLIENT_TIMEOUTS.allocate(counters);
-        // with nothing outstanding the poller only has its duty (heartbeats, server check, reconnects): park for a
-        // fraction of its period, callers unpark it when they queue a request
-        this.idle = new SpinBeforeIdleStrategy(idle, SpinBeforeIdleStrategy.DEFAULT_OUTSTANDING_SPIN_NS, () -> !pending.isEmpty(),
+        // the poller sleeps on its response ring's futex word until a worker replies, at most half its duty period (the
+        // duty: heartbeats, server check, timeouts, reconnects); only the poller thread connects and disconnects, so
+        // both lambdas see the same connection
+        final IdleStrategy pollerIdle = new SignalIdleStrategy(idle,
+            () ->
+            {
+                final Connection c = connection;
+                return c == null ? null : c.responseSignal();
+            },
+            () ->
+            {
+                final Connection c = connection;
+                return c == null || c.responses().size() > 0;
+            },
             TimeUnit.MILLISECONDS.toNanos(Math.min(config.heartbeatIntervalMs(), config.reconnectIntervalMs())) / 2);
-        runner = new AgentRunner(this.idle, t -> LOG.log(Level.ERROR, "key server client poller error", t), null, new Poller());
+        runner = new AgentRunner(pollerIdle, t -> LOG.log(Level.ERROR, "key server client poller error", t), null, new Poller());
     }
 
     /**
@@ -308,16 +321,12 @@ public final class KeyServerClient implements AutoCloseable
                 .slotToken(c.token());
             buffer.putBytes(index + RequestFlyweight.HEADER_LENGTH, payload);
             c.requests().commit(index);
+            // wake a key server worker if all of them sleep (inside the users guard: the futex word is in the mapping)
+            c.requestSignal().signal();
         }
         finally
         {
             c.users().getAndDecrement();
-        }
-        final Thread poller = pollerThread;
-        if (poller != null && idle.isDelegating())
-        {
-            // the poller may be parked for up to its idle strategy's longest park: the reply should not wait for that
-            LockSupport.unpark(poller);
         }
         if (connection != c)
         {
@@ -392,7 +401,7 @@ public final class KeyServerClient implements AutoCloseable
                     file.putLongRelease(slotOffset + KeyServerDescriptor.SLOT_HEARTBEAT_OFFSET, nowMs);
                     connection = new Connection(file, mapped, layout, slot, token, instanceId,
                         new ManyToOneRingBuffer(layout.requestRing(file)), new ManyToOneRingBuffer(layout.responseRing(file, slot)),
-                        new AtomicInteger());
+                        layout.requestSignal(file), layout.responseSignal(file, slot), new AtomicInteger());
                     status = "connected to " + path + " (slot " + slot + ")";
                     LOG.log(Level.INFO, status);
                     return true;
@@ -465,12 +474,6 @@ public final class KeyServerClient implements AutoCloseable
         private final ResponseFlyweight response = new ResponseFlyweight();
         private long nextDutyMs;
         private long nextConnectMs;
-
-        @Override
-        public void onStart()
-        {
-            pollerThread = Thread.currentThread();
-        }
 
         @Override
         public int doWork()

@@ -35,12 +35,15 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  *  +---------------------------------------------------------------+
  *  |          Server Heartbeat (epoch ms, 8 bytes) at 128          |  own 128-byte line, written every heartbeat
  *  +---------------------------------------------------------------+
- *  |   Request ring: Agrona ManyToOneRingBuffer at 256             |
+ *  |   Request signal at 256: sequence (4), sleepers (4)           |  own 128-byte line, see ShmSignal
+ *  +---------------------------------------------------------------+
+ *  |   Request ring: Agrona ManyToOneRingBuffer at 384             |
  *  |   (capacity + RingBufferDescriptor.TRAILER_LENGTH)            |
  *  +---------------------------------------------------------------+
  *  |   Client slots: Max Clients x 128 bytes                       |
  *  |     0 owner (8: 0 = free, else client token), 8 pid (8),      |
- *  |     16 heartbeat epoch ms (8), 24 instance id claimed (8)     |
+ *  |     16 heartbeat epoch ms (8), 24 instance id claimed (8),    |
+ *  |     64 response signal: sequence (4), sleepers (4)            |
  *  +---------------------------------------------------------------+
  *  |   Response rings: Max Clients x (capacity + TRAILER_LENGTH),  |
  *  |   one ManyToOneRingBuffer per slot (workers produce,          |
@@ -48,12 +51,14 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  *  +---------------------------------------------------------------+
  * </pre>
  * Every section starts on a 128-byte boundary (two cache lines, against adjacent-line prefetch false sharing).
+ * Version 2 added the signals (futex words: producers wake a consumer in the other process, {@link ShmSignal}) and
+ * moved the request ring from 256 to 384.
  */
 public final class KeyServerDescriptor
 {
     public static final String FILE_NAME = "keyserver.shm";
     public static final long MAGIC = 0x0043504953_4B4C53L; // "SLKSIPC\0" read little endian
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     public static final int ALIGNMENT = 128;
 
     public static final int MAGIC_OFFSET = 0;
@@ -65,13 +70,16 @@ public final class KeyServerDescriptor
     public static final int SERVER_PID_OFFSET = 32;
     public static final int INSTANCE_ID_OFFSET = 40;
     public static final int SERVER_HEARTBEAT_OFFSET = 128;
-    public static final int REQUEST_RING_OFFSET = 256;
+    public static final int REQUEST_SIGNAL_OFFSET = 256;
+    public static final int REQUEST_RING_OFFSET = 384;
 
     public static final int SLOT_LENGTH = 128;
     public static final int SLOT_OWNER_OFFSET = 0;
     public static final int SLOT_PID_OFFSET = 8;
     public static final int SLOT_HEARTBEAT_OFFSET = 16;
     public static final int SLOT_INSTANCE_OFFSET = 24;
+    /** The slot's response-ring signal, on the slot's second cache line (away from the heartbeat). */
+    public static final int SLOT_SIGNAL_OFFSET = 64;
 
     private KeyServerDescriptor()
     {
@@ -159,6 +167,18 @@ public final class KeyServerDescriptor
         public UnsafeBuffer requestRing(final AtomicBuffer file)
         {
             return new UnsafeBuffer(file, REQUEST_RING_OFFSET, requestRingCapacity + RingBufferDescriptor.TRAILER_LENGTH);
+        }
+
+        /** @return the request ring's signal (clients produce, workers sleep on it). */
+        public ShmSignal requestSignal(final AtomicBuffer file)
+        {
+            return new ShmSignal(file, REQUEST_SIGNAL_OFFSET);
+        }
+
+        /** @return a slot's response-ring signal (workers produce, the slot's client poller sleeps on it). */
+        public ShmSignal responseSignal(final AtomicBuffer file, final int slot)
+        {
+            return new ShmSignal(file, slotOffset(slot) + SLOT_SIGNAL_OFFSET);
         }
 
         public UnsafeBuffer responseRing(final AtomicBuffer file, final int slot)

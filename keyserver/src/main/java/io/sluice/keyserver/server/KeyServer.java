@@ -28,6 +28,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 
 import io.sluice.keyserver.ipc.KeyServerDescriptor;
+import io.sluice.keyserver.ipc.ShmSignal;
+import io.sluice.keyserver.ipc.SignalIdleStrategy;
 import io.sluice.keyserver.store.KeyDirectory;
 import io.sluice.keyserver.store.MasterKey;
 import io.sluice.keyserver.store.SecureFiles;
@@ -42,6 +44,9 @@ public final class KeyServer implements AutoCloseable
 {
     private static final Logger LOG = System.getLogger(KeyServer.class.getName());
 
+    /** An idle worker's longest futex sleep unless told: the default backoff's longest park. */
+    public static final long DEFAULT_MAX_WAIT_NS = TimeUnit.MILLISECONDS.toNanos(1);
+
     private final KeyServerConfiguration config;
     private final Path shmFile;
     private final MappedByteBuffer mapped;
@@ -54,8 +59,8 @@ public final class KeyServer implements AutoCloseable
     private final KeyDirectory directory;
     private long ticketSecretStamp;
 
-    private KeyServer(final KeyServerConfiguration config, final CountersManager counters, final Supplier<IdleStrategy> idle)
-        throws IOException
+    private KeyServer(final KeyServerConfiguration config, final CountersManager counters, final Supplier<IdleStrategy> idle,
+        final long maxWaitNs) throws IOException
     {
         this.config = config;
         final MasterKey masterKey = MasterKey.load(config.masterKeyFile(), config.dir());
@@ -111,9 +116,12 @@ public final class KeyServer implements AutoCloseable
             return t;
         });
         this.reader = new RequestReader(config, file, registry, tickets, counters, SystemEpochClock.INSTANCE);
+        final ShmSignal requestSignal = reader.requestSignal();
         for (int i = 0; i < config.workerThreads(); i++)
         {
-            workerRunners.add(new AgentRunner(idle.get(), KeyServer::onAgentError, null,
+            // an idle worker sleeps on the request ring's futex word: a client's commit wakes it at once
+            final IdleStrategy workerIdle = new SignalIdleStrategy(idle.get(), () -> requestSignal, reader::hasUnreadRequests, maxWaitNs);
+            workerRunners.add(new AgentRunner(workerIdle, KeyServer::onAgentError, null,
                 new CryptoWorkerAgent(i, reader, layout.maxPayloadLength())));
         }
     }
@@ -176,7 +184,25 @@ public final class KeyServer implements AutoCloseable
     public static KeyServer start(final KeyServerConfiguration config, final CountersManager counters,
         final Supplier<IdleStrategy> idleStrategies) throws IOException
     {
-        final KeyServer server = new KeyServer(config, counters, idleStrategies);
+        return start(config, counters, idleStrategies, DEFAULT_MAX_WAIT_NS);
+    }
+
+    /**
+     * Start a key server whose idle workers sleep on the request ring's futex word at most {@code maxWaitNs} at a time
+     * (the bound on how late the heartbeat and reclaim duty can run), backing off with the given strategies while work
+     * is visible but taken by another worker. Strategies that never sleep (busy-spin, yielding) are used alone.
+     *
+     * @param config the configuration.
+     * @param counters where counters go.
+     * @param idleStrategies a fresh strategy per thread (e.g. {@code profile::newIdleStrategy}).
+     * @param maxWaitNs longest futex sleep of an idle worker, nanoseconds (1 µs..1 s).
+     * @return the running server.
+     * @throws IOException when the directory, master key or shm file cannot be set up.
+     */
+    public static KeyServer start(final KeyServerConfiguration config, final CountersManager counters,
+        final Supplier<IdleStrategy> idleStrategies, final long maxWaitNs) throws IOException
+    {
+        final KeyServer server = new KeyServer(config, counters, idleStrategies, maxWaitNs);
         server.rescans.scheduleWithFixedDelay(server::rescan, config.rescanIntervalMs(), config.rescanIntervalMs(),
             TimeUnit.MILLISECONDS);
         for (final AgentRunner r : server.workerRunners)

@@ -20,6 +20,7 @@ import io.sluice.keyserver.ipc.KeyServerDescriptor;
 import io.sluice.keyserver.ipc.Operation;
 import io.sluice.keyserver.ipc.RequestFlyweight;
 import io.sluice.keyserver.ipc.ResponseFlyweight;
+import io.sluice.keyserver.ipc.ShmSignal;
 import io.sluice.keyserver.ipc.Status;
 import io.sluice.keyserver.ipc.TicketKeysCodec;
 import io.sluice.nativeio.crypto.KeyType;
@@ -53,6 +54,10 @@ final class RequestReader
     private final UnsafeBuffer file;
     private final ManyToOneRingBuffer requests;
     private final ManyToOneRingBuffer[] responses;
+    /** Clients signal it after each request; idle workers sleep on it ({@link #awaitRequests}). */
+    private final ShmSignal requestSignal;
+    /** One per slot: signalled after each reply so the client's poller, asleep in its own process, wakes. */
+    private final ShmSignal[] responseSignals;
     private final AtomicIntegerArray inFlight;
     private final KeyRegistry registry;
     /** Replaced by the rescan thread when the ticket secret file changes. */
@@ -103,6 +108,12 @@ final class RequestReader
         for (int i = 0; i < responses.length; i++)
         {
             responses[i] = new ManyToOneRingBuffer(layout.responseRing(file, i));
+        }
+        this.requestSignal = layout.requestSignal(file);
+        this.responseSignals = new ShmSignal[layout.maxClients()];
+        for (int i = 0; i < responseSignals.length; i++)
+        {
+            responseSignals[i] = layout.responseSignal(file, i);
         }
         this.inFlight = new AtomicIntegerArray(layout.maxClients());
         requestCount = KeyServerCounter.REQUESTS.allocate(counters);
@@ -156,7 +167,27 @@ final class RequestReader
         {
             claimTarget = null;
             reading.set(false);
+            // leader/follower hand-over: records left behind (this worker stopped at a key operation, or more came) go to
+            // a sleeping worker now, not when its wait times out. A worker that found the ring non-empty but the role
+            // held may have gone to sleep; it announced itself before looking at the role, so either it sees the role
+            // free (and does not sleep) or this signal sees it announced (ShmSignal)
+            if (requests.size() > 0)
+            {
+                requestSignal.signal();
+            }
         }
+    }
+
+    /** @return true when records wait in the request ring and no worker is reading it: an idle worker should poll. */
+    boolean hasUnreadRequests()
+    {
+        return requests.size() > 0 && !reading.get();
+    }
+
+    /** @return the request ring's signal, for the workers' idle strategies. */
+    ShmSignal requestSignal()
+    {
+        return requestSignal;
     }
 
     private int duty(final long nowMs)
@@ -205,6 +236,8 @@ final class RequestReader
         }
         final UnsafeBuffer ring = layout.responseRing(file, slot);
         ring.setMemory(0, ring.capacity(), (byte)0);
+        // a client that died asleep left its sleepers count raised: the next client would pay a wake syscall per reply
+        responseSignals[slot].reset();
         file.putLong(slotOffset + KeyServerDescriptor.SLOT_PID_OFFSET, 0);
         file.putLong(slotOffset + KeyServerDescriptor.SLOT_HEARTBEAT_OFFSET, 0);
         file.putLongRelease(slotOffset + KeyServerDescriptor.SLOT_OWNER_OFFSET, 0);
@@ -420,5 +453,6 @@ final class RequestReader
             buf.putBytes(flyweight.payloadOffset(), payload);
         }
         ring.commit(index);
+        responseSignals[slot].signal();
     }
 }

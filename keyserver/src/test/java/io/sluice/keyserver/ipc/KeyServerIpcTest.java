@@ -363,6 +363,51 @@ class KeyServerIpcTest
         await(() -> java.util.Arrays.equals(client.ticketKeys().join().keys().getFirst(), expected));
     }
 
+    @Test
+    void shouldCompleteEveryRoundTripWhenWorkersAndPollerSleepBetweenThem() throws Exception
+    {
+        client.close();
+        server.close();
+        // long sleeps on both sides (1 s workers, 500 ms poller): each round trip needs the futex wakes, not timeouts
+        final KeyServerConfiguration d = config();
+        server = KeyServer.start(new KeyServerConfiguration(keys, shm, masterKey, d.layout(), 2, 50, 10_000, 200, 100,
+            d.ticketRotationMs(), "auto"), counters, KeyServer::defaultIdleStrategy, TimeUnit.SECONDS.toNanos(1));
+        client = KeyServerClient.start(new KeyServerClient.Configuration(shm, 5000, 1000, 1000, 10_000), counters);
+        await(client::isConnected);
+        final byte[] keyId = client.getChain("ec").get(5, TimeUnit.SECONDS).keyId();
+        try (RawClient raw = new RawClient(server.shmFile(), 3))
+        {
+            int clientSlot = -1;
+            for (int slot = 0; slot < raw.slot; slot++)
+            {
+                if (raw.file.getLongVolatile(raw.layout.slotOffset(slot) + KeyServerDescriptor.SLOT_OWNER_OFFSET) != 0)
+                {
+                    clientSlot = slot;
+                }
+            }
+            assertThat(clientSlot).isNotNegative();
+            final ShmSignal requestSignal = raw.layout.requestSignal(raw.file);
+            final ShmSignal responseSignal = raw.layout.responseSignal(raw.file, clientSlot);
+            final byte[] message = "transcript".getBytes(StandardCharsets.US_ASCII);
+            for (int i = 0; i < 60; i++)
+            {
+                // both workers and the client's poller asleep on their futex words before each request
+                await(() -> requestSignal.sleepers() == 2 && responseSignal.sleepers() == 1);
+                final int sequence = responseSignal.sequence();
+                if (i % 2 == 0)
+                {
+                    assertThat(client.ping(new byte[] {(byte)i}).get(10, TimeUnit.SECONDS)).containsExactly((byte)i);
+                }
+                else
+                {
+                    assertThat(client.sign(keyId, SignatureScheme.ECDSA_SECP256R1_SHA256.code(), message).get(10, TimeUnit.SECONDS))
+                        .isNotEmpty();
+                }
+                assertThat(responseSignal.sequence()).as("the reply signalled the poller's word").isEqualTo(sequence + 1);
+            }
+        }
+    }
+
     private long counter(final KeyServerCounter type)
     {
         final long[] sum = {0};

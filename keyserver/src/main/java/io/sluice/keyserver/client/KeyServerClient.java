@@ -40,6 +40,7 @@ import org.agrona.concurrent.status.CountersManager;
 
 import io.sluice.keyserver.KeyServerCounter;
 import io.sluice.keyserver.ipc.ChainCodec;
+import io.sluice.keyserver.ipc.Futex;
 import io.sluice.keyserver.ipc.KeyServerDescriptor;
 import io.sluice.keyserver.ipc.Operation;
 import io.sluice.keyserver.ipc.RequestFlyweight;
@@ -192,6 +193,8 @@ public final class KeyServerClient implements AutoCloseable
      */
     public static KeyServerClient start(final Configuration config, final CountersManager counters, final IdleStrategy idle)
     {
+        // on the starting thread, not on the first caller (an event loop) or the poller's first sleep
+        Futex.warmUp();
         final KeyServerClient client = new KeyServerClient(config, counters, idle);
         client.tryConnect(client.clock.time());
         AgentRunner.startOnThread(client.runner);

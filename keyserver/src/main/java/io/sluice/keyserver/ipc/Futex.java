@@ -2,6 +2,7 @@ package io.sluice.keyserver.ipc;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -80,6 +81,25 @@ public final class Futex
         catch (final Throwable t)
         {
             throw new IllegalStateException("futex wake", t);
+        }
+    }
+
+    /**
+     * Initialise the bindings and run both calls once on a private word, off the hot path. The first use of a downcall
+     * handle generates its stubs: on a loaded 2-core VM that took long enough in a fresh key server (both workers
+     * blocked on this class's initialisation) that its heartbeat went stale and a client declared it dead; a caller's
+     * first request would likewise stall the proxy's event loop.
+     */
+    public static void warmUp()
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment word = arena.allocate(JAVA_LONG);
+            final MemorySegment timespec = arena.allocate(TIMESPEC_LENGTH, 8);
+            timeout(timespec, 1000);
+            wake(word.address(), 1);
+            // the word holds 0: returns at once (EAGAIN)
+            await(word.address(), 1, timespec);
         }
     }
 

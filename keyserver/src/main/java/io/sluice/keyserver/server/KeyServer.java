@@ -27,6 +27,7 @@ import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 
+import io.sluice.keyserver.ipc.Futex;
 import io.sluice.keyserver.ipc.KeyServerDescriptor;
 import io.sluice.keyserver.ipc.ShmSignal;
 import io.sluice.keyserver.ipc.SignalIdleStrategy;
@@ -84,6 +85,8 @@ public final class KeyServer implements AutoCloseable
         this.directory = directory;
         this.ticketSecretStamp = ticketSecretStamp();
 
+        // before the file (and its heartbeat) is published: a worker's first futex call must not stall the duty
+        Futex.warmUp();
         SecureFiles.ensurePrivateDirectory(config.shmDir());
         ensureNoLiveServer(config.shmDir());
         this.shmFile = config.shmDir().resolve(KeyServerDescriptor.FILE_NAME);

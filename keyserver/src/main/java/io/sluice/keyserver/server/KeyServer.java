@@ -57,6 +57,7 @@ public final class KeyServer implements AutoCloseable
     private final List<AgentRunner> workerRunners = new ArrayList<>();
     private final PrivateKeyCrypto crypto;
     private final ScheduledExecutorService rescans;
+    private final ScheduledExecutorService heartbeat;
     private final KeyDirectory directory;
     private long ticketSecretStamp;
 
@@ -115,6 +116,15 @@ public final class KeyServer implements AutoCloseable
         this.rescans = Executors.newSingleThreadScheduledExecutor(r ->
         {
             final Thread t = new Thread(r, "keyserver-rescan");
+            t.setDaemon(true);
+            return t;
+        });
+        // The process's heartbeat has a thread of its own: a worker busy with a long operation (a cold JCA RSA key, one
+        // worker) must not let clients declare a live server dead. Workers still stamp it in their duty; a server whose
+        // workers are all stuck shows up as per-request timeouts instead.
+        this.heartbeat = Executors.newSingleThreadScheduledExecutor(r ->
+        {
+            final Thread t = new Thread(r, "keyserver-heartbeat");
             t.setDaemon(true);
             return t;
         });
@@ -208,6 +218,9 @@ public final class KeyServer implements AutoCloseable
         final KeyServer server = new KeyServer(config, counters, idleStrategies, maxWaitNs);
         server.rescans.scheduleWithFixedDelay(server::rescan, config.rescanIntervalMs(), config.rescanIntervalMs(),
             TimeUnit.MILLISECONDS);
+        server.heartbeat.scheduleAtFixedRate(
+            () -> server.file.putLongRelease(KeyServerDescriptor.SERVER_HEARTBEAT_OFFSET, System.currentTimeMillis()),
+            config.heartbeatIntervalMs(), config.heartbeatIntervalMs(), TimeUnit.MILLISECONDS);
         for (final AgentRunner r : server.workerRunners)
         {
             AgentRunner.startOnThread(r);
@@ -286,6 +299,7 @@ public final class KeyServer implements AutoCloseable
     public void close()
     {
         rescans.shutdownNow();
+        heartbeat.shutdownNow();
         for (final AgentRunner r : workerRunners)
         {
             r.close();

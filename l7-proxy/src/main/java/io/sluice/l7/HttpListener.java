@@ -35,6 +35,10 @@ import java.util.Set;
  * @param gzip                   compress responses when the client accepts gzip and the backend did not compress.
  * @param tls                    for https: the SNI → SslContext seam (null for http).
  * @param minBodyRate            the slowest request body accepted before 408 (default {@link BodyRate#DEFAULT}).
+ * @param peakBytesPerSecond     outbound (proxy → client) peak of this listener, bytes on the wire per second (TLS
+ *                               included); 0 = none. Enforced at this value ÷ the cluster's live nodes.
+ * @param instancePeak           the load balancer's outbound peak this listener shares with its other L7 listeners, or
+ *                               null.
  */
 public record HttpListener(
     String name,
@@ -60,7 +64,9 @@ public record HttpListener(
     Acl acl,
     boolean gzip,
     TlsContexts tls,
-    BodyRate minBodyRate)
+    BodyRate minBodyRate,
+    long peakBytesPerSecond,
+    InstancePeak instancePeak)
 {
     public HttpListener
     {
@@ -80,6 +86,7 @@ public record HttpListener(
         ConfigException.range(name + ".maxHeaderBytes", maxHeaderBytes, 1024, 1 << 20);
         ConfigException.range(name + ".maxBodyBytes", maxBodyBytes, 0, 1L << 40);
         ConfigException.range(name + ".maxConnections", maxConnections, 0, 100_000_000);
+        ConfigException.range(name + ".peakBytesPerSecond", peakBytesPerSecond, 0, Long.MAX_VALUE / 1_000_000_000L);
         final Set<String> groupNames = new HashSet<>();
         for (final ServerGroup group : serverGroups)
         {
@@ -153,6 +160,8 @@ public record HttpListener(
         private boolean gzip;
         private BodyRate minBodyRate = BodyRate.DEFAULT;
         private TlsContexts tls;
+        private long peakBytesPerSecond;
+        private InstancePeak instancePeak;
 
         Builder(final String name, final String vip, final int port)
         {
@@ -282,11 +291,23 @@ public record HttpListener(
             return this;
         }
 
+        public Builder peakBytesPerSecond(final long value)
+        {
+            peakBytesPerSecond = value;
+            return this;
+        }
+
+        public Builder instancePeak(final InstancePeak value)
+        {
+            instancePeak = value;
+            return this;
+        }
+
         public HttpListener build()
         {
             return new HttpListener(name, vip, port, protocol, serverGroup, rules, redirectTo, serverGroups, scheduler, hashKey,
                 stickySession, xForwardedFor, loadBalancerHeaders, loadBalancerName, timeouts, maxHeaderBytes, maxBodyBytes,
-                maxConnections, proxyProtocol, http2, acl, gzip, tls, minBodyRate);
+                maxConnections, proxyProtocol, http2, acl, gzip, tls, minBodyRate, peakBytesPerSecond, instancePeak);
         }
     }
 }

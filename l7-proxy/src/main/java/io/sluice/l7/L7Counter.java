@@ -15,6 +15,8 @@ package io.sluice.l7;
  *   <li>{@code l7.drop.no_backend}: 503, no server of the group is up, un-ejected and under its connection limit.</li>
  *   <li>{@code l7.bytes_out} / {@code l7.bytes_in}: bytes written to / read from client sockets (TLS records included:
  *   what crosses the wire, which is what the usage meter bills), counted under every other handler.</li>
+ *   <li>{@code l7.bandwidth.*}: writes to clients held back by the listener's or the load balancer's outbound peak
+ *   ({@link OutboundShaper}): how many, their bytes, the sum of their waits in µs, and the bytes held right now.</li>
  * </ul>
  */
 public enum L7Counter
@@ -50,6 +52,10 @@ public enum L7Counter
     BYTES_OUT(428, "l7.bytes_out"),
     BYTES_IN(429, "l7.bytes_in"),
     SLOW_BODY_DROPS(430, "l7.drop.slow_body"),
+    BANDWIDTH_DELAYED_WRITES(431, "l7.bandwidth.delayed_writes"),
+    BANDWIDTH_DELAYED_BYTES(432, "l7.bandwidth.delayed_bytes"),
+    BANDWIDTH_DELAY_MICROS(433, "l7.bandwidth.delay_micros"),
+    BANDWIDTH_HELD_BYTES(434, "l7.bandwidth.held_bytes"),
     BACKEND_REQUESTS(450, "l7.server.requests"),
     BACKEND_FAILURES(451, "l7.server.failures");
 

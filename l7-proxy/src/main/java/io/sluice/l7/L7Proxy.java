@@ -50,8 +50,11 @@ public final class L7Proxy implements AutoCloseable
     private final Map<String, ListenerRuntime> listeners = new LinkedHashMap<>();
     private final AccessLog accessLog;
     private final AtomicCounter accessLogDrops;
+    /** Load balancer peaks by instance name, one bucket shared by all the listeners naming it. */
+    private final Map<String, OutboundPeak> instancePeaks = new HashMap<>();
     private volatile ProxyConfig config;
     private boolean closed;
+    private int bandwidthShare = 1;
 
     private L7Proxy(final ProxyConfig config, final CountersManager countersManager)
     {
@@ -171,6 +174,94 @@ public final class L7Proxy implements AutoCloseable
         }
         obsolete.forEach(this::removeListener);
         config = newConfig;
+        syncOutboundPeaks();
+    }
+
+    /**
+     * Every outbound peak (listeners' and load balancers') at limit ÷ {@code liveNodes} from now on: each live node of a
+     * cluster enforces its share, as the fastpath does for L4 (docs/cluster.md).
+     */
+    public synchronized void setBandwidthShare(final int liveNodes)
+    {
+        if (liveNodes < 1)
+        {
+            throw new IllegalArgumentException("liveNodes: " + liveNodes + " must be >= 1");
+        }
+        bandwidthShare = liveNodes;
+        for (final ListenerRuntime runtime : listeners.values())
+        {
+            for (final OutboundPeak peak : runtime.outboundPeaks)
+            {
+                peak.share(liveNodes);
+            }
+        }
+    }
+
+    /** The outbound rates (bytes/s, after the cluster share) a listener is held to now: its own first; empty when none. */
+    public synchronized long[] outboundPeaks(final String listener)
+    {
+        final ListenerRuntime runtime = listeners.get(listener);
+        if (runtime == null)
+        {
+            return new long[0];
+        }
+        final OutboundPeak[] peaks = runtime.outboundPeaks;
+        final long[] rates = new long[peaks.length];
+        for (int i = 0; i < peaks.length; i++)
+        {
+            rates[i] = peaks[i].bytesPerSecond();
+        }
+        return rates;
+    }
+
+    /**
+     * Points every listener at its peaks after a change. A peak that stays keeps its bucket (and what it has booked), so
+     * a change elsewhere in the config does not hand out a fresh burst; a changed limit applies to the next booking.
+     */
+    private void syncOutboundPeaks()
+    {
+        final java.util.Set<String> usedInstances = new java.util.HashSet<>();
+        for (final ListenerRuntime runtime : listeners.values())
+        {
+            final HttpListener listener = runtime.snapshot.config();
+            final List<OutboundPeak> peaks = new java.util.ArrayList<>(2);
+            if (listener.peakBytesPerSecond() > 0)
+            {
+                if (runtime.listenerPeak == null)
+                {
+                    runtime.listenerPeak = new OutboundPeak(listener.name(), listener.peakBytesPerSecond());
+                    runtime.listenerPeak.share(bandwidthShare);
+                }
+                else if (runtime.listenerPeak.limitBytesPerSecond() != listener.peakBytesPerSecond())
+                {
+                    runtime.listenerPeak.limit(listener.peakBytesPerSecond());
+                }
+                peaks.add(runtime.listenerPeak);
+            }
+            else
+            {
+                runtime.listenerPeak = null;
+            }
+            final InstancePeak instance = listener.instancePeak();
+            if (instance != null)
+            {
+                OutboundPeak peak = instancePeaks.get(instance.instance());
+                if (peak == null)
+                {
+                    peak = new OutboundPeak(instance.instance(), instance.bytesPerSecond());
+                    peak.share(bandwidthShare);
+                    instancePeaks.put(instance.instance(), peak);
+                }
+                else if (peak.limitBytesPerSecond() != instance.bytesPerSecond())
+                {
+                    peak.limit(instance.bytesPerSecond());
+                }
+                usedInstances.add(instance.instance());
+                peaks.add(peak);
+            }
+            runtime.outboundPeaks = peaks.toArray(new OutboundPeak[0]);
+        }
+        instancePeaks.keySet().retainAll(usedInstances);
     }
 
     /**
@@ -239,16 +330,20 @@ public final class L7Proxy implements AutoCloseable
     private void addListener(final HttpListener listener)
     {
         final ListenerRuntime runtime = new ListenerRuntime(listener, config.upstream(), countersManager);
+        listeners.put(listener.name(), runtime);
+        // before the bind: the first connection finds its peaks in place
+        syncOutboundPeaks();
         try
         {
             bind(runtime, listener);
         }
         catch (final RuntimeException ex)
         {
+            listeners.remove(listener.name());
+            syncOutboundPeaks();
             runtime.close();
             throw ex;
         }
-        listeners.put(listener.name(), runtime);
     }
 
     private void bind(final ListenerRuntime runtime, final HttpListener listener)
@@ -397,6 +492,8 @@ public final class L7Proxy implements AutoCloseable
             runtime.clientChannels.add(ch);
             final ChannelPipeline pipeline = ch.pipeline();
             pipeline.addLast("meter", new ByteMeter(counters.bytesOut, counters.bytesIn));
+            // above the meter (which counts what leaves, when it leaves), under TLS and HTTP/2: paces the wire bytes
+            pipeline.addLast("shaper", new OutboundShaper(runtime));
             if (listener.tls() != null)
             {
                 // the TLS seam: SNI picks the listener's context (keyless, signing through the key server), ALPN picks h2

@@ -35,6 +35,10 @@ final class ListenerCounters implements AutoCloseable
     final AtomicCounter bytesOut;
     final AtomicCounter bytesIn;
     final AtomicCounter slowBody;
+    final AtomicCounter delayedWrites;
+    final AtomicCounter delayedBytes;
+    final AtomicCounter delayMicros;
+    final AtomicCounter heldBytes;
     private final Map<L7Counter, AtomicCounter> all = new EnumMap<>(L7Counter.class);
 
     ListenerCounters(final CountersManager manager, final String listenerName)
@@ -76,6 +80,10 @@ final class ListenerCounters implements AutoCloseable
         bytesOut = all.get(L7Counter.BYTES_OUT);
         bytesIn = all.get(L7Counter.BYTES_IN);
         slowBody = all.get(L7Counter.SLOW_BODY_DROPS);
+        delayedWrites = all.get(L7Counter.BANDWIDTH_DELAYED_WRITES);
+        delayedBytes = all.get(L7Counter.BANDWIDTH_DELAYED_BYTES);
+        delayMicros = all.get(L7Counter.BANDWIDTH_DELAY_MICROS);
+        heldBytes = all.get(L7Counter.BANDWIDTH_HELD_BYTES);
     }
 
     void countStatus(final int status)

@@ -38,6 +38,10 @@ final class ListenerRuntime implements AutoCloseable
     final Map<String, ServerState> servers = new ConcurrentHashMap<>();
     volatile Snapshot snapshot;
     volatile Channel serverChannel;
+    /** The peaks this listener's outbound bytes are held to (its own, its load balancer's); empty: none. */
+    volatile OutboundPeak[] outboundPeaks = new OutboundPeak[0];
+    /** This listener's own peak, kept across applies (its booking state) while it has one. */
+    OutboundPeak listenerPeak;
     private final CountersManager countersManager;
 
     /**

@@ -28,6 +28,7 @@ public record ProxyConfig(List<HttpListener> listeners, Transport transport, int
         upstream = upstream == null ? Upstream.DEFAULT : upstream;
         final Set<String> names = new HashSet<>();
         final Set<String> endpoints = new HashSet<>();
+        final java.util.Map<String, Long> instancePeaks = new java.util.HashMap<>();
         for (final HttpListener listener : listeners)
         {
             if (!names.add(listener.name()))
@@ -37,6 +38,16 @@ public record ProxyConfig(List<HttpListener> listeners, Transport transport, int
             if (!endpoints.add(listener.vip() + "|" + listener.port()))
             {
                 throw new ConfigException("listeners: " + listener.vip() + ":" + listener.port() + " is bound twice");
+            }
+            final InstancePeak peak = listener.instancePeak();
+            if (peak != null)
+            {
+                final Long other = instancePeaks.putIfAbsent(peak.instance(), peak.bytesPerSecond());
+                if (other != null && other != peak.bytesPerSecond())
+                {
+                    throw new ConfigException(listener.name() + ".instancePeak: " + peak.instance() + " has two peaks, " + other +
+                        " and " + peak.bytesPerSecond() + " B/s");
+                }
             }
         }
     }

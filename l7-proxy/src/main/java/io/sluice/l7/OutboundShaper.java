@@ -14,12 +14,13 @@ import io.netty.util.concurrent.ScheduledFuture;
 /**
  * Holds a client connection's outbound bytes to its listener's and load balancer's peaks ({@link OutboundPeak}). It sits
  * just above the {@link ByteMeter}, under TLS and HTTP/2, so it paces what crosses the wire. Each write books its bytes
- * in every peak; one that must wait is held in a per-connection FIFO and the connection is marked unwritable (a
- * user-defined writability bit), which is what every proxying path already obeys: the frontend reads the backend again
- * only while the client connection is writable, a tunnel only once its previous write completed. So the backend is
- * slowed at its read, and a connection holds at most what it wrote before it saw the bit: about one backend read
- * (≤ 64 KiB) plus framing, never an unbounded queue. When the head's time comes an event-loop timer writes it, flushes,
- * and with the FIFO empty the connection turns writable, which resumes the backend read.
+ * in every peak; one that must wait is held in a per-connection FIFO. Once the FIFO holds about 50 ms of the rate
+ * (4–64 KiB) the connection is marked unwritable (a user-defined writability bit), which is what every proxying path
+ * already obeys: the frontend reads the backend again only while the client connection is writable, a tunnel only once
+ * its previous write completed. So the backend is slowed at its read, and a connection holds at most that much plus what
+ * it wrote before it saw the bit (one backend read, ≤ 64 KiB, plus framing), never an unbounded queue. When the head's
+ * time comes an event-loop timer writes what is due and flushes; below half the pause mark the connection turns writable
+ * again, which resumes the backend read.
  * <p>
  * A close asked for while bytes are held waits for them (they were written before it). Bytes still held when the
  * connection goes away are released, their promises failed and their booking refunded. Without a peak the handler is a
@@ -34,6 +35,10 @@ final class OutboundShaper extends ChannelDuplexHandler
     /** Releases a held write this early rather than sleeping again for less: timer slack on a busy box. */
     private static final long EARLY_NS = TimeUnit.MICROSECONDS.toNanos(200);
     private static final int INITIAL_CAPACITY = 8;
+    /** A connection holds this much of its slowest peak's rate before it pauses the backend read, within the bounds below. */
+    private static final long PAUSE_AFTER_NS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long MIN_PAUSE_BYTES = 4 * 1024;
+    private static final long MAX_PAUSE_BYTES = 64 * 1024;
 
     private final ListenerRuntime runtime;
     private Object[] messages = new Object[INITIAL_CAPACITY];
@@ -47,6 +52,8 @@ final class OutboundShaper extends ChannelDuplexHandler
     private ChannelHandlerContext context;
     private ScheduledFuture<?> timer;
     private ChannelPromise pendingClose;
+    private long pauseBytes = MAX_PAUSE_BYTES;
+    private boolean paused;
     private final Runnable release = this::releaseDue;
 
     OutboundShaper(final ListenerRuntime runtime)
@@ -89,8 +96,12 @@ final class OutboundShaper extends ChannelDuplexHandler
         counters.delayMicros.getAndAdd(TimeUnit.NANOSECONDS.toMicros(releaseAt - now));
         if (count == 1)
         {
-            setWritable(ctx, false);
             schedule(ctx, releaseAt - now);
+        }
+        if (!paused && heldBytes >= pauseBytes(peaks))
+        {
+            paused = true;
+            setWritable(ctx, false);
         }
     }
 
@@ -156,19 +167,40 @@ final class OutboundShaper extends ChannelDuplexHandler
         {
             ctx.flush();
         }
+        if (paused && heldBytes <= pauseBytes / 2)
+        {
+            // hysteresis: the backend read resumes with room for a few reads before the next pause
+            paused = false;
+            setWritable(ctx, true);
+        }
         if (count > 0)
         {
             schedule(ctx, releaseAtNs[head] - now);
-            return;
         }
-        if (pendingClose != null)
+        else if (pendingClose != null)
         {
             final ChannelPromise close = pendingClose;
             pendingClose = null;
             ctx.close(close);
-            return;
         }
-        setWritable(ctx, true);
+    }
+
+    /**
+     * How much a connection may hold before the backend read pauses: about 50 ms of its slowest peak, so the next bytes
+     * are already waiting when a timer fires (a connection that paused at the first held byte needs a timer, a
+     * writability event and a backend read per write, which a loaded event loop cannot always turn round in time), and
+     * at most 64 KiB, so a connection never holds more than that plus one backend read.
+     */
+    private long pauseBytes(final OutboundPeak[] peaks)
+    {
+        long slowest = Long.MAX_VALUE;
+        for (final OutboundPeak peak : peaks)
+        {
+            slowest = Math.min(slowest, peak.bytesPerSecond());
+        }
+        final long bytes = slowest == Long.MAX_VALUE ? MAX_PAUSE_BYTES : slowest * PAUSE_AFTER_NS / 1_000_000_000L;
+        pauseBytes = Math.max(MIN_PAUSE_BYTES, Math.min(MAX_PAUSE_BYTES, bytes));
+        return pauseBytes;
     }
 
     private void hold(final Object msg, final ChannelPromise promise, final long releaseAt, final long bytes,

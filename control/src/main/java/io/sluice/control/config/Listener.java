@@ -48,6 +48,7 @@ import java.util.Set;
  * @param redirectTo                L7: redirect every request instead of proxying, or null.
  * @param newConnectionsPerSecond   tcp/udp: new flows per second admitted, 0 = unlimited (null on L7).
  * @param newConnectionsPerSourcePerSecond tcp/udp: new flows per second per client address, 0 = unlimited.
+ * @param minBodyRateBytesPerSecond L7: slowest request body accepted (slow POST), 0 = off (null on L4).
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record Listener(
@@ -78,7 +79,8 @@ public record Listener(
     Boolean proxyProtocol,
     RedirectTo redirectTo,
     Integer newConnectionsPerSecond,
-    Integer newConnectionsPerSourcePerSecond)
+    Integer newConnectionsPerSourcePerSecond,
+    Integer minBodyRateBytesPerSecond)
 {
     private static final StringSpec GROUP_NAME = StringSpec.matching(NodeConfig.NAME_PATTERN, "a server group name");
 
@@ -346,11 +348,15 @@ public record Listener(
     static final Field<Long> NEW_CONNECTIONS_PER_SOURCE = Field.optional("newConnectionsPerSourcePerSecond",
         IntSpec.range(0, 100_000_000), 0L, "tcp/udp: new connections per second per client address; 0 = unlimited.");
 
+    static final Field<Long> MIN_BODY_RATE = Field.optional("minBodyRateBytesPerSecond", IntSpec.range(0, 1 << 30), 512L,
+        "http/https: slowest request body accepted, measured over 10 s windows (a window in which the backend was not "
+            + "taking the body does not count); slower gets 408 and the connection closes; 0 = off.");
+
     public static final ObjectSpec<Listener> SPEC = new ObjectSpec<>("listener", "A protocol:port entry point on the VIP.",
         Listener::from, PROTOCOL, PORT, SERVER_GROUP, SCHEDULER, MAX_CONNECTIONS, SYN_PROXY, PERSISTENCE, IDLE_TIMEOUT,
         BANDWIDTH, ACL, TOA, HEALTH_CHECK, CERTIFICATES, TLS_POLICY, HTTP2, MUTUAL_TLS, RULES, HASH_KEY, STICKY, XFF,
         REQUEST_TIMEOUT, HEADER_TIMEOUT, MAX_HEADER_BYTES, MAX_BODY_BYTES, PROXY_PROTOCOL, REDIRECT,
-        NEW_CONNECTIONS, NEW_CONNECTIONS_PER_SOURCE);
+        NEW_CONNECTIONS, NEW_CONNECTIONS_PER_SOURCE, MIN_BODY_RATE);
 
     private static final Set<Scheduler> L4_SCHEDULERS =
         EnumSet.of(Scheduler.RR, Scheduler.WRR, Scheduler.WLC, Scheduler.SH, Scheduler.MAGLEV);
@@ -375,7 +381,7 @@ public record Listener(
         final boolean l7 = protocol.isL7();
         final String only = l7 ? "is only for tcp/udp listeners" : "is only for http/https listeners";
         for (final Field<?> l7Key : List.of(RULES, HASH_KEY, STICKY, XFF, REQUEST_TIMEOUT, HEADER_TIMEOUT, MAX_HEADER_BYTES,
-            MAX_BODY_BYTES, HTTP2, REDIRECT))
+            MAX_BODY_BYTES, HTTP2, REDIRECT, MIN_BODY_RATE))
         {
             if (!l7 && v.present(l7Key) && !(v.get(l7Key) instanceof List<?> list && list.isEmpty()))
             {
@@ -497,7 +503,8 @@ public record Listener(
             l7 ? v.get(REQUEST_TIMEOUT).intValue() : null, l7 ? v.get(HEADER_TIMEOUT).intValue() : null,
             l7 ? v.get(MAX_HEADER_BYTES).intValue() : null, l7 ? v.get(MAX_BODY_BYTES) : null,
             protocol == Protocol.UDP ? null : v.get(PROXY_PROTOCOL), redirect,
-            l7 ? null : v.get(NEW_CONNECTIONS).intValue(), l7 ? null : v.get(NEW_CONNECTIONS_PER_SOURCE).intValue());
+            l7 ? null : v.get(NEW_CONNECTIONS).intValue(), l7 ? null : v.get(NEW_CONNECTIONS_PER_SOURCE).intValue(),
+            l7 ? v.get(MIN_BODY_RATE).intValue() : null);
     }
 
     private static <T> T orDefault(final T value, final T fallback)

@@ -10,8 +10,10 @@ import io.sluice.keyserver.KeyServerCounter;
 import io.sluice.keyserver.client.KeyServerClient;
 import io.sluice.keyserver.client.KeylessTlsContexts;
 import io.sluice.l7.Acl;
+import io.sluice.l7.BodyRate;
 import io.sluice.l7.HashKey;
 import io.sluice.l7.HttpListener;
+import io.sluice.l7.InstancePeak;
 import io.sluice.l7.L7Proxy;
 import io.sluice.l7.ProxyConfig;
 import io.sluice.l7.Redirect;
@@ -72,6 +74,8 @@ final class L7Component implements NodeComponent
     /** Shared by every https listener of the node; allocated with the key-server client. */
     private AtomicCounter tlsKeyFailures;
     private AtomicCounter tlsAlertsSent;
+    /** Live nodes of the cluster (1 alone): every outbound peak is enforced at limit ÷ this. */
+    private int bandwidthShare = 1;
 
     L7Component(final CountersManager counters, final PerfProfile profile, final int drainTimeoutSeconds, final Path accessLog,
         final HealthChecker health)
@@ -99,6 +103,7 @@ final class L7Component implements NodeComponent
         if (proxy == null)
         {
             proxy = L7Proxy.start(config, counters);
+            proxy.setBandwidthShare(bandwidthShare);
         }
         else
         {
@@ -317,7 +322,31 @@ final class L7Component implements NodeComponent
             .acl(l.acl() == null ? null : new Acl(Acl.Mode.valueOf(l.acl().mode().name()),
                 l.acl().cidrs().stream().map(Object::toString).toList()))
             .tls(tls)
+            .minBodyRate(l.minBodyRateBytesPerSecond() == null ? BodyRate.DEFAULT
+                : new BodyRate(l.minBodyRateBytesPerSecond(), BodyRate.DEFAULT.windowSeconds()))
+            // the wire bytes to clients (TLS included), like the fastpath's outbound buckets; -1 = unlimited
+            .peakBytesPerSecond(l.bandwidthMbps() > 0 ? bytesPerSecond(l.bandwidthMbps()) : 0)
+            .instancePeak(lb.bandwidthMbps() > 0 ? new InstancePeak(lb.name(), bytesPerSecond(lb.bandwidthMbps())) : null)
             .build();
+    }
+
+    /**
+     * Every L7 outbound peak (listener and load balancer {@code bandwidthMbps}) at limit ÷ {@code liveNodes}: the same
+     * hook as {@link FastpathComponent#bandwidthShare}, called by the cluster membership on every change of the count.
+     */
+    public synchronized void bandwidthShare(final int liveNodes)
+    {
+        bandwidthShare = liveNodes;
+        if (proxy != null)
+        {
+            proxy.setBandwidthShare(liveNodes);
+        }
+    }
+
+    /** Megabits (10^6 bits) per second to bytes per second, as the fastpath converts {@code bandwidthMbps}. */
+    private static long bytesPerSecond(final int mbps)
+    {
+        return mbps * 1_000_000L / 8;
     }
 
     @Override

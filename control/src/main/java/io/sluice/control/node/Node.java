@@ -131,9 +131,10 @@ public final class Node implements AutoCloseable
 
         final FastpathComponent fastpath = FastpathComponent.start(nodeConfig, profile, manager, health);
         addComponent(fastpath, nothing, effective);
-        startCluster(manager, fastpath);
-        addComponent(new L7Component(manager, profile, nodeConfig.drainTimeoutSeconds(), stateDir.resolve("access.log"), health),
-            nothing, effective);
+        final L7Component l7 = new L7Component(manager, profile, nodeConfig.drainTimeoutSeconds(), stateDir.resolve("access.log"),
+            health);
+        startCluster(manager, fastpath, l7);
+        addComponent(l7, nothing, effective);
 
         // The conductor is not on the packet path: it parks up to 1 ms whatever the profile, so it never costs a core.
         final NodeConductor conductor = new NodeConductor(countersFile, SystemEpochClock.INSTANCE,
@@ -163,7 +164,8 @@ public final class Node implements AutoCloseable
     }
 
     /** Cluster membership when peers are configured: every bandwidth limit becomes limit ÷ live nodes. */
-    private void startCluster(final CountersManager manager, final FastpathComponent fastpath) throws IOException
+    private void startCluster(final CountersManager manager, final FastpathComponent fastpath, final L7Component l7)
+        throws IOException
     {
         final io.sluice.control.config.ClusterConfig cluster = config.cluster();
         if (cluster == null || cluster.peers().isEmpty())
@@ -175,7 +177,11 @@ public final class Node implements AutoCloseable
         final io.sluice.control.cluster.ClusterMembership membership = new io.sluice.control.cluster.ClusterMembership(
             new io.sluice.control.cluster.ClusterMembership.Settings(config.node().name(), peers, cluster.syncPort(),
                 io.sluice.control.cluster.ClusterMembership.readKey(Path.of(cluster.keyFile())), cluster.heartbeatMillis(),
-                cluster.deadAfterMillis()), manager, SystemEpochClock.INSTANCE, fastpath::bandwidthShare);
+                cluster.deadAfterMillis()), manager, SystemEpochClock.INSTANCE, live ->
+                {
+                    fastpath.bandwidthShare(live);
+                    l7.bandwidthShare(live);
+                });
         components.add(membership);
         membership.start();
     }

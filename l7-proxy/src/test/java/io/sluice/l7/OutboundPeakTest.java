@@ -244,6 +244,44 @@ class OutboundPeakTest
     }
 
     @Test
+    void shouldHoldAnHttp2DownloadToThePeakWithABoundedHold() throws Exception
+    {
+        try (TestBackend backend = new TestBackend("a"))
+        {
+            final int port = ProxyTests.freePort();
+            proxy = L7Proxy.start(new ProxyConfig(List.of(listener("web/h2c", port, backend).http2(true)
+                .peakBytesPerSecond(250_000).build())), ProxyTests.counters());
+            final AtomicLong maxHeld = new AtomicLong();
+            final AtomicBoolean done = new AtomicBoolean();
+            final Thread sampler = Thread.ofPlatform().start(() ->
+            {
+                while (!done.get())
+                {
+                    maxHeld.accumulateAndGet(proxy.counter("web/h2c", L7Counter.BANDWIDTH_HELD_BYTES), Math::max);
+                    LockSupport.parkNanos(2 * MS);
+                }
+            });
+            final long start = System.nanoTime();
+            final Curl.Result result;
+            try
+            {
+                result = Curl.get("http://127.0.0.1:" + port + "/big/768", "--http2-prior-knowledge");
+            }
+            finally
+            {
+                done.set(true);
+                sampler.join();
+            }
+            final double rate = result.body().length() / ((System.nanoTime() - start) / 1e9);
+            System.out.printf("h2c through a 250 kB/s peak: %.3f MB/s, held at most %d B%n", rate / 1e6, maxHeld.get());
+            assertThat(result.status()).isEqualTo(200);
+            assertThat(result.body()).hasSize(768 * 1024);
+            assertThat(rate / 250_000).as("share of the peak").isBetween(0.30, 1.05);
+            assertThat(maxHeld.get()).as("bytes held at once").isLessThan(256 * 1024L);
+        }
+    }
+
+    @Test
     void shouldRejectTwoPeaksForOneLoadBalancer()
     {
         assertThatThrownBy(() -> new ProxyConfig(List.of(

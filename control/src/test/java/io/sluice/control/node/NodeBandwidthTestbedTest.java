@@ -1,8 +1,6 @@
 package io.sluice.control.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sluice.control.cli.SluiceCommand;
 import io.sluice.testbed.AddressPlan;
 import io.sluice.testbed.Testbed;
 import org.junit.jupiter.api.AfterAll;
@@ -10,10 +8,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,7 +26,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NodeBandwidthTestbedTest
 {
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** Payload per 1500-byte IP packet: 1500 - 20 (IPv4) - 32 (TCP with timestamps). */
     private static final double PAYLOAD_SHARE = 1448.0 / 1500.0;
 
@@ -71,8 +65,7 @@ class NodeBandwidthTestbedTest
                       - {name: app, servers: [{address: %s, port: 8080}]}
                 """.formatted(stateDir, segment, uplink, AddressPlan.lbLocalV4(1), AddressPlan.VIP_V4, AddressPlan.backendV4(1)));
             log = dir.resolve("node.log");
-            node = testbed.spawn(Testbed.LB1, log, Testbed.javaCommand(List.of("-XX:TieredStopAtLevel=1", "-Xshare:auto"),
-                "io.sluice.control.cli.Main", List.of("node", "--config", config.toString())));
+            node = NodeTestSupport.spawnNode(testbed, Testbed.LB1, config, log);
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (node.isAlive() && !(Files.exists(log) && Files.readString(log).contains("ready")) && System.nanoTime() < deadline)
             {
@@ -88,19 +81,9 @@ class NodeBandwidthTestbedTest
     }
 
     @AfterAll
-    void stop() throws IOException
+    void stop()
     {
-        try
-        {
-            if (node != null)
-            {
-                testbed.stop(node, 10_000);
-            }
-        }
-        finally
-        {
-            testbed.close();
-        }
+        NodeTestSupport.stopNode(testbed, node);
     }
 
     @Test
@@ -156,41 +139,13 @@ class NodeBandwidthTestbedTest
         assertThat(payloadRate).as(report).isGreaterThanOrEqualTo(0.70 * peakBytesPerSecond);
     }
 
-    private String curl(final String... args)
-    {
-        final List<String> command = new java.util.ArrayList<>(List.of("curl", "-s"));
-        command.addAll(List.of(args));
-        return testbed.exec(Testbed.CLIENT, command.toArray(new String[0])).output();
-    }
-
     private JsonNode stat() throws IOException
     {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        final PrintStream saved = System.out;
-        synchronized (NodeBandwidthTestbedTest.class)
-        {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            try
-            {
-                assertThat(SluiceCommand.commandLine().execute("stat", "--dir", stateDir.toString(), "--json")).isZero();
-            }
-            finally
-            {
-                System.setOut(saved);
-            }
-        }
-        return JSON.readTree(out.toString(StandardCharsets.UTF_8));
+        return NodeTestSupport.stat(stateDir);
     }
 
     private String readLog()
     {
-        try
-        {
-            return Files.exists(log) ? Files.readString(log) : "";
-        }
-        catch (final IOException ex)
-        {
-            return ex.toString();
-        }
+        return NodeTestSupport.readLog(log);
     }
 }

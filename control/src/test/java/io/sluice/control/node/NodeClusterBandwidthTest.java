@@ -1,8 +1,6 @@
 package io.sluice.control.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sluice.control.cli.SluiceCommand;
 import io.sluice.testbed.AddressPlan;
 import io.sluice.testbed.Testbed;
 import org.junit.jupiter.api.AfterAll;
@@ -10,16 +8,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
+import static io.sluice.control.node.NodeTestSupport.awaitTrue;
+import static io.sluice.control.node.NodeTestSupport.readLog;
+import static io.sluice.control.node.NodeTestSupport.stat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -30,7 +26,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NodeClusterBandwidthTest
 {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final double PAYLOAD_SHARE = 1448.0 / 1500.0;
     private static final int PEAK_MBPS = 10;
     private static final int HEARTBEAT_MILLIS = 100;
@@ -90,12 +85,10 @@ class NodeClusterBandwidthTest
                 """.formatted(state2, AddressPlan.lbSegmentV4(1), key, HEARTBEAT_MILLIS, DEAD_AFTER_MILLIS));
             log1 = dir.resolve("lb1.log");
             log2 = dir.resolve("lb2.log");
-            lb1 = testbed.spawn(Testbed.LB1, log1, Testbed.javaCommand(List.of("-XX:TieredStopAtLevel=1", "-Xshare:auto"),
-                "io.sluice.control.cli.Main", List.of("node", "--config", config1.toString())));
-            lb2 = testbed.spawn(Testbed.LB2, log2, Testbed.javaCommand(List.of("-XX:TieredStopAtLevel=1", "-Xshare:auto"),
-                "io.sluice.control.cli.Main", List.of("node", "--config", config2.toString())));
+            lb1 = NodeTestSupport.spawnNode(testbed, Testbed.LB1, config1, log1);
+            lb2 = NodeTestSupport.spawnNode(testbed, Testbed.LB2, config2, log2);
             awaitTrue(() -> ready(lb1, log1) && ready(lb2, log2) || !lb1.isAlive() || !lb2.isAlive(), 90);
-            assertThat(lb1.isAlive() && lb2.isAlive()).as("lb1: %s\nlb2: %s", read(log1), read(log2)).isTrue();
+            assertThat(lb1.isAlive() && lb2.isAlive()).as("lb1: %s\nlb2: %s", readLog(log1), readLog(log2)).isTrue();
         }
         catch (final Exception | AssertionError ex)
         {
@@ -172,7 +165,7 @@ class NodeClusterBandwidthTest
             seconds += Double.parseDouble(parts[1]);
         }
         final long expected = piece * pieces;
-        assertThat(received).as("%s\nnode log: %s\nbackend: %s", result, read(log1),
+        assertThat(received).as("%s\nnode log: %s\nbackend: %s", result, readLog(log1),
             testbed.exec(Testbed.backend(1), "ss", "-tnai").output()).isEqualTo(expected);
         final JsonNode after = stat(state1);
         final double ipRate = (after.path(bytesOut).asLong() - outBefore) / seconds;
@@ -186,55 +179,5 @@ class NodeClusterBandwidthTest
     private static boolean ready(final Process node, final Path log) throws IOException
     {
         return node.isAlive() && Files.exists(log) && Files.readString(log).contains("ready");
-    }
-
-    private static JsonNode stat(final Path stateDir) throws IOException
-    {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        final PrintStream saved = System.out;
-        synchronized (NodeBandwidthTestbedTest.class)
-        {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            try
-            {
-                assertThat(SluiceCommand.commandLine().execute("stat", "--dir", stateDir.toString(), "--json")).isZero();
-            }
-            finally
-            {
-                System.setOut(saved);
-            }
-        }
-        return JSON.readTree(out.toString(StandardCharsets.UTF_8));
-    }
-
-    private static String read(final Path log)
-    {
-        try
-        {
-            return log != null && Files.exists(log) ? Files.readString(log) : "";
-        }
-        catch (final IOException ex)
-        {
-            return ex.toString();
-        }
-    }
-
-    /** A condition that may throw. */
-    private interface Check
-    {
-        boolean test() throws Exception;
-    }
-
-    private static void awaitTrue(final Check condition, final int seconds) throws Exception
-    {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.test())
-        {
-            if (System.nanoTime() > deadline)
-            {
-                throw new AssertionError("condition not met within " + seconds + " s");
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
-        }
     }
 }

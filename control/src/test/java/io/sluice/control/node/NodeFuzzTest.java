@@ -2,7 +2,6 @@ package io.sluice.control.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sluice.control.cli.SluiceCommand;
 import io.sluice.fastpath.fuzz.FrameFuzzer;
 import io.sluice.fastpath.fuzz.FuzzSeeds;
 import io.sluice.fastpath.packet.IpAddresses;
@@ -17,10 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.lang.foreign.Arena;
@@ -83,14 +79,13 @@ class NodeFuzzTest
                 AddressPlan.lbLocalV4(1) + ", \"" + AddressPlan.lbLocalV6(1) + "\"", AddressPlan.VIP_V4, AddressPlan.backendV4(1),
                 AddressPlan.VIP_V6, AddressPlan.backendV6(1)));
             log = dir.resolve("node.log");
-            node = testbed.spawn(Testbed.LB1, log, Testbed.javaCommand(List.of("-XX:TieredStopAtLevel=1", "-Xshare:auto"),
-                "io.sluice.control.cli.Main", List.of("node", "--config", config.toString())));
+            node = NodeTestSupport.spawnNode(testbed, Testbed.LB1, config, log);
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!(Files.exists(log) && Files.readString(log).contains("ready")) && node.isAlive() && System.nanoTime() < deadline)
             {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
             }
-            assertThat(node.isAlive()).as("node log: %s", Files.exists(log) ? Files.readString(log) : "").isTrue();
+            assertThat(node.isAlive()).as("node log: %s", NodeTestSupport.readLog(log)).isTrue();
         }
         catch (final Exception | AssertionError ex)
         {
@@ -100,19 +95,9 @@ class NodeFuzzTest
     }
 
     @AfterAll
-    void stop() throws IOException
+    void stop()
     {
-        try
-        {
-            if (node != null)
-            {
-                testbed.stop(node, 10_000);
-            }
-        }
-        finally
-        {
-            testbed.close();
-        }
+        NodeTestSupport.stopNode(testbed, node);
     }
 
     @Test
@@ -329,20 +314,6 @@ class NodeFuzzTest
 
     private JsonNode stat() throws IOException
     {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        final PrintStream saved = System.out;
-        synchronized (NodeFuzzTest.class)
-        {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            try
-            {
-                assertThat(SluiceCommand.commandLine().execute("stat", "--dir", stateDir.toString(), "--json")).isZero();
-            }
-            finally
-            {
-                System.setOut(saved);
-            }
-        }
-        return JSON.readTree(out.toString(StandardCharsets.UTF_8));
+        return NodeTestSupport.stat(stateDir);
     }
 }

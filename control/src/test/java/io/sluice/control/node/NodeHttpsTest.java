@@ -14,8 +14,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
+import static io.sluice.control.node.NodeTestSupport.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -60,7 +60,7 @@ class NodeHttpsTest
 
         NodeFixture.run("ip", "-n", fixture.netns(), "addr", "add", "198.18.10.2/32", "dev", "lo");
         fixture.spawnJava(dir.resolve("be1.log"), "io.sluice.testbed.servers.BackendMain", "--name", "be1", "--http", "8080");
-        await(() -> run("curl", "-s", "--max-time", "2", "http://198.18.10.2:8080/health").contains("ok"), 30);
+        awaitTrue(() -> run("curl", "-s", "--max-time", "2", "http://198.18.10.2:8080/health").contains("ok"), 30);
 
         final Path stateDir = dir.resolve("state");
         final Path config = dir.resolve("node.yaml");
@@ -81,7 +81,7 @@ class NodeHttpsTest
             """.formatted(stateDir, shm, VIP));
         fixture.startNode(config);
         // "late" is imported by the first test: until then that listener, and so the node, is not ready
-        await(() -> healthz().contains("web/https:9443: certificate late"), 30);
+        awaitTrue(() -> healthz().contains("web/https:9443: certificate late"), 30);
     }
 
     @Test
@@ -95,13 +95,13 @@ class NodeHttpsTest
 
         importEntry("late", "late.pem", "late.key", "ca.pem");
         // the running key server picks the import up; the node retries the load every second by itself
-        await(() -> healthz().contains("\"ready\""), 30);
+        awaitTrue(() -> healthz().contains("\"ready\""), 30);
         assertThat(curl("late.example.test", 9443, "-D", "-")).containsIgnoringCase("x-backend: be1");
         assertThat(sClient("late.example.test", 9443, "-tls1_2")).contains("subject=CN = late.example.test");
 
         // renewal: a new certificate and key imported under the same name reach the running node by themselves
         importEntry("late", "late2.pem", "late2.key", "ca.pem");
-        await(() -> sClient("late.example.test", 9443, "-tls1_2").contains("subject=CN = late2.example.test"), 30);
+        awaitTrue(() -> sClient("late.example.test", 9443, "-tls1_2").contains("subject=CN = late2.example.test"), 30);
         assertThat(sClient("late.example.test", 9443, "-tls1_2")).contains(HANDSHAKE_DONE).contains("Server public key is 2048 bit");
         assertThat(healthz()).contains("\"ready\"");
     }
@@ -214,12 +214,12 @@ class NodeHttpsTest
         keyServer.waitFor(10, TimeUnit.SECONDS);
         // The node's key-server client declares the server dead after 500 ms without heartbeat; from then every
         // handshake is refused at once with a fatal internal_error alert rather than a silent close.
-        await(() -> sClient("ec.example.test", 443, "-tls1_3").contains("alert internal error"), 10);
+        awaitTrue(() -> sClient("ec.example.test", 443, "-tls1_3").contains("alert internal error"), 10);
         final long failedAfterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
         System.getLogger(NodeHttpsTest.class.getName()).log(System.Logger.Level.INFO,
             "handshake refused with an alert " + failedAfterMs + " ms after SIGKILL of the key server");
         assertThat(sClient("rsa.example.test", 443, "-tls1_2")).contains("alert internal error");
-        await(() -> healthz().contains("key server"), 10);
+        awaitTrue(() -> healthz().contains("key server"), 10);
         assertThat(healthz()).contains("not ready").contains("web/https:443");
 
         // a listener added while the key server is down is accepted, not ready, and refuses TLS with the alert
@@ -228,14 +228,14 @@ class NodeHttpsTest
             "{\"serverGroup\": \"app\", \"certificates\": [\"ec\"], \"tlsPolicy\": \"tls_1_2\"}",
             "http://127.0.0.1:9900/v1/loadbalancers/web/listeners/https:7443");
         assertThat(put).doesNotContain("nothing applied");
-        await(() -> healthz().contains("web/https:7443: certificate ec"), 10);
+        awaitTrue(() -> healthz().contains("web/https:7443: certificate ec"), 10);
         System.getLogger(NodeHttpsTest.class.getName()).log(System.Logger.Level.INFO, "/healthz with the key server down: " + healthz());
         assertThat(curlResult("ec.example.test", 7443, "/").output()).contains("alert internal error");
 
         startKeyServer();
-        await(() -> sClient("rsa.example.test", 443, "-tls1_2").contains(HANDSHAKE_DONE), 20);
+        awaitTrue(() -> sClient("rsa.example.test", 443, "-tls1_2").contains(HANDSHAKE_DONE), 20);
         assertThat(curl("ec.example.test", 443, "--http2", "-D", "-")).containsIgnoringCase("x-backend: be1");
-        await(() -> healthz().contains("\"ready\""), 10);
+        awaitTrue(() -> healthz().contains("\"ready\""), 10);
         assertThat(curl("ec.example.test", 7443, "-D", "-")).containsIgnoringCase("x-backend: be1");
         assertThat(fixture.node().pid()).isEqualTo(nodePid);
         assertThat(fixture.node().isAlive()).isTrue();
@@ -301,7 +301,7 @@ class NodeHttpsTest
         keyServer = fixture.spawnJava(dir.resolve("keyserver-" + System.nanoTime() + ".log"), "io.sluice.control.cli.Main",
             "keyserver", "--dir", keyDir.toString(), "--shm", shm.toString(), "--master-key-file", masterKey.toString(),
             "--workers", "1");
-        await(() -> Files.exists(shm.resolve("keyserver.shm")) || !keyServer.isAlive(), 30);
+        awaitTrue(() -> Files.exists(shm.resolve("keyserver.shm")) || !keyServer.isAlive(), 30);
         assertThat(keyServer.isAlive()).isTrue();
     }
 
@@ -403,24 +403,5 @@ class NodeHttpsTest
     private String run(final String... command) throws Exception
     {
         return fixture.inNetns(command).output();
-    }
-
-    /** A condition that may throw. */
-    private interface Check
-    {
-        boolean test() throws Exception;
-    }
-
-    private static void await(final Check condition, final int seconds) throws Exception
-    {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.test())
-        {
-            if (System.nanoTime() > deadline)
-            {
-                throw new AssertionError("condition not met within " + seconds + " s");
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
-        }
     }
 }

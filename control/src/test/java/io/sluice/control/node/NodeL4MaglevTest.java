@@ -1,27 +1,23 @@
 package io.sluice.control.node;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sluice.control.cli.SluiceCommand;
 import io.sluice.nativeio.NetNs;
 import io.sluice.testbed.AddressPlan;
 import io.sluice.testbed.Testbed;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
+import static io.sluice.control.node.NodeTestSupport.awaitTrue;
+import static io.sluice.control.node.NodeTestSupport.stat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -32,7 +28,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class NodeL4MaglevTest
 {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int BACKENDS = 4;
     private static final int FLOWS = 400;
     private static final int FIRST_PORT = 41000;
@@ -71,12 +66,11 @@ class NodeL4MaglevTest
                 """.formatted(stateDir, testbed.iface(Testbed.LB1, Testbed.SEGMENT), testbed.iface(Testbed.LB1, Testbed.ROUTER),
                 AddressPlan.lbLocalV4(1), AddressPlan.VIP_V4, servers));
             final Path log = dir.resolve("node.log");
-            final Process node = testbed.spawn(Testbed.LB1, log, Testbed.javaCommand(List.of("-XX:TieredStopAtLevel=1", "-Xshare:auto"),
-                "io.sluice.control.cli.Main", List.of("node", "--config", config.toString())));
+            final Process node = NodeTestSupport.spawnNode(testbed, Testbed.LB1, config, log);
             try
             {
                 awaitTrue(() -> Files.exists(log) && Files.readString(log).contains("ready") || !node.isAlive(), 90);
-                assertThat(node.isAlive()).as("node log: %s", Files.exists(log) ? Files.readString(log) : "").isTrue();
+                assertThat(node.isAlive()).as("node log: %s", NodeTestSupport.readLog(log)).isTrue();
                 awaitTrue(() -> fetchBackend(testbed, FIRST_PORT - 1) != null, 60);
 
                 final String[] before = backendsOf(testbed);
@@ -185,43 +179,5 @@ class NodeL4MaglevTest
             }
         }
         return text.toString();
-    }
-
-    private static JsonNode stat(final Path stateDir) throws IOException
-    {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        final PrintStream saved = System.out;
-        synchronized (NodeL4MaglevTest.class)
-        {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            try
-            {
-                assertThat(SluiceCommand.commandLine().execute("stat", "--dir", stateDir.toString(), "--json")).isZero();
-            }
-            finally
-            {
-                System.setOut(saved);
-            }
-        }
-        return JSON.readTree(out.toString(StandardCharsets.UTF_8));
-    }
-
-    /** A condition that may throw. */
-    private interface Check
-    {
-        boolean test() throws Exception;
-    }
-
-    private static void awaitTrue(final Check condition, final int seconds) throws Exception
-    {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.test())
-        {
-            if (System.nanoTime() > deadline)
-            {
-                throw new AssertionError("condition not met within " + seconds + " s");
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
-        }
     }
 }

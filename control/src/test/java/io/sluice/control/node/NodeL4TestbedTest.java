@@ -1,8 +1,6 @@
 package io.sluice.control.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sluice.control.cli.SluiceCommand;
 import io.sluice.nativeio.NetNs;
 import io.sluice.testbed.AddressPlan;
 import io.sluice.testbed.Testbed;
@@ -11,9 +9,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -23,11 +19,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
+import static io.sluice.control.node.NodeTestSupport.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -38,7 +34,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NodeL4TestbedTest
 {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int WRR_CONNECTIONS = 10_000;
 
     private Testbed testbed;
@@ -89,8 +84,7 @@ class NodeL4TestbedTest
                 AddressPlan.backendV4(1), AddressPlan.backendV4(2), AddressPlan.backendV4(1), AddressPlan.backendV4(1), AddressPlan.VIP_V6,
                 AddressPlan.backendV6(1)));
             log = dir.resolve("node.log");
-            node = testbed.spawn(Testbed.LB1, log, Testbed.javaCommand(List.of("-XX:TieredStopAtLevel=1", "-Xshare:auto"),
-                "io.sluice.control.cli.Main", List.of("node", "--config", config.toString())));
+            node = NodeTestSupport.spawnNode(testbed, Testbed.LB1, config, log);
             awaitTrue(() -> Files.exists(log) && Files.readString(log).contains("ready") || !node.isAlive(), 60);
             assertThat(node.isAlive()).as("node log: %s", readLog()).isTrue();
         }
@@ -102,19 +96,9 @@ class NodeL4TestbedTest
     }
 
     @AfterAll
-    void stop() throws IOException
+    void stop()
     {
-        try
-        {
-            if (node != null)
-            {
-                testbed.stop(node, 10_000);
-            }
-        }
-        finally
-        {
-            testbed.close();
-        }
+        NodeTestSupport.stopNode(testbed, node);
     }
 
     @Test
@@ -263,9 +247,7 @@ class NodeL4TestbedTest
 
     private String curl(final String... args)
     {
-        final List<String> command = new java.util.ArrayList<>(List.of("curl", "-s"));
-        command.addAll(List.of(args));
-        return testbed.exec(Testbed.CLIENT, command.toArray(new String[0])).output();
+        return NodeTestSupport.curl(testbed, args);
     }
 
     private static long delta(final JsonNode before, final JsonNode after, final String stem, final String address)
@@ -284,21 +266,7 @@ class NodeL4TestbedTest
 
     private JsonNode stat() throws IOException
     {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        final PrintStream saved = System.out;
-        synchronized (NodeL4TestbedTest.class)
-        {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            try
-            {
-                assertThat(SluiceCommand.commandLine().execute("stat", "--dir", stateDir.toString(), "--json")).isZero();
-            }
-            finally
-            {
-                System.setOut(saved);
-            }
-        }
-        return JSON.readTree(out.toString(StandardCharsets.UTF_8));
+        return NodeTestSupport.stat(stateDir);
     }
 
     private String diagnostics()
@@ -322,32 +290,6 @@ class NodeL4TestbedTest
 
     private String readLog()
     {
-        try
-        {
-            return Files.exists(log) ? Files.readString(log) : "";
-        }
-        catch (final IOException ex)
-        {
-            return ex.toString();
-        }
-    }
-
-    /** A condition that may throw. */
-    private interface Check
-    {
-        boolean test() throws Exception;
-    }
-
-    private static void awaitTrue(final Check condition, final int seconds) throws Exception
-    {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.test())
-        {
-            if (System.nanoTime() > deadline)
-            {
-                throw new AssertionError("condition not met within " + seconds + " s");
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
-        }
+        return NodeTestSupport.readLog(log);
     }
 }

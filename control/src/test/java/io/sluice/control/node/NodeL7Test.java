@@ -17,8 +17,8 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
+import static io.sluice.control.node.NodeTestSupport.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -75,7 +75,7 @@ class NodeL7Test
         {
             be1 = process;
         }
-        await(() -> curl("http://" + address + ":" + port + "/health").contains("ok"), 30);
+        awaitTrue(() -> curl("http://" + address + ":" + port + "/health").contains("ok"), 30);
     }
 
     @AfterEach
@@ -94,12 +94,12 @@ class NodeL7Test
         be1.destroy();
         be1.waitFor(10, TimeUnit.SECONDS);
         // interval 1 s × unhealthyThreshold 2, plus a probe timeout: well within 10 s.
-        await(() -> health().toString().contains("\"up\":false"), 10);
+        awaitTrue(() -> health().toString().contains("\"up\":false"), 10);
         assertThat(backendsSeen(10)).containsExactly("be2");
 
         startBackend("be1", "198.18.10.2");
-        await(() -> !health().toString().contains("\"up\":false"), 10);
-        await(() -> backendsSeen(10).contains("be1"), 10);
+        awaitTrue(() -> !health().toString().contains("\"up\":false"), 10);
+        awaitTrue(() -> backendsSeen(10).contains("be1"), 10);
     }
 
     @Test
@@ -108,7 +108,7 @@ class NodeL7Test
         // Something else holds 198.18.0.100:81 in the namespace, so a listener there cannot bind.
         final Process squatter = fixture.spawnJava(dir.resolve("squatter.log"), "io.sluice.testbed.servers.BackendMain",
             "--name", "squatter", "--tcp-echo", "81");
-        await(() -> fixture.inNetns("bash", "-c", "ss -ltn | grep -q ':81 '").exitCode() == 0, 30);
+        awaitTrue(() -> fixture.inNetns("bash", "-c", "ss -ltn | grep -q ':81 '").exitCode() == 0, 30);
 
         final AtomicBoolean running = new AtomicBoolean(true);
         final AtomicInteger ok = new AtomicInteger();
@@ -145,7 +145,7 @@ class NodeL7Test
             assertThat(config.get("version").asLong()).isEqualTo(1);
             assertThat(config.get("loadBalancers").get(0).get("listeners")).hasSize(1);
             final int before = ok.get();
-            await(() -> ok.get() > before + 5, 20);
+            awaitTrue(() -> ok.get() > before + 5, 20);
         }
         finally
         {
@@ -253,25 +253,6 @@ class NodeL7Test
         catch (final Exception ex)
         {
             return "";
-        }
-    }
-
-    /** A condition that may throw. */
-    private interface Check
-    {
-        boolean test() throws Exception;
-    }
-
-    private static void await(final Check condition, final int seconds) throws Exception
-    {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.test())
-        {
-            if (System.nanoTime() > deadline)
-            {
-                throw new AssertionError("condition not met within " + seconds + " s");
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
         }
     }
 }

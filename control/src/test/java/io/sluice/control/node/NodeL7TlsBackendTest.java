@@ -11,8 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
+import static io.sluice.control.node.NodeTestSupport.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -45,7 +45,7 @@ class NodeL7TlsBackendTest
         backend = new ProcessBuilder("ip", "netns", "exec", fixture.netns(), "openssl", "s_server", "-accept", "198.18.10.2:8443",
             "-cert", "leaf.pem", "-key", "leaf.key", "-www", "-quiet").directory(dir.toFile()).redirectErrorStream(true)
             .redirectOutput(dir.resolve("s_server.log").toFile()).start();
-        await(() -> fixture.inNetns("bash", "-c", "ss -ltn | grep -q '198.18.10.2:8443 '").exitCode() == 0, 30);
+        awaitTrue(() -> fixture.inNetns("bash", "-c", "ss -ltn | grep -q '198.18.10.2:8443 '").exitCode() == 0, 30);
         final Path config = dir.resolve("node.yaml");
         Files.writeString(config, """
             apiVersion: sluice/v1
@@ -102,24 +102,5 @@ class NodeL7TlsBackendTest
             .redirectOutput(dir.resolve("openssl.log").toFile()).start();
         assertThat(process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0)
             .as(Files.readString(dir.resolve("openssl.log"))).isTrue();
-    }
-
-    /** A condition that may throw. */
-    private interface Check
-    {
-        boolean test() throws Exception;
-    }
-
-    private static void await(final Check condition, final int seconds) throws Exception
-    {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.test())
-        {
-            if (System.nanoTime() > deadline)
-            {
-                throw new AssertionError("condition not met within " + seconds + " s");
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
-        }
     }
 }

@@ -1,8 +1,6 @@
 package io.sluice.control.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sluice.control.cli.SluiceCommand;
 import io.sluice.nativeio.NetNs;
 import io.sluice.nativeio.packet.AfPacketSocket;
 import io.sluice.testbed.AddressPlan;
@@ -12,9 +10,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
@@ -27,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -35,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
+import static io.sluice.control.node.NodeTestSupport.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -47,7 +43,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NodeSynFloodTest
 {
-    private static final ObjectMapper JSON = new ObjectMapper();
     // Paced by default so that every SYN reaches the forwarder on this shared 2-core VM (unpaced, ~85k/s leave the
     // generator and the client/router veths drop most of them before lb1's XDP program sees them).
     // -Dsluice.synflood.pps=0 (unpaced) and -Dsluice.synflood.frames=N measure what the node absorbs (docs/fastpath.md).
@@ -93,8 +88,7 @@ class NodeSynFloodTest
                 """.formatted(stateDir, testbed.iface(Testbed.LB1, Testbed.SEGMENT), testbed.iface(Testbed.LB1, Testbed.ROUTER),
                 AddressPlan.lbLocalV4(1), AddressPlan.VIP_V4, AddressPlan.backendV4(1)));
             log = dir.resolve("node.log");
-            node = testbed.spawn(Testbed.LB1, log, Testbed.javaCommand(List.of("-XX:TieredStopAtLevel=1", "-Xshare:auto"),
-                "io.sluice.control.cli.Main", List.of("node", "--config", config.toString())));
+            node = NodeTestSupport.spawnNode(testbed, Testbed.LB1, config, log);
             awaitTrue(() -> Files.exists(log) && Files.readString(log).contains("ready") || !node.isAlive(), 60);
             assertThat(node.isAlive()).as("node log: %s", readLog()).isTrue();
         }
@@ -106,19 +100,9 @@ class NodeSynFloodTest
     }
 
     @AfterAll
-    void stop() throws IOException
+    void stop()
     {
-        try
-        {
-            if (node != null)
-            {
-                testbed.stop(node, 10_000);
-            }
-        }
-        finally
-        {
-            testbed.close();
-        }
+        NodeTestSupport.stopNode(testbed, node);
     }
 
     @Test
@@ -424,9 +408,7 @@ class NodeSynFloodTest
 
     private String curl(final String... args)
     {
-        final List<String> command = new java.util.ArrayList<>(List.of("curl", "-s"));
-        command.addAll(List.of(args));
-        return testbed.exec(Testbed.CLIENT, command.toArray(new String[0])).output();
+        return NodeTestSupport.curl(testbed, args);
     }
 
     private static long delta(final JsonNode before, final JsonNode after, final String key)
@@ -436,21 +418,7 @@ class NodeSynFloodTest
 
     private JsonNode stat() throws IOException
     {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        final PrintStream saved = System.out;
-        synchronized (NodeL4TestbedTest.class)
-        {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            try
-            {
-                assertThat(SluiceCommand.commandLine().execute("stat", "--dir", stateDir.toString(), "--json")).isZero();
-            }
-            finally
-            {
-                System.setOut(saved);
-            }
-        }
-        return JSON.readTree(out.toString(StandardCharsets.UTF_8));
+        return NodeTestSupport.stat(stateDir);
     }
 
     private String diagnostics()
@@ -468,32 +436,6 @@ class NodeSynFloodTest
 
     private String readLog()
     {
-        try
-        {
-            return Files.exists(log) ? Files.readString(log) : "";
-        }
-        catch (final IOException ex)
-        {
-            return ex.toString();
-        }
-    }
-
-    /** A condition that may throw. */
-    private interface Check
-    {
-        boolean test() throws Exception;
-    }
-
-    private static void awaitTrue(final Check condition, final int seconds) throws Exception
-    {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.test())
-        {
-            if (System.nanoTime() > deadline)
-            {
-                throw new AssertionError("condition not met within " + seconds + " s");
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
-        }
+        return NodeTestSupport.readLog(log);
     }
 }

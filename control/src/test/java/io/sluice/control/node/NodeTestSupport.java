@@ -1,0 +1,121 @@
+package io.sluice.control.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.control.cli.SluiceCommand;
+import io.sluice.testbed.Testbed;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Helpers the node tests share: each of them used to carry its own copy of these (reading the counters, waiting on a
+ * condition, reading a node's log, starting and stopping a node in the testbed, curl in the client namespace), and the
+ * copies had begun to drift (one lock per class for {@code System.out}). One copy keeps them the same.
+ */
+final class NodeTestSupport
+{
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private NodeTestSupport()
+    {
+    }
+
+    /** A condition that may throw. */
+    interface Check
+    {
+        boolean test() throws Exception;
+    }
+
+    /** Waits (parked, 100 ms between tries) until the condition holds; an AssertionError after {@code seconds}. */
+    static void awaitTrue(final Check condition, final int seconds) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!condition.test())
+        {
+            if (System.nanoTime() > deadline)
+            {
+                throw new AssertionError("condition not met within " + seconds + " s");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        }
+    }
+
+    /**
+     * The node's counters as {@code sluice stat --dir stateDir --json} prints them. The command prints to System.out,
+     * so it is swapped for a buffer under one lock for all the node tests: two readers at once would steal each
+     * other's output (and a test's own printing would land in the buffer).
+     */
+    static JsonNode stat(final Path stateDir) throws IOException
+    {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final PrintStream saved = System.out;
+        synchronized (NodeTestSupport.class)
+        {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            try
+            {
+                assertThat(SluiceCommand.commandLine().execute("stat", "--dir", stateDir.toString(), "--json")).isZero();
+            }
+            finally
+            {
+                System.setOut(saved);
+            }
+        }
+        return JSON.readTree(out.toString(StandardCharsets.UTF_8));
+    }
+
+    /** A log file's text for a failure message: empty if there is none yet, the exception's text if it cannot be read. */
+    static String readLog(final Path log)
+    {
+        try
+        {
+            return log != null && Files.exists(log) ? Files.readString(log) : "";
+        }
+        catch (final IOException ex)
+        {
+            return ex.toString();
+        }
+    }
+
+    /** Starts {@code sluice node --config config} in the testbed node's namespace, its output to {@code log}. */
+    static Process spawnNode(final Testbed testbed, final String name, final Path config, final Path log)
+    {
+        return testbed.spawn(name, log, Testbed.javaCommand(List.of("-XX:TieredStopAtLevel=1", "-Xshare:auto"),
+            "io.sluice.control.cli.Main", List.of("node", "--config", config.toString())));
+    }
+
+    /** Stops the node (if it was started) and then the testbed, the testbed even if stopping the node fails. */
+    static void stopNode(final Testbed testbed, final Process node)
+    {
+        try
+        {
+            if (node != null)
+            {
+                testbed.stop(node, 10_000);
+            }
+        }
+        finally
+        {
+            testbed.close();
+        }
+    }
+
+    /** {@code curl -s args…} in the client namespace; its output. */
+    static String curl(final Testbed testbed, final String... args)
+    {
+        final List<String> command = new ArrayList<>(List.of("curl", "-s"));
+        command.addAll(List.of(args));
+        return testbed.exec(Testbed.CLIENT, command.toArray(new String[0])).output();
+    }
+}

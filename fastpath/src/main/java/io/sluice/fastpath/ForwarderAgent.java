@@ -147,6 +147,11 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private int l4Offset;
     private int l4Length;
     private int checksumOffset;
+    // The L4 pseudo header's sum and its fold, from parse: the verification and the rewrite's update both use them.
+    private long pseudoSum;
+    private int pseudoFolded;
+    // The IPv4 header checksum as received (from the parse's wide load), the base of its incremental update.
+    private int ipv4Checksum;
     private long srcHigh;
     private long srcLow;
     private long dstHigh;
@@ -479,6 +484,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             srcLow = IpAddresses.v4Low(source);
             dstHigh = 0;
             dstLow = IpAddresses.v4Low(destination);
+            ipv4Checksum = (int)(w1 >>> 32) & 0xFFFF;
             pseudo = Checksums.pseudoHeaderV4(source, destination, protocol, l4Length);
         }
         else if (etherType == EthernetFlyweight.ETHER_TYPE_IPV6)
@@ -517,6 +523,9 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             return unsupported(FastpathCounter.UNSUPPORTED_ETHERTYPE);
         }
+        pseudoSum = pseudo;
+        final int folded = Checksums.fold(pseudo);
+        pseudoFolded = folded;
 
         if (protocol == Ipv4Flyweight.PROTOCOL_TCP)
         {
@@ -537,7 +546,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             dstPort = ports & 0xFFFF;
             tcpFlags = offsetAndFlags & 0xFF;
             checksumOffset = l4Offset + TcpFlyweight.CHECKSUM_OFFSET;
-            if (!FrameValidation.l4ChecksumValid(buffer, l4Offset, l4Length, checksumOffset, pseudo))
+            if (!FrameValidation.l4ChecksumValid(buffer, l4Offset, l4Length, checksumOffset, pseudo, folded))
             {
                 return malformed(FastpathCounter.MALFORMED_TCP_CHECKSUM);
             }
@@ -566,7 +575,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             checksumOffset = l4Offset + UdpFlyweight.CHECKSUM_OFFSET;
             // Zero is "no checksum" over IPv4 only; over IPv6 it is invalid (RFC 8200 §8.1).
             if ((!v4 || ((int)header & 0xFFFF) != 0) &&
-                !FrameValidation.l4ChecksumValid(buffer, l4Offset, l4Length, checksumOffset, pseudo))
+                !FrameValidation.l4ChecksumValid(buffer, l4Offset, l4Length, checksumOffset, pseudo, folded))
             {
                 return malformed(FastpathCounter.MALFORMED_UDP_CHECKSUM);
             }
@@ -1222,7 +1231,6 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         final long newDstHigh, final long newDstLow, final int newSrcPort, final int newDstPort)
     {
         final long addressDelta;
-        final long oldPseudo;
         if (v4)
         {
             final int oldSrc = (int)srcLow;
@@ -1230,15 +1238,15 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             final int newSrc = (int)newSrcLow;
             final int newDst = (int)newDstLow;
             addressDelta = Checksums.delta32(oldSrc, newSrc) + Checksums.delta32(oldDst, newDst);
-            ipv4.source(newSrc).destination(newDst).checksum(Checksums.apply(ipv4.checksum(), addressDelta));
-            oldPseudo = Checksums.pseudoHeaderV4(oldSrc, oldDst, protocol, l4Length);
+            // Source and destination are adjacent (offsets 12 and 16): one store for both.
+            buffer.putLong(l3Offset + 12, (long)newSrc << 32 | (newDst & 0xFFFF_FFFFL), java.nio.ByteOrder.BIG_ENDIAN);
+            buffer.putShort(l3Offset + 10, (short)Checksums.apply(ipv4Checksum, addressDelta), java.nio.ByteOrder.BIG_ENDIAN);
         }
         else
         {
             addressDelta = Checksums.delta64(srcHigh, newSrcHigh) + Checksums.delta64(srcLow, newSrcLow) +
                 Checksums.delta64(dstHigh, newDstHigh) + Checksums.delta64(dstLow, newDstLow);
             ipv6.source(newSrcHigh, newSrcLow).destination(newDstHigh, newDstLow);
-            oldPseudo = Checksums.pseudoHeaderV6(srcHigh, srcLow, dstHigh, dstLow, protocol, l4Length);
         }
 
         final boolean isUdp = protocol == Ipv4Flyweight.PROTOCOL_UDP;
@@ -1249,7 +1257,9 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             return;
         }
         int checksum;
-        if (oldChecksum == Checksums.fold(oldPseudo))
+        // The pseudo header parse summed (the addresses, protocol and length are the ones parse read).
+        final long oldPseudo = pseudoSum;
+        if (oldChecksum == pseudoFolded)
         {
             buffer.putShort(checksumOffset, (short)0);
             // The new pseudo header sums to the old one plus the address delta (one's complement arithmetic).

@@ -34,8 +34,15 @@ public final class FrameValidation
     public static boolean l4ChecksumValid(final DirectBuffer buffer, final int l4Offset, final int l4Length,
         final int checksumOffset, final long pseudo)
     {
+        return l4ChecksumValid(buffer, l4Offset, l4Length, checksumOffset, pseudo, Checksums.fold(pseudo));
+    }
+
+    /** As above, with the pseudo header's fold already taken by the caller (who reuses it). */
+    public static boolean l4ChecksumValid(final DirectBuffer buffer, final int l4Offset, final int l4Length,
+        final int checksumOffset, final long pseudo, final int pseudoFolded)
+    {
         final int field = buffer.getShort(checksumOffset, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-        if (pseudo != 0 && field == Checksums.fold(pseudo))
+        if (pseudo != 0 && field == pseudoFolded)
         {
             return true;
         }

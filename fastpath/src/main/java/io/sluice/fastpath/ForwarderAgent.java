@@ -127,11 +127,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private final int snatPortCount;
 
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
-    private final VlanFlyweight vlan = new VlanFlyweight();
-    private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
     private final Ipv6Flyweight ipv6 = new Ipv6Flyweight();
     private final TcpFlyweight tcp = new TcpFlyweight();
-    private final UdpFlyweight udp = new UdpFlyweight();
     private final IcmpHandler icmp;
     private final BandwidthLimiter limiter = new BandwidthLimiter(BandwidthLimiter.DEFAULT_SLOTS, MAX_IDS);
     private final SynProxy synProxy = new SynProxy();
@@ -417,7 +414,9 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             return malformed(FastpathCounter.MALFORMED_ETHERNET_TRUNCATED);
         }
-        int etherType = ethernet.wrap(buffer, offset).etherType();
+        // Read directly, not through the flyweights: the paths that need them (SYN-proxy, TOA, the rewrite's MACs) wrap
+        // them where they use them, so parse does not pay the wraps on every frame.
+        int etherType = buffer.getShort(offset + EthernetFlyweight.ETHER_TYPE_OFFSET, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;
         int l3 = offset + EthernetFlyweight.HEADER_LENGTH;
         if (etherType == EthernetFlyweight.ETHER_TYPE_VLAN)
         {
@@ -425,7 +424,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             {
                 return malformed(FastpathCounter.MALFORMED_VLAN_TRUNCATED);
             }
-            etherType = vlan.wrap(buffer, l3).etherType();
+            etherType = buffer.getShort(l3 + VlanFlyweight.ETHER_TYPE_OFFSET, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;
             l3 += VlanFlyweight.HEADER_LENGTH;
         }
 
@@ -436,7 +435,6 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             {
                 return malformed(FastpathCounter.MALFORMED_IPV4_TRUNCATED);
             }
-            ipv4.wrap(buffer, l3);
             // The fixed 20 bytes in three loads (bounds checked above): the fields and the header checksum's sum come
             // from the same words, where one load per field and a separate pass for the checksum would read them twice.
             final long w0 = buffer.getLong(l3, java.nio.ByteOrder.BIG_ENDIAN);
@@ -533,7 +531,6 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             {
                 return malformed(FastpathCounter.MALFORMED_TCP_TRUNCATED);
             }
-            tcp.wrap(buffer, l4Offset);
             // Ports in one load, data offset and flags in another.
             final int ports = buffer.getInt(l4Offset, java.nio.ByteOrder.BIG_ENDIAN);
             final int offsetAndFlags = buffer.getShort(l4Offset + 12, java.nio.ByteOrder.BIG_ENDIAN);
@@ -561,7 +558,6 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             {
                 return malformed(FastpathCounter.MALFORMED_UDP_TRUNCATED);
             }
-            udp.wrap(buffer, l4Offset);
             // The whole header in one load: ports, length, checksum.
             final long header = buffer.getLong(l4Offset, java.nio.ByteOrder.BIG_ENDIAN);
             // Exactly the IP payload: sluice neither trims trailing bytes nor forwards them.
@@ -605,7 +601,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
 
     private int icmp(final MutableDirectBuffer buffer, final int offset, final int length, final boolean handedOff)
     {
-        final int result = icmp.handle(buffer, offset, v4, v4 ? ipv4.offset() : ipv6.offset(), l4Offset, l4Length, tables,
+        final int result = icmp.handle(buffer, offset, v4, l3Offset, l4Offset, l4Length, tables,
             rxPort, handedOff);
         if (result == IcmpHandler.HANDOFF)
         {

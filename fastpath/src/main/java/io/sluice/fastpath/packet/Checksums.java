@@ -50,11 +50,12 @@ public final class Checksums
     /** Folds an unfolded sum into 16 bits with end-around carry. */
     public static int fold(final long sum)
     {
-        long s = (sum & 0xFFFF_FFFFL) + (sum >>> 32);
-        s = (s & 0xFFFF) + (s >>> 16);
-        s = (s & 0xFFFF) + (s >>> 16);
-        s = (s & 0xFFFF) + (s >>> 16);
-        return (int)s;
+        // 64 -> 33 bits, then the carry added back: fits 32 bits unsigned, zero only if the sum was zero.
+        final long s = (sum & 0xFFFF_FFFFL) + (sum >>> 32);
+        final int x = (int)s + (int)(s >>> 32);
+        // The high half of x + (x rotated by 16) is high + low + the carry out of the low half: the end-around sum
+        // (as in Linux csum_fold); the same value as folding 16 bits at a time, in one rotate and add.
+        return (x + Integer.rotateRight(x, 16)) >>> 16;
     }
 
     /** The checksum to store for a sum: its folded one's complement. */

@@ -54,4 +54,32 @@ class ChecksumsTest
             .isEqualTo(Checksums.delta16(0xC612, 0xC612) + Checksums.delta16(0x0001, 0x020A));
         assertThat(Checksums.delta64(0x1L, 0x2L)).isEqualTo(Checksums.delta32(0, 0) + Checksums.delta32(1, 2));
     }
+
+    @Test
+    void shouldFoldEverySumLikeTheSixteenBitsAtATimeDefinition()
+    {
+        final long[] edges = {0, 1, 0xFFFF, 0x1_0000, 0x1_FFFE, 0xFFFF_FFFFL, 0x1_0000_0000L, 0x1_FFFF_FFFEL, -1L, Long.MIN_VALUE,
+            Long.MAX_VALUE, 0xFFFF_0000_FFFF_0000L};
+        for (final long sum : edges)
+        {
+            assertThat(Checksums.fold(sum)).as("fold(%x)", sum).isEqualTo(referenceFold(sum));
+        }
+        final java.util.SplittableRandom random = new java.util.SplittableRandom(20261126);
+        for (int i = 0; i < 1_000_000; i++)
+        {
+            final long sum = random.nextLong() >>> random.nextInt(64);
+            assertThat(Checksums.fold(sum)).isEqualTo(referenceFold(sum));
+        }
+    }
+
+    /** RFC 1071's definition: add the 16-bit words of the 64-bit sum, end-around carry until 16 bits remain. */
+    private static int referenceFold(final long sum)
+    {
+        long s = (sum & 0xFFFF) + ((sum >>> 16) & 0xFFFF) + ((sum >>> 32) & 0xFFFF) + (sum >>> 48);
+        while ((s >>> 16) != 0)
+        {
+            s = (s & 0xFFFF) + (s >>> 16);
+        }
+        return (int)s;
+    }
 }

@@ -117,6 +117,22 @@ class NodeSynFloodTest
     @Test
     void shouldKeepServingClientsAndTransfersThroughASynFlood() throws Exception
     {
+        floodWhileClientsConnect(FLOOD_FRAMES, FLOOD_PER_SECOND);
+    }
+
+    /**
+     * The flood at the generator's full rate (AF_PACKET as fast as it sends, bounded at 150,000 frames and 8 s): most
+     * SYNs die on the client/router veths before lb1 on this VM, so only the clients' success, the transfer and the
+     * absence of flood sessions are asserted, plus that the node answered a good part of what reached it.
+     */
+    @Test
+    void shouldKeepServingClientsAndTransfersThroughASynFloodAtTheGeneratorsFullRate() throws Exception
+    {
+        floodWhileClientsConnect(150_000, 0);
+    }
+
+    private void floodWhileClientsConnect(final int floodFrames, final int floodPerSecond) throws Exception
+    {
         final JsonNode before = stat();
         final ExecutorService pool = Executors.newFixedThreadPool(3);
         final AtomicBoolean flooding = new AtomicBoolean(true);
@@ -135,7 +151,7 @@ class NodeSynFloodTest
             {
                 try
                 {
-                    return flood(flooding);
+                    return flood(flooding, floodFrames, floodPerSecond);
                 }
                 catch (final Exception ex)
                 {
@@ -167,10 +183,14 @@ class NodeSynFloodTest
                 Files.readString(Path.of("/proc/loadavg")).trim());
             assertThat(sha).as(this::diagnostics).isEqualTo(expectedSha256(TRANSFER_BYTES));
             assertThat(connected).as(this::diagnostics).isGreaterThanOrEqualTo(CONNECTIONS * 99 / 100);
-            assertThat(sent).isGreaterThan(FLOOD_FRAMES / 2);
-            if (FLOOD_PER_SECOND > 0)
+            assertThat(sent).isGreaterThan(floodFrames / 2);
+            if (floodPerSecond > 0)
             {
                 assertThat(cookies).as("cookies answered for %d flood SYNs: %s", sent, after).isGreaterThanOrEqualTo(sent / 2);
+            }
+            else
+            {
+                assertThat(cookies).as("cookies answered for %d flood SYNs: %s", sent, after).isGreaterThanOrEqualTo(sent / 20);
             }
             // Only the real clients made sessions: the connections and the transfer (a few retries at most).
             assertThat(newSessions).as(after.toString()).isLessThanOrEqualTo(CONNECTIONS + 10);
@@ -272,7 +292,7 @@ class NodeSynFloodTest
     }
 
     /** Spoofed SYNs from the client subnet to the VIP, through the router; returns how many were sent. */
-    private long flood(final AtomicBoolean flooding) throws Exception
+    private long flood(final AtomicBoolean flooding, final int frames, final int perSecond) throws Exception
     {
         final String clientIf = testbed.iface(Testbed.CLIENT, Testbed.ROUTER);
         final int ifindex = ifindex(Testbed.CLIENT, clientIf);
@@ -288,7 +308,7 @@ class NodeSynFloodTest
             long sent = 0;
             final long start = System.nanoTime();
             final long deadline = start + FLOOD_NANOS;
-            for (int i = 0; i < FLOOD_FRAMES && flooding.get() && System.nanoTime() < deadline; i++)
+            for (int i = 0; i < frames && flooding.get() && System.nanoTime() < deadline; i++)
             {
                 // Sources 198.18.1.10..249 (the client subnet, so the router's reverse-path check passes), ports vary.
                 final int source = (198 << 24) | (18 << 16) | (1 << 8) | (10 + i % 240);
@@ -297,7 +317,7 @@ class NodeSynFloodTest
                 {
                     sent++;
                 }
-                while (FLOOD_PER_SECOND > 0 && sent * 1_000_000_000L / FLOOD_PER_SECOND > System.nanoTime() - start)
+                while (perSecond > 0 && sent * 1_000_000_000L / perSecond > System.nanoTime() - start)
                 {
                     LockSupport.parkNanos(200_000);
                 }

@@ -273,7 +273,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             work += ring.read(handoffHandler, configuration.rxBatchSize());
         }
         // Frames waiting for bandwidth go before this cycle's new ones (into the tx batches the polls flush).
-        limiter.release(nowNs, tables, ports, configuration.rxBatchSize());
+        work += limiter.release(nowNs, tables, ports, configuration.rxBatchSize());
         for (int i = 0; i < ports.length; i++)
         {
             rxPort = i;
@@ -892,6 +892,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         if (toa)
         {
             global.increment(GLOBAL_TOA_ADDED);
+            countersDirty = true;
         }
         final int sent = sendScratch(ackLength, Verdict.TX);
         replayHeld(record, SynProxy.heldKey(r.getLong(base + CLIENT_ADDRESS_OFFSET + 8), r.getShort(base + CLIENT_PORT_OFFSET) & 0xFFFF));
@@ -950,6 +951,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
                 return result;
             }
             global.increment(GLOBAL_TOA_ADDED);
+            countersDirty = true;
             return sendScratch(length, Verdict.TX);
         }
         if (!fromClient && state == SessionLayout.STATE_TCP_SYN_SENT && flags == (TcpFlyweight.SYN | TcpFlyweight.ACK))

@@ -149,36 +149,8 @@ public final class SynProxy
     /** MSS option of a SYN (0 when absent or the options are malformed). */
     public static int mssOption(final DirectBuffer buffer, final int tcpOffset, final int headerLength)
     {
-        int i = tcpOffset + TcpFlyweight.MIN_HEADER_LENGTH;
-        final int end = tcpOffset + headerLength;
-        while (i < end)
-        {
-            final int kind = buffer.getByte(i) & 0xFF;
-            if (kind == 0)
-            {
-                return 0;
-            }
-            if (kind == 1)
-            {
-                i++;
-                continue;
-            }
-            if (i + 1 >= end)
-            {
-                return 0;
-            }
-            final int length = buffer.getByte(i + 1) & 0xFF;
-            if (length < 2 || i + length > end)
-            {
-                return 0;
-            }
-            if (kind == TCP_OPTION_MSS && length == 4)
-            {
-                return buffer.getShort(i + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-            }
-            i += length;
-        }
-        return 0;
+        final int at = mssOptionOffset(buffer, tcpOffset, headerLength);
+        return at < 0 ? 0 : buffer.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF;
     }
 
     /** Offset of the MSS option's value in a TCP header, or -1. */

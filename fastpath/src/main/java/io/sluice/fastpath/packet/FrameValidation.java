@@ -20,12 +20,6 @@ public final class FrameValidation
     {
     }
 
-    /** The IPv4 header sums to 0xFFFF (RFC 1071) over its IHL bytes. */
-    public static boolean ipv4HeaderChecksumValid(final DirectBuffer buffer, final int offset, final int headerLength)
-    {
-        return Checksums.fold(Checksums.sum(buffer, offset, headerLength, 0)) == 0xFFFF;
-    }
-
     /**
      * @param pseudo unfolded pseudo-header sum of the segment ({@link Checksums#pseudoHeaderV4}/{@code V6}), or 0
      *               for ICMPv4, which has none (a partial ICMPv4 checksum would then read 0; it is not accepted).

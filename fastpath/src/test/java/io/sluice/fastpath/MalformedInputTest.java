@@ -34,8 +34,13 @@ class MalformedInputTest
 {
     private static final int ETH = 14;
 
-    record Case(String description, Function<Family, byte[]> frame, Verdict verdict, FastpathCounter reason)
+    record Case(String description, Function<Family, byte[]> frame, Verdict verdict, Function<Family, FastpathCounter> reasonOf)
     {
+        Case(final String description, final Function<Family, byte[]> frame, final Verdict verdict, final FastpathCounter reason)
+        {
+            this(description, frame, verdict, f -> reason);
+        }
+
         @Override
         public String toString()
         {
@@ -58,6 +63,11 @@ class MalformedInputTest
             }
         }
         return all.stream();
+    }
+
+    private static FastpathCounter ipTruncated(final Family f)
+    {
+        return f == V4 ? FastpathCounter.MALFORMED_IPV4_TRUNCATED : FastpathCounter.MALFORMED_IPV6_TRUNCATED;
     }
 
     private static int ipHeader(final Family f)
@@ -96,10 +106,10 @@ class MalformedInputTest
         c.add(new Case("802.1Q tag cut short", f -> clientTcp(f).vlan(3).flags(SYN).truncateTo(16).build(),
             Verdict.DROP_MALFORMED, FastpathCounter.MALFORMED_VLAN_TRUNCATED));
         c.add(new Case("IP header cut short", f -> clientTcp(f).flags(SYN).truncateTo(ETH + ipHeader(f) - 1).build(),
-            Verdict.DROP_MALFORMED, null));
+            Verdict.DROP_MALFORMED, MalformedInputTest::ipTruncated));
         c.add(new Case("IP header cut short behind a VLAN tag",
             f -> clientTcp(f).vlan(7).flags(SYN).truncateTo(ETH + 4 + ipHeader(f) - 1).build(), Verdict.DROP_MALFORMED,
-            null));
+            MalformedInputTest::ipTruncated));
         c.add(new Case("TCP header cut short inside the datagram",
             f -> ipPayloadOnly(f, clientTcp(f).flags(SYN).build(), 10), Verdict.DROP_MALFORMED,
             FastpathCounter.MALFORMED_TCP_TRUNCATED));
@@ -237,9 +247,9 @@ class MalformedInputTest
                 if (delta != 0)
                 {
                     moved++;
-                    if (c.reason() != null)
+                    if (c.reasonOf().apply(f) != null)
                     {
-                        assertThat(REASONS.get(i)).isEqualTo(c.reason());
+                        assertThat(REASONS.get(i)).isEqualTo(c.reasonOf().apply(f));
                     }
                     assertThat(delta).isEqualTo(1);
                 }

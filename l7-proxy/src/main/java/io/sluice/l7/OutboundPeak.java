@@ -42,11 +42,6 @@ final class OutboundPeak
         return mbps * 1_000_000L / 8;
     }
 
-    String name()
-    {
-        return name;
-    }
-
     /** A new whole limit (config change); the cluster share still applies. */
     void limit(final long newLimitBytesPerSecond)
     {

@@ -137,12 +137,6 @@ final class OutboundShaper extends ChannelDuplexHandler
         discardAll();
     }
 
-    /** Bytes this connection holds now. */
-    long heldBytes()
-    {
-        return heldBytes;
-    }
-
     private void releaseDue()
     {
         timer = null;

@@ -172,11 +172,11 @@ class MalformedInputTest
         c.add(new Case("IPv4 header checksum wrong", f -> FramePatch.of(clientTcp(f).flags(SYN).build())
             .putShort(ETH + 10, 0xBEEF).frame(), Verdict.DROP_MALFORMED, FastpathCounter.MALFORMED_IPV4_CHECKSUM));
         c.add(new Case("first fragment (MF set)", f -> clientUdp(f).fragment(true, 0).build(), Verdict.DROP_FRAGMENT,
-            null));
+            (FastpathCounter) null));
         c.add(new Case("last fragment (offset, no MF)", f -> clientUdp(f).fragment(false, 185).build(),
-            Verdict.DROP_FRAGMENT, null));
+            Verdict.DROP_FRAGMENT, (FastpathCounter) null));
         c.add(new Case("middle TCP fragment", f -> clientTcp(f).flags(ACK).fragment(true, 3).build(), Verdict.DROP_FRAGMENT,
-            null));
+            (FastpathCounter) null));
         return c;
     }
 
@@ -191,7 +191,7 @@ class MalformedInputTest
             .putShort(ETH + 4, 21).frame(), Verdict.DROP_MALFORMED, FastpathCounter.MALFORMED_IPV6_PAYLOAD_LENGTH));
         c.add(new Case("UDP checksum zero (forbidden over IPv6)", f -> clientUdp(f).zeroUdpChecksum().build(),
             Verdict.DROP_MALFORMED, FastpathCounter.MALFORMED_UDP_CHECKSUM));
-        c.add(new Case("fragment header", f -> fragmentHeader(f), Verdict.DROP_FRAGMENT, null));
+        c.add(new Case("fragment header", f -> fragmentHeader(f), Verdict.DROP_FRAGMENT, (FastpathCounter) null));
         return c;
     }
 

@@ -480,6 +480,26 @@ public final class Libc
         return (int)syscall(SYS_GETTID, 0, 0, 0, 0, 0, 0);
     }
 
+    /** futex(2) (syscall_64.tbl) and its shared (not {@code _PRIVATE}) operations, uapi/linux/futex.h. */
+    public static final long SYS_FUTEX = 202;
+    public static final int FUTEX_WAIT = 0;
+    public static final int FUTEX_WAKE = 1;
+
+    /**
+     * {@code futex(uaddr, op, val, timeout, NULL, 0)}: an ordinary (not critical) downcall, since FUTEX_WAIT blocks.
+     *
+     * @param uaddr absolute address of a 4-byte aligned int.
+     * @param op {@link #FUTEX_WAIT} or {@link #FUTEX_WAKE} (shared: a waiter in another process mapping the same file is
+     *     reached).
+     * @param val WAIT: the value the word must still hold to sleep; WAKE: how many waiters to wake at most.
+     * @param timeout WAIT: address of a relative {@code struct timespec}, 0 for none; WAKE: 0.
+     * @return WAIT: 0 when woken, else -errno (-EAGAIN the word differed, -ETIMEDOUT, -EINTR); WAKE: waiters woken.
+     */
+    public static long futex(final long uaddr, final int op, final int val, final long timeout)
+    {
+        return syscall(SYS_FUTEX, uaddr, op, val, timeout, 0, 0);
+    }
+
     /** Close, ignoring the result: for cleanup paths where the fd is being abandoned anyway. */
     public static void closeQuietly(final int fd)
     {

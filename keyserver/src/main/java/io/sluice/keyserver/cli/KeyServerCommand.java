@@ -16,7 +16,7 @@ import org.agrona.concurrent.YieldingIdleStrategy;
 
 import io.sluice.counters.CountersFile;
 import io.sluice.keyserver.ipc.KeyServerDescriptor;
-import io.sluice.keyserver.ipc.SpinBeforeIdleStrategy;
+import io.sluice.keyserver.ipc.SignalIdleStrategy;
 import io.sluice.keyserver.server.KeyServer;
 import io.sluice.keyserver.server.KeyServerConfiguration;
 import io.sluice.keyserver.store.MasterKey;
@@ -65,9 +65,10 @@ public final class KeyServerCommand implements Callable<Integer>
     @Option(names = "--max-park-us", description = "backoff: longest park in microseconds (default ${DEFAULT-VALUE})")
     long maxParkMicros = 1000;
 
-    @Option(names = "--spin-us", description = "spin this long after each request before --idle applies (default "
-        + "${DEFAULT-VALUE}: on a shared, oversubscribed machine a spin delays the threads it waits for; try 20 on dedicated cores)")
-    long spinMicros;
+    @Option(names = "--spin-us", description = "backoff: after a request a worker keeps polling (yielding between polls) this long "
+        + "before it sleeps, so the next request needs no wake-up (default ${DEFAULT-VALUE}; 0..1000; yielding and busy-spin "
+        + "never sleep)")
+    long spinMicros = SignalIdleStrategy.DEFAULT_SPIN_NS / 1000;
 
     @Override
     public Integer call() throws Exception
@@ -112,7 +113,7 @@ public final class KeyServerCommand implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(new CommandLine(this), "--spin-us: " + spinMicros + " is not in 0..1000");
         }
-        final Supplier<IdleStrategy> baseIdle = switch (idle)
+        final Supplier<IdleStrategy> idleStrategies = switch (idle)
         {
             case "backoff" -> () -> new BackoffIdleStrategy(100, 100, 1000, TimeUnit.MICROSECONDS.toNanos(maxParkMicros));
             case "yielding" -> YieldingIdleStrategy::new;
@@ -120,8 +121,6 @@ public final class KeyServerCommand implements Callable<Integer>
             default -> throw new CommandLine.ParameterException(new CommandLine(this),
                 "--idle: " + idle + " is not one of backoff, yielding, busy-spin");
         };
-        final Supplier<IdleStrategy> idleStrategies = spinMicros == 0 ? baseIdle
-            : () -> new SpinBeforeIdleStrategy(baseIdle.get(), TimeUnit.MICROSECONDS.toNanos(spinMicros), null);
         // counters live in SHM/counters, the node's counters-file format: `sluice stat --dir SHM` reads them live
         final CountersFile countersFile = CountersFile.create(shm.resolve(CountersFile.FILE_NAME), MAX_COUNTERS, "keyserver");
         final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r ->
@@ -135,8 +134,9 @@ public final class KeyServerCommand implements Callable<Integer>
         final KeyServer server;
         try
         {
-            // idle workers sleep on the request ring's futex word, at most one backoff park at a time
-            server = KeyServer.start(config, countersFile.manager(), idleStrategies, TimeUnit.MICROSECONDS.toNanos(maxParkMicros));
+            // idle workers poll for --spin-us, then sleep on the request ring's futex word, at most one backoff park at a time
+            server = KeyServer.start(config, countersFile.manager(), idleStrategies, TimeUnit.MICROSECONDS.toNanos(maxParkMicros),
+                TimeUnit.MICROSECONDS.toNanos(spinMicros));
         }
         catch (final IOException | RuntimeException ex)
         {

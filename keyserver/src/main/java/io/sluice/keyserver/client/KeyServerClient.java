@@ -20,7 +20,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -33,6 +36,7 @@ import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -63,6 +67,13 @@ import io.sluice.nativeio.crypto.RsaPadding;
  * (waking a sleeping crypto worker), a worker signals this client's response ring after its reply (waking the poller).
  * The signal costs a syscall only when the other side announced it is asleep. The poller sleeps at most half its
  * heartbeat period, so its duty (heartbeats, server check, timeouts) runs on time.
+ * <p>
+ * A thread that blocks on a returned future ({@code get}, {@code join}; not the futures {@code thenApply} and the like
+ * derive) reads the response ring itself for up to the spin budget before it parks: its reply is then taken by the
+ * thread that waits for it, with no hand-off through the poller and no wake-up on either side (the response ring has
+ * one reader at a time, whoever holds {@link #readingResponses}; while a caller polls, it takes itself out of the
+ * signal's sleeper count so the worker does not wake the sleeping poller for a reply the caller reads, see
+ * {@link ShmSignal#beginPolling}). Asynchronous callers (BoringSSL's private-key method) are completed by the poller.
  * <p>
  * Mappings: each key server run is one mapping of its file. Callers register in {@link Connection#users} while they
  * write into it; after a disconnect the poller unmaps the old mapping once no caller is left inside (a caller that
@@ -142,9 +153,21 @@ public final class KeyServerClient implements AutoCloseable
     private final AtomicCounter ringFull;
     private final AtomicCounter timeouts;
 
-    private KeyServerClient(final Configuration config, final CountersManager counters, final IdleStrategy idle)
+    /** Held by the one thread reading the response ring (the poller or a caller waiting for its reply). */
+    private final AtomicBoolean readingResponses = new AtomicBoolean();
+    private final ResponseFlyweight response = new ResponseFlyweight();
+    private final MessageHandler responseHandler = this::onResponse;
+    /** How long a caller blocked on a future polls the response ring itself before it parks. */
+    private final long spinNs;
+
+    private KeyServerClient(final Configuration config, final CountersManager counters, final IdleStrategy idle, final long spinNs)
     {
+        if (spinNs < 0 || spinNs > SignalIdleStrategy.MAX_SPIN_NS)
+        {
+            throw new IllegalArgumentException("spinNs: " + spinNs + " is not in 0.." + SignalIdleStrategy.MAX_SPIN_NS);
+        }
         this.config = config;
+        this.spinNs = spinNs;
         requests = KeyServerCounter.CLIENT_REQUESTS.allocate(counters);
         serverDownErrors = KeyServerCounter.CLIENT_SERVER_DOWN_ERRORS.allocate(counters);
         serverDeaths = KeyServerCounter.CLIENT_SERVER_DEATHS.allocate(counters);
@@ -166,7 +189,7 @@ public final class KeyServerClient implements AutoCloseable
                 final Connection c = connection;
                 return c == null || c.responses().size() > 0;
             },
-            TimeUnit.MILLISECONDS.toNanos(Math.min(config.heartbeatIntervalMs(), config.reconnectIntervalMs())) / 2);
+            TimeUnit.MILLISECONDS.toNanos(Math.min(config.heartbeatIntervalMs(), config.reconnectIntervalMs())) / 2, spinNs);
         runner = new AgentRunner(pollerIdle, t -> LOG.log(Level.ERROR, "key server client poller error", t), null, new Poller());
     }
 
@@ -193,9 +216,25 @@ public final class KeyServerClient implements AutoCloseable
      */
     public static KeyServerClient start(final Configuration config, final CountersManager counters, final IdleStrategy idle)
     {
+        return start(config, counters, idle, SignalIdleStrategy.DEFAULT_SPIN_NS);
+    }
+
+    /**
+     * Start a client with a spin budget: after replies the poller keeps polling (yielding between polls) this long
+     * before it sleeps, and a thread blocked on a returned future reads its reply itself for this long before it parks.
+     *
+     * @param config configuration.
+     * @param counters where the client's counters go.
+     * @param idle the poller's idle strategy (busy-spin and yielding never sleep).
+     * @param spinNs the budget in nanoseconds (0..{@link SignalIdleStrategy#MAX_SPIN_NS}).
+     * @return the client.
+     */
+    public static KeyServerClient start(final Configuration config, final CountersManager counters, final IdleStrategy idle,
+        final long spinNs)
+    {
         // on the starting thread, not on the first caller (an event loop) or the poller's first sleep
         Futex.warmUp();
-        final KeyServerClient client = new KeyServerClient(config, counters, idle);
+        final KeyServerClient client = new KeyServerClient(config, counters, idle, spinNs);
         client.tryConnect(client.clock.time());
         AgentRunner.startOnThread(client.runner);
         return client;
@@ -270,7 +309,7 @@ public final class KeyServerClient implements AutoCloseable
     }
 
     /**
-     * @param payload echoed back by the server's poller (no crypto): the bare IPC round trip.
+     * @param payload echoed back by the worker reading the request ring (no crypto): the bare IPC round trip.
      * @return the payload.
      */
     public CompletableFuture<byte[]> ping(final byte[] payload)
@@ -281,7 +320,7 @@ public final class KeyServerClient implements AutoCloseable
     private CompletableFuture<byte[]> submit(final int op, final int param, final byte[] keyId, final byte[] payload)
     {
         requests.increment();
-        final CompletableFuture<byte[]> future = new CompletableFuture<>();
+        final CompletableFuture<byte[]> future = new Reply();
         final Connection c = connection;
         if (c == null)
         {
@@ -472,9 +511,142 @@ public final class KeyServerClient implements AutoCloseable
         }
     }
 
+    /**
+     * Read the response ring if no other thread is reading it.
+     *
+     * @param c the current connection (the caller holds its mapping: the poller, or a caller counted in users).
+     * @return replies read; -1 when another thread holds the reader role.
+     */
+    private int tryReadResponses(final Connection c)
+    {
+        if (readingResponses.get() || !readingResponses.compareAndSet(false, true))
+        {
+            return -1;
+        }
+        try
+        {
+            return c.responses().read(responseHandler, 64);
+        }
+        finally
+        {
+            readingResponses.set(false);
+        }
+    }
+
+    private int readResponses(final Connection c)
+    {
+        return Math.max(0, tryReadResponses(c));
+    }
+
+    /**
+     * A caller about to block on {@code future}: read the response ring itself for up to {@code budgetNs} (yielding
+     * between polls), so its reply needs neither the worker's wake of the poller nor the poller's unpark of the caller.
+     */
+    private void awaitActively(final CompletableFuture<byte[]> future, final long budgetNs)
+    {
+        if (future.isDone() || budgetNs <= 0)
+        {
+            return;
+        }
+        final Connection c = connection;
+        if (c == null)
+        {
+            return;
+        }
+        c.users().getAndIncrement();
+        try
+        {
+            if (connection != c)
+            {
+                return;
+            }
+            final ShmSignal signal = c.responseSignal();
+            signal.beginPolling();
+            try
+            {
+                final long startNs = System.nanoTime();
+                while (!future.isDone() && System.nanoTime() - startNs < budgetNs)
+                {
+                    if (tryReadResponses(c) <= 0)
+                    {
+                        Thread.yield();
+                    }
+                }
+            }
+            finally
+            {
+                signal.endPolling();
+            }
+            // a reply committed while this caller was out of the sleeper count woke nobody: read once more now that it
+            // is back in (or leave it to a reader that starts after this point, which sees it too)
+            while (tryReadResponses(c) < 0 && c.responses().size() > 0)
+            {
+                Thread.onSpinWait();
+            }
+        }
+        finally
+        {
+            c.users().getAndDecrement();
+        }
+    }
+
+    /** Under the reader role. */
+    private void onResponse(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
+    {
+        if (length < ResponseFlyweight.HEADER_LENGTH)
+        {
+            return;
+        }
+        response.wrap(buffer, index);
+        final Pending p = pending.remove(response.correlationId());
+        if (p == null)
+        {
+            return;
+        }
+        final int code = response.status();
+        final int payloadLength = Math.min(response.payloadLength(), length - ResponseFlyweight.HEADER_LENGTH);
+        if (code != Status.OK)
+        {
+            errorResponses.increment();
+            final String detail = payloadLength > 0 ? buffer.getStringWithoutLengthUtf8(response.payloadOffset(), payloadLength) : null;
+            p.future().completeExceptionally(new KeyServerException(code, detail));
+            return;
+        }
+        final byte[] payload = new byte[Math.max(0, payloadLength)];
+        buffer.getBytes(response.payloadOffset(), payload);
+        p.future().complete(payload);
+    }
+
+    /**
+     * The future {@link #submit} returns: a thread that blocks on it first reads the response ring itself for the spin
+     * budget ({@link #awaitActively}). Futures derived from it ({@code thenApply}...) are plain and park at once.
+     */
+    private final class Reply extends CompletableFuture<byte[]>
+    {
+        @Override
+        public byte[] get() throws InterruptedException, ExecutionException
+        {
+            awaitActively(this, spinNs);
+            return super.get();
+        }
+
+        @Override
+        public byte[] get(final long timeout, final TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException
+        {
+            awaitActively(this, Math.min(spinNs, unit.toNanos(timeout)));
+            return super.get(timeout, unit);
+        }
+
+        @Override
+        public byte[] join()
+        {
+            awaitActively(this, spinNs);
+            return super.join();
+        }
+    }
+
     private final class Poller implements Agent
     {
-        private final ResponseFlyweight response = new ResponseFlyweight();
         private long nextDutyMs;
         private long nextConnectMs;
 
@@ -500,7 +672,7 @@ public final class KeyServerClient implements AutoCloseable
                 }
                 return 0;
             }
-            int work = c.responses().read(this::onResponse, 64);
+            int work = readResponses(c);
             if (nowMs >= nextDutyMs)
             {
                 nextDutyMs = nowMs + config.heartbeatIntervalMs();
@@ -535,32 +707,6 @@ public final class KeyServerClient implements AutoCloseable
                 }
             }
             return 0;
-        }
-
-        private void onResponse(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
-        {
-            if (length < ResponseFlyweight.HEADER_LENGTH)
-            {
-                return;
-            }
-            response.wrap(buffer, index);
-            final Pending p = pending.remove(response.correlationId());
-            if (p == null)
-            {
-                return;
-            }
-            final int code = response.status();
-            final int payloadLength = Math.min(response.payloadLength(), length - ResponseFlyweight.HEADER_LENGTH);
-            if (code != Status.OK)
-            {
-                errorResponses.increment();
-                final String detail = payloadLength > 0 ? buffer.getStringWithoutLengthUtf8(response.payloadOffset(), payloadLength) : null;
-                p.future().completeExceptionally(new KeyServerException(code, detail));
-                return;
-            }
-            final byte[] payload = new byte[Math.max(0, payloadLength)];
-            buffer.getBytes(response.payloadOffset(), payload);
-            p.future().complete(payload);
         }
 
         @Override

@@ -12,7 +12,7 @@ import org.agrona.concurrent.AtomicBuffer;
  *
  * <pre>
  *  offset 0  sequence  int  futex word; producers add 1 after each commit
- *  offset 4  sleepers  int  consumers inside {@link #await}
+ *  offset 4  sleepers  int  consumers inside {@link #await}, minus consumers polling actively ({@link #beginPolling})
  * </pre>
  *
  * Why no wake-up is lost (both sides use {@code lock xadd}, a full fence on x86_64, for their announcement):
@@ -35,6 +35,8 @@ public final class ShmSignal
     public static final int SEQUENCE_OFFSET = 0;
     public static final int SLEEPERS_OFFSET = 4;
     public static final int LENGTH = 8;
+    /** {@link #awaitResult}: work was there, nothing slept. */
+    public static final long READY = 1;
 
     private final AtomicBuffer buffer;
     private final int sequenceOffset;
@@ -88,26 +90,60 @@ public final class ShmSignal
      */
     public boolean await(final BooleanSupplier ready, final MemorySegment timespec, final long timeoutNs)
     {
+        return awaitResult(ready, timespec, timeoutNs) == READY;
+    }
+
+    /**
+     * {@link #await} telling how the wait ended.
+     *
+     * @param ready true when there is work; looked at after the announcement.
+     * @param timespec this thread's own {@link Futex#TIMESPEC_LENGTH}-byte segment.
+     * @param timeoutNs longest sleep in nanoseconds.
+     * @return {@link #READY} when {@code ready} said there was work (nothing slept), {@link Futex#WOKEN} when a
+     *     {@link #signal} woke the sleep, else the futex's -errno (-ETIMEDOUT; -EAGAIN: a signal came between the
+     *     announcement and the sleep).
+     */
+    public long awaitResult(final BooleanSupplier ready, final MemorySegment timespec, final long timeoutNs)
+    {
         final int seq = buffer.getIntVolatile(sequenceOffset);
         if (ready.getAsBoolean())
         {
-            return true;
+            return READY;
         }
         buffer.getAndAddInt(sleepersOffset, 1);
         try
         {
             if (ready.getAsBoolean())
             {
-                return true;
+                return READY;
             }
             Futex.timeout(timespec, timeoutNs);
-            Futex.await(address, seq, timespec);
-            return false;
+            return Futex.await(address, seq, timespec);
         }
         finally
         {
             buffer.getAndAddInt(sleepersOffset, -1);
         }
+    }
+
+    /**
+     * A consumer that polls actively (it will see every commit without being woken) takes itself out of the count for
+     * that time, so producers do not wake a sleeping fellow consumer for records it will read itself. Must be paired
+     * with {@link #endPolling}, which puts the count back and then looks for records committed meanwhile.
+     */
+    public void beginPolling()
+    {
+        buffer.getAndAddInt(sleepersOffset, -1);
+    }
+
+    /**
+     * End of {@link #beginPolling}. A producer that read the lowered count did not wake anybody; its commit came before
+     * this increment (both are {@code lock xadd}s, totally ordered), so the caller's next look at the ring sees it:
+     * the caller must read (or wake the sleeping consumer for) whatever is there after this returns.
+     */
+    public void endPolling()
+    {
+        buffer.getAndAddInt(sleepersOffset, 1);
     }
 
     /** Zero both words (a reclaimed client slot: a waiter that died left {@code sleepers} raised). */

@@ -14,12 +14,15 @@ import org.agrona.concurrent.YieldingIdleStrategy;
 /**
  * Idles a key-server IPC consumer (a crypto worker on the request ring, a client's poller on its response ring) by
  * sleeping on the ring's {@link ShmSignal} until the producer in the other process signals a commit, instead of parking
- * for a backoff period the producer cannot cut short (it cannot unpark a thread in another process). A reply or a
- * request is thus picked up one futex wake-up after it is committed, not when a park ends; and an idle consumer costs
- * one wake-up per {@code maxWaitNs}, which bounds how late its periodic duty (heartbeats, reclaims) can run.
+ * for a backoff period the producer cannot cut short (it cannot unpark a thread in another process). A record is thus
+ * picked up one futex wake-up after it is committed, not when a park ends; and an idle consumer costs one wake-up per
+ * {@code maxWaitNs}, which bounds how late its periodic duty (heartbeats, reclaims) can run.
  * <p>
- * After a burst of work the consumer first yields for {@code yieldNs} (the next request or reply usually comes within
- * that on a busy server, and is then taken without any wake-up), and only then sleeps.
+ * After a burst of work the consumer first keeps polling for {@code spinNs} (the {@code --spin-us} budget), giving the
+ * core up with {@link Thread#yield()} between polls: a yield returns at once when nothing else is runnable on the core
+ * (so the next record is seen within a poll, with no wake-up), and hands the core over when something is (on two
+ * shared cores the thread it waits for may be exactly that). Only then does it sleep on the futex; nothing spins
+ * unbounded, and an idle consumer sleeps.
  * <p>
  * When {@code ready} says there is work that the last {@code doWork} could not take (another worker holds the reader
  * role, a record is claimed but not yet committed) the delegate backs off as before. A delegate that never sleeps
@@ -29,14 +32,16 @@ import org.agrona.concurrent.YieldingIdleStrategy;
 public final class SignalIdleStrategy implements IdleStrategy
 {
     /**
-     * Yield this long after a burst of work before sleeping. Measured on the 2-core VM (docs/keyserver.md): a futex
-     * wake-up of a sleeping thread there costs ~10 µs (the woken vCPU may be halted), three per signature round trip
-     * (worker, poller, caller); yielding through the gap of one signature (~25 µs ECDSA) saves two of them, and unlike
-     * a spin a yield gives the core to any runnable thread, so it does not delay the thread it waits for.
+     * Poll this long after a burst of work before sleeping (the default of {@code --spin-us}). Measured on the 2-core
+     * VM (docs/keyserver.md): a futex wake-up of a sleeping thread there costs ~10 µs (the woken vCPU may be halted);
+     * polling through the gap of one ECDSA signature (~25 µs) plus the caller's turnaround means the next request or
+     * reply is taken without one.
      */
-    public static final long DEFAULT_YIELD_NS = 50_000;
+    public static final long DEFAULT_SPIN_NS = 50_000;
+    /** Upper bound of the spin budget: a signature's time, a few times over, never more. */
+    public static final long MAX_SPIN_NS = 1_000_000;
 
-    private static final long NOT_YIELDING = Long.MIN_VALUE;
+    private static final long NOT_SPINNING = Long.MIN_VALUE;
 
     private final IdleStrategy delegate;
     private final Supplier<ShmSignal> signal;
@@ -44,8 +49,13 @@ public final class SignalIdleStrategy implements IdleStrategy
     private final long maxWaitNs;
     private final boolean sleeps;
     private final MemorySegment timespec;
-    private final long yieldNs;
-    private long yieldStartNs = NOT_YIELDING;
+    private final long spinNs;
+    private final boolean announcePolling;
+    private long spinStartNs = NOT_SPINNING;
+    /** The signal this consumer took itself out of the sleeper count on while it polls, or null. */
+    private ShmSignal pollingOn;
+    private long sleepCount;
+    private long wakeUpCount;
 
     /**
      * @param delegate backoff while work is visible but was not taken; used alone when it never sleeps.
@@ -56,7 +66,7 @@ public final class SignalIdleStrategy implements IdleStrategy
     public SignalIdleStrategy(final IdleStrategy delegate, final Supplier<ShmSignal> signal, final BooleanSupplier ready,
         final long maxWaitNs)
     {
-        this(delegate, signal, ready, maxWaitNs, DEFAULT_YIELD_NS);
+        this(delegate, signal, ready, maxWaitNs, DEFAULT_SPIN_NS, false);
     }
 
     /**
@@ -64,20 +74,38 @@ public final class SignalIdleStrategy implements IdleStrategy
      * @param signal the signal to sleep on, or null while there is none (a disconnected client: park instead).
      * @param ready true when there is work for this consumer.
      * @param maxWaitNs longest sleep in nanoseconds (1 µs..1 s).
-     * @param yieldNs after work, yield this long before sleeping (0..1 ms).
+     * @param spinNs after work, keep polling (yielding between polls) this long before sleeping (0..{@link #MAX_SPIN_NS}).
      */
     public SignalIdleStrategy(final IdleStrategy delegate, final Supplier<ShmSignal> signal, final BooleanSupplier ready,
-        final long maxWaitNs, final long yieldNs)
+        final long maxWaitNs, final long spinNs)
     {
-        if (yieldNs < 0 || yieldNs > 1_000_000)
+        this(delegate, signal, ready, maxWaitNs, spinNs, false);
+    }
+
+    /**
+     * @param delegate backoff while work is visible but was not taken; used alone when it never sleeps.
+     * @param signal the signal to sleep on, or null while there is none (a disconnected client: park instead).
+     * @param ready true when there is work for this consumer.
+     * @param maxWaitNs longest sleep in nanoseconds (1 µs..1 s).
+     * @param spinNs after work, keep polling (yielding between polls) this long before sleeping (0..{@link #MAX_SPIN_NS}).
+     * @param announcePolling while polling, take this consumer out of the signal's sleeper count
+     *     ({@link ShmSignal#beginPolling}) so producers do not wake a sleeping fellow consumer for records this one will
+     *     read; only where the signal's memory outlives the consumer (the workers' request signal) and where the
+     *     consumer calls {@link #stopPolling} before any long work.
+     */
+    public SignalIdleStrategy(final IdleStrategy delegate, final Supplier<ShmSignal> signal, final BooleanSupplier ready,
+        final long maxWaitNs, final long spinNs, final boolean announcePolling)
+    {
+        if (spinNs < 0 || spinNs > MAX_SPIN_NS)
         {
-            throw new IllegalArgumentException("yieldNs: " + yieldNs + " is not in 0..1000000");
+            throw new IllegalArgumentException("spinNs: " + spinNs + " is not in 0.." + MAX_SPIN_NS);
         }
-        this.yieldNs = yieldNs;
         if (maxWaitNs < 1000 || maxWaitNs > 1_000_000_000L)
         {
             throw new IllegalArgumentException("maxWaitNs: " + maxWaitNs + " is not in 1000..1000000000");
         }
+        this.spinNs = spinNs;
+        this.announcePolling = announcePolling;
         this.delegate = delegate;
         this.signal = signal;
         this.ready = ready;
@@ -101,7 +129,15 @@ public final class SignalIdleStrategy implements IdleStrategy
     {
         if (workCount > 0)
         {
-            yieldStartNs = yieldNs > 0 ? System.nanoTime() : NOT_YIELDING;
+            spinStartNs = spinNs > 0 ? System.nanoTime() : NOT_SPINNING;
+            if (announcePolling && sleeps && spinNs > 0 && pollingOn == null)
+            {
+                pollingOn = signal.get();
+                if (pollingOn != null)
+                {
+                    pollingOn.beginPolling();
+                }
+            }
             delegate.idle(workCount);
             return;
         }
@@ -116,37 +152,70 @@ public final class SignalIdleStrategy implements IdleStrategy
             delegate.idle();
             return;
         }
-        if (yieldStartNs != NOT_YIELDING)
+        if (spinStartNs != NOT_SPINNING)
         {
-            if (System.nanoTime() - yieldStartNs < yieldNs)
+            if (System.nanoTime() - spinStartNs < spinNs)
             {
                 Thread.yield();
                 return;
             }
-            yieldStartNs = NOT_YIELDING;
+            spinStartNs = NOT_SPINNING;
         }
+        // back in the sleeper count before the announcement and look of the wait below: a record committed while this
+        // consumer was out of the count woke nobody, and the look after the announcement sees it
+        stopPolling();
         final ShmSignal s = signal.get();
         if (s == null)
         {
             LockSupport.parkNanos(this, maxWaitNs);
             return;
         }
-        if (s.await(ready, timespec, maxWaitNs))
+        final long result = s.awaitResult(ready, timespec, maxWaitNs);
+        if (result == ShmSignal.READY)
         {
             // work is there but the last doWork did not get it: back off as the delegate says
             delegate.idle();
+            return;
         }
-        else
+        sleepCount++;
+        if (result == Futex.WOKEN)
         {
-            delegate.reset();
+            wakeUpCount++;
         }
+        delegate.reset();
     }
 
     @Override
     public void reset()
     {
-        yieldStartNs = NOT_YIELDING;
+        spinStartNs = NOT_SPINNING;
+        stopPolling();
         delegate.reset();
+    }
+
+    /**
+     * End this consumer's polling announcement, if any: before long work (a signature), so that a record committed
+     * meanwhile wakes a sleeping fellow consumer instead of waiting for this one. The consumer's thread only.
+     */
+    public void stopPolling()
+    {
+        if (pollingOn != null)
+        {
+            pollingOn.endPolling();
+            pollingOn = null;
+        }
+    }
+
+    /** @return futex sleeps so far (the consumer's thread only; for tests and diagnostics). */
+    public long sleepCount()
+    {
+        return sleepCount;
+    }
+
+    /** @return futex sleeps that a producer's wake ended (not the timeout; consumer's thread only). */
+    public long wakeUpCount()
+    {
+        return wakeUpCount;
     }
 
     @Override

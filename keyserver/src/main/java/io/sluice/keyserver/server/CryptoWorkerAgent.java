@@ -4,6 +4,7 @@ import org.agrona.concurrent.Agent;
 
 import io.sluice.keyserver.ipc.Operation;
 import io.sluice.keyserver.ipc.ResponseFlyweight;
+import io.sluice.keyserver.ipc.SignalIdleStrategy;
 import io.sluice.keyserver.ipc.Status;
 import io.sluice.nativeio.crypto.RsaPadding;
 import io.sluice.nativeio.crypto.SignatureScheme;
@@ -21,10 +22,12 @@ final class CryptoWorkerAgent implements Agent
     private final RequestReader replies;
     private final CryptoTask task;
     private final ResponseFlyweight response = new ResponseFlyweight();
+    private final SignalIdleStrategy idle;
 
-    CryptoWorkerAgent(final int index, final RequestReader replies, final int maxPayloadLength)
+    CryptoWorkerAgent(final int index, final RequestReader replies, final int maxPayloadLength, final SignalIdleStrategy idle)
     {
         this.index = index;
+        this.idle = idle;
         this.replies = replies;
         this.task = new CryptoTask(maxPayloadLength);
     }
@@ -35,6 +38,10 @@ final class CryptoWorkerAgent implements Agent
         final int work = replies.poll(task);
         if (task.entry != null)
         {
+            // no longer polling: a request committed from now on wakes a sleeping worker, and one committed before
+            // (which woke nobody while this worker counted as polling) is handed over now
+            idle.stopPolling();
+            replies.handOver();
             execute(task);
         }
         return work;

@@ -62,7 +62,7 @@ public final class KeyServer implements AutoCloseable
     private long ticketSecretStamp;
 
     private KeyServer(final KeyServerConfiguration config, final CountersManager counters, final Supplier<IdleStrategy> idle,
-        final long maxWaitNs) throws IOException
+        final long maxWaitNs, final long spinNs) throws IOException
     {
         this.config = config;
         final MasterKey masterKey = MasterKey.load(config.masterKeyFile(), config.dir());
@@ -132,10 +132,14 @@ public final class KeyServer implements AutoCloseable
         final ShmSignal requestSignal = reader.requestSignal();
         for (int i = 0; i < config.workerThreads(); i++)
         {
-            // an idle worker sleeps on the request ring's futex word: a client's commit wakes it at once
-            final IdleStrategy workerIdle = new SignalIdleStrategy(idle.get(), () -> requestSignal, reader::hasUnreadRequests, maxWaitNs);
+            // after a request a worker polls for spinNs, then sleeps on the request ring's futex word: a client's commit
+            // wakes it at once
+            // wakes it at once; while it polls it is out of the signal's sleeper count, so a client does not wake a
+            // sleeping worker for a request the polling one takes (the agent ends that before it signs)
+            final SignalIdleStrategy workerIdle = new SignalIdleStrategy(idle.get(), () -> requestSignal, reader::hasUnreadRequests,
+                maxWaitNs, spinNs, true);
             workerRunners.add(new AgentRunner(workerIdle, KeyServer::onAgentError, null,
-                new CryptoWorkerAgent(i, reader, layout.maxPayloadLength())));
+                new CryptoWorkerAgent(i, reader, layout.maxPayloadLength(), workerIdle)));
         }
     }
 
@@ -215,7 +219,26 @@ public final class KeyServer implements AutoCloseable
     public static KeyServer start(final KeyServerConfiguration config, final CountersManager counters,
         final Supplier<IdleStrategy> idleStrategies, final long maxWaitNs) throws IOException
     {
-        final KeyServer server = new KeyServer(config, counters, idleStrategies, maxWaitNs);
+        return start(config, counters, idleStrategies, maxWaitNs, SignalIdleStrategy.DEFAULT_SPIN_NS);
+    }
+
+    /**
+     * {@link #start(KeyServerConfiguration, CountersManager, Supplier, long)} with the workers' spin budget: after a
+     * request a worker keeps polling the ring (yielding between polls) for {@code spinNs} before it sleeps, so a
+     * request arriving within that needs no futex wake-up. Ignored by strategies that never sleep (busy-spin, yielding).
+     *
+     * @param config the configuration.
+     * @param counters where counters go.
+     * @param idleStrategies a fresh strategy per thread (e.g. {@code profile::newIdleStrategy}).
+     * @param maxWaitNs longest futex sleep of an idle worker, nanoseconds (1 µs..1 s).
+     * @param spinNs polling after work before sleeping, nanoseconds (0..{@link SignalIdleStrategy#MAX_SPIN_NS}).
+     * @return the running server.
+     * @throws IOException when the directory, master key or shm file cannot be set up.
+     */
+    public static KeyServer start(final KeyServerConfiguration config, final CountersManager counters,
+        final Supplier<IdleStrategy> idleStrategies, final long maxWaitNs, final long spinNs) throws IOException
+    {
+        final KeyServer server = new KeyServer(config, counters, idleStrategies, maxWaitNs, spinNs);
         server.rescans.scheduleWithFixedDelay(server::rescan, config.rescanIntervalMs(), config.rescanIntervalMs(),
             TimeUnit.MILLISECONDS);
         server.heartbeat.scheduleAtFixedRate(

@@ -178,6 +178,15 @@ final class RequestReader
         }
     }
 
+    /** Wake a sleeping worker when records wait in the ring (leader/follower hand-over, see {@link #poll}). */
+    void handOver()
+    {
+        if (requests.size() > 0)
+        {
+            requestSignal.signal();
+        }
+    }
+
     /** @return true when records wait in the request ring and no worker is reading it: an idle worker should poll. */
     boolean hasUnreadRequests()
     {

@@ -32,9 +32,11 @@ import io.sluice.nativeio.crypto.SignatureScheme;
 
 /**
  * Key-server round trip over shared memory against a key server child JVM, beside the same signature made in-process
- * (libcrypto), and a bare IPC round trip (ping, answered by the poller). IPC overhead = ipcSign - inProcessSign, and
- * ≈ ipcPing. One request in flight at a time (a handshake's view); the caller parks on the future (spinning instead
- * starves the key server's threads on a 2-core machine). Run:
+ * (libcrypto), and a bare IPC round trip (ping, answered by the reading worker). IPC overhead = ipcSign - inProcessSign,
+ * and ≈ ipcPing. One request in flight at a time (a handshake's view). {@code ipcSign}/{@code ipcPing} block on the
+ * returned future, which reads its own reply for the client's spin budget before parking; the {@code ViaPoller}
+ * variants wait on a derived future, completed by the client's poller (what an asynchronous caller such as the proxy's
+ * BoringSSL private-key method sees, plus one in-process wake-up of the waiting thread). Run:
  * {@code java <sluice flags> -cp <test classpath> io.sluice.keyserver.bench.KeyServerRoundTripBenchmark}.
  */
 @State(Scope.Benchmark)
@@ -112,6 +114,20 @@ public class KeyServerRoundTripBenchmark
     public byte[] ipcPing() throws Exception
     {
         return client.ping(pingPayload).get();
+    }
+
+    /** The asynchronous caller's path (the proxy's): the client's poller reads the reply and wakes the caller. */
+    @Benchmark
+    public byte[] ipcSignEcdsaP256ViaPoller() throws Exception
+    {
+        return client.sign(keyId, SignatureScheme.ECDSA_SECP256R1_SHA256.code(), MESSAGE).copy().get();
+    }
+
+    /** The asynchronous caller's path for the bare round trip. */
+    @Benchmark
+    public byte[] ipcPingViaPoller() throws Exception
+    {
+        return client.ping(pingPayload).copy().get();
     }
 
     public static void main(final String[] args) throws Exception

@@ -136,6 +136,36 @@ class ShmSignalTest
     }
 
     @Test
+    void shouldNotWakeTheSleeperForRecordsAPollingConsumerReadsAndWakeItAgainOnceThatOneStops() throws Exception
+    {
+        final ShmSignal waiterSide = new ShmSignal(new UnsafeBuffer(first), PING);
+        final ShmSignal pollerSide = new ShmSignal(new UnsafeBuffer(second), PING);
+        final UnsafeBuffer flag = new UnsafeBuffer(second);
+        final ExecutorService pool = Executors.newSingleThreadExecutor();
+        try
+        {
+            final MemorySegment timespec = Arena.ofAuto().allocate(Futex.TIMESPEC_LENGTH, 8);
+            final UnsafeBuffer seen = new UnsafeBuffer(first);
+            final Future<Long> waiter = pool.submit(() -> waiterSide.awaitResult(() -> seen.getIntVolatile(TURN) == 1, timespec,
+                LONG_WAIT_NS));
+            awaitCondition(() -> pollerSide.sleepers() == 1);
+
+            pollerSide.beginPolling();
+            assertThat(pollerSide.signal()).as("the polling consumer covers the sleeper: no wake syscall").isFalse();
+            pollerSide.endPolling();
+            flag.putIntVolatile(TURN, 1);
+            assertThat(pollerSide.signal()).as("back in the count: the sleeper is woken").isTrue();
+
+            assertThat(waiter.get(10, TimeUnit.SECONDS)).isEqualTo(Futex.WOKEN);
+            assertThat(pollerSide.sleepers()).isZero();
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void shouldLoseNoWakeUpInAPingPongWhereBothSidesSleepEveryTime() throws Exception
     {
         final int rounds = 3000;

@@ -3,9 +3,14 @@ package io.sluice.keyserver.ipc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
@@ -14,6 +19,8 @@ import org.agrona.concurrent.SleepingIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.YieldingIdleStrategy;
 import org.junit.jupiter.api.Test;
+
+import io.sluice.nativeio.Libc;
 
 class SignalIdleStrategyTest
 {
@@ -29,16 +36,54 @@ class SignalIdleStrategyTest
     }
 
     @Test
-    void shouldReturnFromIdleAfterItsLongestWaitWhenNothingIsSignalled()
+    void shouldSleepInTheKernelUntilItsLongestWaitWhenNothingIsSignalled() throws Exception
     {
         final ShmSignal signal = new ShmSignal(new UnsafeBuffer(ByteBuffer.allocateDirect(64)), 0);
         final CountingIdle delegate = new CountingIdle();
-        final IdleStrategy idle = new SignalIdleStrategy(delegate, () -> signal, () -> false, WAIT_NS, 0);
+        final SignalIdleStrategy idle = new SignalIdleStrategy(delegate, () -> signal, () -> false,
+            TimeUnit.MILLISECONDS.toNanos(200), 0);
+        final AtomicBoolean stop = new AtomicBoolean();
+        final Consumer consumer = new Consumer(() ->
+        {
+            while (!stop.get())
+            {
+                idle.idle(0);
+            }
+        });
 
-        idle.idle(0);
-        idle.idle();
+        // a futex that did nothing would return at once: the thread would never be seen asleep in the kernel
+        awaitAsleepOnFutex(consumer, signal);
+        stop.set(true);
+        consumer.join();
 
+        assertThat(idle.sleepCount()).isPositive();
+        assertThat(idle.wakeUpCount()).as("every sleep ended by its timeout").isZero();
         assertThat(delegate.idles.get()).as("slept on the word, not in the delegate").isZero();
+        assertThat(signal.sleepers()).isZero();
+    }
+
+    @Test
+    void shouldBeWokenFromItsSleepByTheProducersSignal() throws Exception
+    {
+        final ShmSignal signal = new ShmSignal(new UnsafeBuffer(ByteBuffer.allocateDirect(64)), 0);
+        final AtomicBoolean work = new AtomicBoolean();
+        // the longest wait allowed (1 s): a sleep that ended by timeout would not count as a wake-up
+        final SignalIdleStrategy idle = new SignalIdleStrategy(new CountingIdle(), () -> signal, work::get,
+            TimeUnit.SECONDS.toNanos(1), 0);
+        final Consumer consumer = new Consumer(() ->
+        {
+            while (!work.get())
+            {
+                idle.idle(0);
+            }
+        });
+
+        awaitAsleepOnFutex(consumer, signal);
+        work.set(true);
+        assertThat(signal.signal()).as("a sleeper was announced, so the producer made the wake call").isTrue();
+        consumer.join();
+
+        assertThat(idle.wakeUpCount()).as("the sleep was ended by the wake, not by its timeout").isEqualTo(1);
         assertThat(signal.sleepers()).isZero();
     }
 
@@ -73,6 +118,64 @@ class SignalIdleStrategyTest
             .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new SignalIdleStrategy(new BackoffIdleStrategy(), () -> null, () -> false, WAIT_NS, -1))
             .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** Wait until the consumer thread sits in FUTEX_WAIT (state S, wchan futex_*) with its sleep announced. */
+    private static void awaitAsleepOnFutex(final Consumer consumer, final ShmSignal signal) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!(signal.sleepers() == 1 && consumer.asleepOnFutex()))
+        {
+            assertThat(System.nanoTime()).as("consumer asleep on the futex").isLessThan(deadline);
+            assertThat(consumer.failure.get()).isNull();
+            Thread.sleep(1);
+        }
+    }
+
+    /** A thread running the consumer loop, with its kernel thread id. */
+    private static final class Consumer
+    {
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final AtomicInteger tid = new AtomicInteger();
+        final Thread thread;
+
+        Consumer(final Runnable loop)
+        {
+            thread = new Thread(() ->
+            {
+                tid.set(Libc.gettid());
+                try
+                {
+                    loop.run();
+                }
+                catch (final Throwable t)
+                {
+                    failure.set(t);
+                }
+            }, "consumer");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        boolean asleepOnFutex() throws IOException
+        {
+            final int t = tid.get();
+            if (t == 0)
+            {
+                return false;
+            }
+            final Path task = Path.of("/proc/self/task/" + t);
+            final String stat = Files.readString(task.resolve("stat"));
+            final char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            return state == 'S' && Files.readString(task.resolve("wchan")).startsWith("futex");
+        }
+
+        void join() throws Exception
+        {
+            thread.join(TimeUnit.SECONDS.toMillis(20));
+            assertThat(thread.isAlive()).as("consumer finished").isFalse();
+            assertThat(failure.get()).isNull();
+        }
     }
 
     private static final class CountingIdle implements IdleStrategy

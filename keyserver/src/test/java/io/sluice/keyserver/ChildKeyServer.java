@@ -27,9 +27,18 @@ public final class ChildKeyServer implements AutoCloseable
 
     public static ChildKeyServer start(final Path dir, final Path shm, final Path masterKey, final Path logDir) throws IOException
     {
+        return start(dir, shm, masterKey, logDir, new String[0]);
+    }
+
+    /** As {@link #start(Path, Path, Path, Path)} with more `keyserver` options (e.g. --spin-us 20). */
+    public static ChildKeyServer start(final Path dir, final Path shm, final Path masterKey, final Path logDir, final String... extra)
+        throws IOException
+    {
         final Path log = logDir.resolve("keyserver-" + System.nanoTime() + ".log");
-        final Process p = new ProcessBuilder(command("--dir", dir.toString(), "--shm", shm.toString(),
-            "--master-key-file", masterKey.toString(), "--workers", "2"))
+        final List<String> args = new ArrayList<>(List.of("--dir", dir.toString(), "--shm", shm.toString(),
+            "--master-key-file", masterKey.toString(), "--workers", "2"));
+        args.addAll(List.of(extra));
+        final Process p = new ProcessBuilder(command(args.toArray(String[]::new)))
             .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new ChildKeyServer(p, log);
     }

@@ -62,7 +62,8 @@ public final class KeyServerCommand implements Callable<Integer>
         + "busy-spin only on dedicated cores)")
     String idle = "backoff";
 
-    @Option(names = "--max-park-us", description = "backoff: longest park in microseconds (default ${DEFAULT-VALUE})")
+    @Option(names = "--max-park-us", description = "backoff: longest park in microseconds while requests are visible but "
+        + "another worker reads them (default ${DEFAULT-VALUE}); idle workers sleep on a futex until a request comes")
     long maxParkMicros = 1000;
 
     @Option(names = "--spin-us", description = "backoff: after a request a worker keeps polling (yielding between polls) this long "
@@ -134,9 +135,10 @@ public final class KeyServerCommand implements Callable<Integer>
         final KeyServer server;
         try
         {
-            // idle workers poll for --spin-us, then sleep on the request ring's futex word, at most one backoff park at a time
-            server = KeyServer.start(config, countersFile.manager(), idleStrategies, TimeUnit.MICROSECONDS.toNanos(maxParkMicros),
-                TimeUnit.MICROSECONDS.toNanos(spinMicros));
+            // idle workers poll for --spin-us, then sleep on the request ring's futex word, at most one duty period (the
+            // heartbeat interval) at a time: every wake-up for work comes through the futex
+            server = KeyServer.start(config, countersFile.manager(), idleStrategies,
+                TimeUnit.MILLISECONDS.toNanos(config.heartbeatIntervalMs()), TimeUnit.MICROSECONDS.toNanos(spinMicros));
         }
         catch (final IOException | RuntimeException ex)
         {

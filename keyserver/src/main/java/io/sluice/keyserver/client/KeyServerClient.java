@@ -202,8 +202,13 @@ public final class KeyServerClient implements AutoCloseable
      */
     public static KeyServerClient start(final Configuration config, final CountersManager counters)
     {
-        return start(config, counters,
-            new BackoffIdleStrategy(100, 100, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1)));
+        return start(config, counters, defaultIdleStrategy());
+    }
+
+    /** @return the poller's backoff while replies are visible but another thread reads them. */
+    public static IdleStrategy defaultIdleStrategy()
+    {
+        return new BackoffIdleStrategy(100, 100, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
     }
 
     /**

@@ -45,8 +45,6 @@ public final class KeyServer implements AutoCloseable
 {
     private static final Logger LOG = System.getLogger(KeyServer.class.getName());
 
-    /** An idle worker's longest futex sleep unless told: the default backoff's longest park. */
-    public static final long DEFAULT_MAX_WAIT_NS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final KeyServerConfiguration config;
     private final Path shmFile;
@@ -201,7 +199,9 @@ public final class KeyServer implements AutoCloseable
     public static KeyServer start(final KeyServerConfiguration config, final CountersManager counters,
         final Supplier<IdleStrategy> idleStrategies) throws IOException
     {
-        return start(config, counters, idleStrategies, DEFAULT_MAX_WAIT_NS);
+        // an idle worker wakes for nothing but its duty (every wake-up for work comes through the futex): one duty
+        // period at a time (at 1 ms two idle workers cost ~15 ms of CPU per second, docs/keyserver.md)
+        return start(config, counters, idleStrategies, TimeUnit.MILLISECONDS.toNanos(config.heartbeatIntervalMs()));
     }
 
     /**

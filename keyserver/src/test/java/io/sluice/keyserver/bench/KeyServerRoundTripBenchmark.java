@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -57,6 +58,10 @@ public class KeyServerRoundTripBenchmark
     private PrivateKeyCrypto.LoadedKey localKey;
     private final byte[] pingPayload = new byte[32];
 
+    /** The key server's --spin-us and the client's spin budget (microseconds). */
+    @Param("50")
+    public int spinUs;
+
     @Setup(Level.Trial)
     public void setUp() throws Exception
     {
@@ -73,10 +78,11 @@ public class KeyServerRoundTripBenchmark
         {
             throw new IllegalStateException(r.output());
         }
-        server = ChildKeyServer.start(keys, shm, master, tmp);
+        server = ChildKeyServer.start(keys, shm, master, tmp, "--spin-us", Integer.toString(spinUs));
         server.awaitReady(shm);
         client = KeyServerClient.start(KeyServerClient.Configuration.defaults(shm),
-            new CountersManager(new UnsafeBuffer(new byte[1 << 20]), new UnsafeBuffer(new byte[1 << 18])));
+            new CountersManager(new UnsafeBuffer(new byte[1 << 20]), new UnsafeBuffer(new byte[1 << 18])),
+            KeyServerClient.defaultIdleStrategy(), TimeUnit.MICROSECONDS.toNanos(spinUs));
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!client.isConnected() && System.nanoTime() < deadline)
         {

@@ -43,6 +43,7 @@ class SignalIdleStrategyTest
         final SignalIdleStrategy idle = new SignalIdleStrategy(delegate, () -> signal, () -> false,
             TimeUnit.MILLISECONDS.toNanos(200), 0);
         final AtomicBoolean stop = new AtomicBoolean();
+        final long startNs = System.nanoTime();
         final Consumer consumer = new Consumer(() ->
         {
             while (!stop.get())
@@ -55,8 +56,11 @@ class SignalIdleStrategyTest
         awaitAsleepOnFutex(consumer, signal);
         stop.set(true);
         consumer.join();
+        final long elapsedNs = System.nanoTime() - startNs;
 
         assertThat(idle.sleepCount()).isPositive();
+        // each sleep lasts its whole timeout (nothing wakes it): a wait that returned early would make many more
+        assertThat(idle.sleepCount()).isLessThanOrEqualTo(elapsedNs / TimeUnit.MILLISECONDS.toNanos(200) + 1);
         assertThat(idle.wakeUpCount()).as("every sleep ended by its timeout").isZero();
         assertThat(delegate.idles.get()).as("slept on the word, not in the delegate").isZero();
         assertThat(signal.sleepers()).isZero();

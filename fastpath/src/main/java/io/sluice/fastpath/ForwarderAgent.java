@@ -7,6 +7,7 @@ import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 import io.sluice.fastpath.lb.BackendState;
+import io.sluice.fastpath.lb.BackendTraffic;
 import io.sluice.fastpath.lb.BandwidthLimiter;
 import io.sluice.fastpath.lb.ListenerState;
 import io.sluice.fastpath.lb.ListenerTable;
@@ -1148,18 +1149,27 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             ethernet.wrap(buffer, offset).destination(mac).source(portMacs[egressPort]);
             r.putLong(base + BYTES_OUT_OFFSET, r.getLong(base + BYTES_OUT_OFFSET) + ipLength);
             r.putInt(base + PACKETS_OUT_OFFSET, r.getInt(base + PACKETS_OUT_OFFSET) + 1);
-            global.increment(GLOBAL_PACKETS_OUT);
-            global.add(GLOBAL_BYTES_OUT, ipLength);
-            if (listener != null)
+            if (backend != null && backend.owner() == listener)
             {
-                listener.counters.increment(L_PACKETS_OUT);
-                listener.counters.add(L_BYTES_OUT, ipLength);
-                listener.bandwidth.countOut(ipLength);
+                // Published to the backend, listener, load balancer and global counters at flush (BackendTraffic).
+                backend.packetsOut++;
+                backend.bytesOut += ipLength;
             }
-            if (backend != null)
+            else
             {
-                backend.counters.increment(B_PACKETS_OUT);
-                backend.counters.add(B_BYTES_OUT, ipLength);
+                global.increment(GLOBAL_PACKETS_OUT);
+                global.add(GLOBAL_BYTES_OUT, ipLength);
+                if (listener != null)
+                {
+                    listener.counters.increment(L_PACKETS_OUT);
+                    listener.counters.add(L_BYTES_OUT, ipLength);
+                    listener.bandwidth.countOut(ipLength);
+                }
+                if (backend != null)
+                {
+                    backend.counters.increment(B_PACKETS_OUT);
+                    backend.counters.add(B_BYTES_OUT, ipLength);
+                }
             }
             countersDirty = true;
             lastVerdict = Verdict.TX;
@@ -1201,18 +1211,27 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         ethernet.wrap(buffer, offset).destination(mac).source(portMacs[egressPort]);
         r.putLong(base + BYTES_IN_OFFSET, r.getLong(base + BYTES_IN_OFFSET) + ipLength);
         r.putInt(base + PACKETS_IN_OFFSET, r.getInt(base + PACKETS_IN_OFFSET) + 1);
-        global.increment(GLOBAL_PACKETS_IN);
-        global.add(GLOBAL_BYTES_IN, ipLength);
-        if (listener != null)
+        if (backend != null && backend.owner() == listener)
         {
-            listener.counters.increment(L_PACKETS_IN);
-            listener.counters.add(L_BYTES_IN, ipLength);
-            listener.bandwidth.countIn(ipLength);
+            // Published to the backend, listener, load balancer and global counters at flush (BackendTraffic).
+            backend.packetsIn++;
+            backend.bytesIn += ipLength;
         }
-        if (backend != null)
+        else
         {
-            backend.counters.increment(B_PACKETS_IN);
-            backend.counters.add(B_BYTES_IN, ipLength);
+            global.increment(GLOBAL_PACKETS_IN);
+            global.add(GLOBAL_BYTES_IN, ipLength);
+            if (listener != null)
+            {
+                listener.counters.increment(L_PACKETS_IN);
+                listener.counters.add(L_BYTES_IN, ipLength);
+                listener.bandwidth.countIn(ipLength);
+            }
+            if (backend != null)
+            {
+                backend.counters.increment(B_PACKETS_IN);
+                backend.counters.add(B_BYTES_IN, ipLength);
+            }
         }
         countersDirty = true;
         lastVerdict = Verdict.TX;
@@ -1426,8 +1445,9 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
 
     private void flushCounters()
     {
-        global.flush();
         final ListenerTable t = tables;
+        BackendTraffic.publish(t, global);
+        global.flush();
         for (final ListenerState l : t.listeners())
         {
             l.counters.flush();

@@ -24,6 +24,20 @@ public final class BackendState
      */
     public Object nextHopGeneration;
     public long nextHop;
+    /**
+     * The listener this backend belongs to in its table (set by {@link ListenerState}): a session's frames are counted
+     * on the backend's traffic fields below only when its listener is this one.
+     */
+    ListenerState owner;
+    /**
+     * The owning forwarder's traffic through this backend since its last counter flush, in plain fields: the only
+     * per-frame counter work of an established flow. The flush adds them to the backend's, its listener's, the load
+     * balancer's and the global counters ({@link BackendTraffic#publish}).
+     */
+    public long packetsIn;
+    public long bytesIn;
+    public long packetsOut;
+    public long bytesOut;
 
     public BackendState(final int id, final Backend config, final CounterSet counters)
     {
@@ -36,6 +50,12 @@ public final class BackendState
         this.up = config.up();
         this.identity = FlowHash.hash(addressHigh, addressLow, 0, 0, port, 0, 0);
         this.counters = counters;
+    }
+
+    /** The listener this backend belongs to in its table, or null before one took it. */
+    public ListenerState owner()
+    {
+        return owner;
     }
 
     /** May take new flows. */

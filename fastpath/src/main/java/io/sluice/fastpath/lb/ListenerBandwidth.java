@@ -106,6 +106,26 @@ public final class ListenerBandwidth
         }
     }
 
+    /** {@link #countOut(int)} for {@code packets} frames of {@code ipBytes} in all (a forwarder's flush). */
+    public void countOut(final long packets, final long ipBytes)
+    {
+        if (instanceCounters != null)
+        {
+            instanceCounters.add(I_PACKETS_OUT, packets);
+            instanceCounters.add(I_BYTES_OUT, ipBytes);
+        }
+    }
+
+    /** {@link #countIn(int)} for {@code packets} frames of {@code ipBytes} in all (a forwarder's flush). */
+    public void countIn(final long packets, final long ipBytes)
+    {
+        if (instanceCounters != null)
+        {
+            instanceCounters.add(I_PACKETS_IN, packets);
+            instanceCounters.add(I_BYTES_IN, ipBytes);
+        }
+    }
+
     public void countIn(final int ipBytes)
     {
         if (instanceCounters != null)

@@ -57,6 +57,10 @@ public final class ListenerState
         this.persistenceNs = config.persistenceTimeoutSeconds() * 1_000_000_000L;
         this.idleTimeoutSeconds = config.idleTimeoutSeconds();
         this.bandwidth = bandwidth;
+        for (final BackendState b : backends)
+        {
+            b.owner = this;
+        }
         this.newFlows = NewFlowLimiter.of(config.newConnectionsPerSecond(), config.newConnectionsPerSourcePerSecond(),
             forwarderCount);
     }

@@ -1146,7 +1146,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             }
             rewrite(buffer, r.getLong(base + VIP_ADDRESS_OFFSET), r.getLong(base + VIP_ADDRESS_OFFSET + 8), ch, cl,
                 r.getShort(base + VIP_PORT_OFFSET) & 0xFFFF, r.getShort(base + CLIENT_PORT_OFFSET) & 0xFFFF);
-            ethernet.wrap(buffer, offset).destination(mac).source(portMacs[egressPort]);
+            EthernetFlyweight.writeMacs(buffer, offset, mac, portMacs[egressPort]);
             r.putLong(base + BYTES_OUT_OFFSET, r.getLong(base + BYTES_OUT_OFFSET) + ipLength);
             r.putInt(base + PACKETS_OUT_OFFSET, r.getInt(base + PACKETS_OUT_OFFSET) + 1);
             if (backend != null && backend.owner() == listener)
@@ -1208,7 +1208,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         rewrite(buffer, r.getLong(base + LOCAL_ADDRESS_OFFSET), r.getLong(base + LOCAL_ADDRESS_OFFSET + 8),
             r.getLong(base + BACKEND_ADDRESS_OFFSET), r.getLong(base + BACKEND_ADDRESS_OFFSET + 8),
             r.getShort(base + LOCAL_PORT_OFFSET) & 0xFFFF, r.getShort(base + BACKEND_PORT_OFFSET) & 0xFFFF);
-        ethernet.wrap(buffer, offset).destination(mac).source(portMacs[egressPort]);
+        EthernetFlyweight.writeMacs(buffer, offset, mac, portMacs[egressPort]);
         r.putLong(base + BYTES_IN_OFFSET, r.getLong(base + BYTES_IN_OFFSET) + ipLength);
         r.putInt(base + PACKETS_IN_OFFSET, r.getInt(base + PACKETS_IN_OFFSET) + 1);
         if (backend != null && backend.owner() == listener)
@@ -1247,8 +1247,18 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private void rewrite(final MutableDirectBuffer buffer, final long newSrcHigh, final long newSrcLow,
         final long newDstHigh, final long newDstLow, final int newSrcPort, final int newDstPort)
     {
+        // The parse results in locals first: every store into the frame is a store through Unsafe, after which the
+        // compiler must re-read any field of this agent it has not kept in a register.
+        final boolean isUdp = protocol == Ipv4Flyweight.PROTOCOL_UDP;
+        final boolean ipv4 = v4;
+        final int l4 = l4Offset;
+        final int checksumAt = checksumOffset;
+        final int oldSrcPort = srcPort;
+        final int oldDstPort = dstPort;
+        final long oldPseudo = pseudoSum;
+        final int oldPseudoFolded = pseudoFolded;
         final long addressDelta;
-        if (v4)
+        if (ipv4)
         {
             final int oldSrc = (int)srcLow;
             final int oldDst = (int)dstLow;
@@ -1266,32 +1276,30 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             ipv6.source(newSrcHigh, newSrcLow).destination(newDstHigh, newDstLow);
         }
 
-        final boolean isUdp = protocol == Ipv4Flyweight.PROTOCOL_UDP;
-        final int oldChecksum = buffer.getShort(checksumOffset, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;
-        buffer.putInt(l4Offset, newSrcPort << 16 | newDstPort, java.nio.ByteOrder.BIG_ENDIAN);
-        if (isUdp && v4 && oldChecksum == 0)
+        final int oldChecksum = buffer.getShort(checksumAt, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        buffer.putInt(l4, newSrcPort << 16 | newDstPort, java.nio.ByteOrder.BIG_ENDIAN);
+        if (isUdp && ipv4 && oldChecksum == 0)
         {
             return;
         }
         int checksum;
         // The pseudo header parse summed (the addresses, protocol and length are the ones parse read).
-        final long oldPseudo = pseudoSum;
-        if (oldChecksum == pseudoFolded)
+        if (oldChecksum == oldPseudoFolded)
         {
-            buffer.putShort(checksumOffset, (short)0);
+            buffer.putShort(checksumAt, (short)0);
             // The new pseudo header sums to the old one plus the address delta (one's complement arithmetic).
-            checksum = Checksums.finish(Checksums.sum(buffer, l4Offset, l4Length, oldPseudo + addressDelta));
+            checksum = Checksums.finish(Checksums.sum(buffer, l4, l4Length, oldPseudo + addressDelta));
         }
         else
         {
-            checksum = Checksums.apply(oldChecksum, addressDelta + Checksums.delta16(srcPort, newSrcPort) +
-                Checksums.delta16(dstPort, newDstPort));
+            checksum = Checksums.apply(oldChecksum, addressDelta + Checksums.delta16(oldSrcPort, newSrcPort) +
+                Checksums.delta16(oldDstPort, newDstPort));
         }
         if (isUdp && checksum == 0)
         {
             checksum = 0xFFFF;
         }
-        buffer.putShort(checksumOffset, (short)checksum, java.nio.ByteOrder.BIG_ENDIAN);
+        buffer.putShort(checksumAt, (short)checksum, java.nio.ByteOrder.BIG_ENDIAN);
     }
 
     private void trackTcp(final MutableDirectBuffer r, final int base, final int record, final boolean fromClient,

@@ -93,6 +93,17 @@ public final class EthernetFlyweight
         return (high << 32) | low;
     }
 
+    /**
+     * Destination and source MACs, the first 12 bytes of the frame at {@code index}, in two stores (a long and an
+     * int) instead of four: the data path's one Ethernet write.
+     */
+    public static void writeMacs(final MutableDirectBuffer buffer, final int index, final long destination,
+        final long source)
+    {
+        buffer.putLong(index, (destination << 16) | (source >>> 32 & 0xFFFF), ByteOrder.BIG_ENDIAN);
+        buffer.putInt(index + 8, (int)source, ByteOrder.BIG_ENDIAN);
+    }
+
     public static void writeMac(final MutableDirectBuffer buffer, final int index, final long mac)
     {
         buffer.putShort(index, (short)(mac >>> 32), ByteOrder.BIG_ENDIAN);

@@ -15,6 +15,7 @@ import io.sluice.fastpath.lb.PersistenceTable;
 import io.sluice.fastpath.lb.Scheduler;
 import io.sluice.fastpath.packet.Checksums;
 import io.sluice.fastpath.packet.EthernetFlyweight;
+import io.sluice.fastpath.packet.FrameBytes;
 import io.sluice.fastpath.packet.FrameValidation;
 import io.sluice.fastpath.packet.IpAddresses;
 import io.sluice.fastpath.packet.Ipv4Flyweight;
@@ -23,6 +24,7 @@ import io.sluice.fastpath.packet.TcpFlyweight;
 import io.sluice.fastpath.packet.UdpFlyweight;
 import io.sluice.fastpath.packet.VlanFlyweight;
 import io.sluice.fastpath.session.FlowHash;
+import io.sluice.fastpath.session.Records;
 import io.sluice.fastpath.session.SessionLayout;
 import io.sluice.fastpath.session.SessionTable;
 
@@ -411,13 +413,16 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private Verdict parse(final MutableDirectBuffer buffer, final int offset, final int length)
     {
         final int end = offset + length;
+        // Reads through the buffer's base and address in locals (FrameBytes: the JIT keeps them in registers).
+        final Object base = buffer.byteArray();
+        final long address = buffer.addressOffset();
         if (length < EthernetFlyweight.HEADER_LENGTH)
         {
             return malformed(FastpathCounter.MALFORMED_ETHERNET_TRUNCATED);
         }
         // Read directly, not through the flyweights: the paths that need them (SYN-proxy, TOA, the rewrite's MACs) wrap
         // them where they use them, so parse does not pay the wraps on every frame.
-        int etherType = buffer.getShort(offset + EthernetFlyweight.ETHER_TYPE_OFFSET, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        int etherType = FrameBytes.getUnsignedShort(base, address, offset + EthernetFlyweight.ETHER_TYPE_OFFSET);
         int l3 = offset + EthernetFlyweight.HEADER_LENGTH;
         if (etherType == EthernetFlyweight.ETHER_TYPE_VLAN)
         {
@@ -425,7 +430,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             {
                 return malformed(FastpathCounter.MALFORMED_VLAN_TRUNCATED);
             }
-            etherType = buffer.getShort(l3 + VlanFlyweight.ETHER_TYPE_OFFSET, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;
+            etherType = FrameBytes.getUnsignedShort(base, address, l3 + VlanFlyweight.ETHER_TYPE_OFFSET);
             l3 += VlanFlyweight.HEADER_LENGTH;
         }
 
@@ -438,10 +443,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             }
             // The fixed 20 bytes in three loads (bounds checked above): the fields and the header checksum's sum come
             // from the same words, where one load per field and a separate pass for the checksum would read them twice.
-            final long w0 = buffer.getLong(l3, java.nio.ByteOrder.BIG_ENDIAN);
-            final long w1 = buffer.getLong(l3 + 8, java.nio.ByteOrder.BIG_ENDIAN);
+            final long w0 = FrameBytes.getLong(base, address, l3);
+            final long w1 = FrameBytes.getLong(base, address, l3 + 8);
             final int source = (int)w1;
-            final int destination = buffer.getInt(l3 + 16, java.nio.ByteOrder.BIG_ENDIAN);
+            final int destination = FrameBytes.getInt(base, address, l3 + 16);
             final int headerLength = (int)(w0 >>> 54) & 0x3C;
             final int totalLength = (int)(w0 >>> 32) & 0xFFFF;
             if ((int)(w0 >>> 60) != 4)
@@ -461,7 +466,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
                 (destination & 0xFFFF_FFFFL);
             if (headerLength > Ipv4Flyweight.MIN_HEADER_LENGTH)
             {
-                headerSum = Checksums.sum(buffer, l3 + Ipv4Flyweight.MIN_HEADER_LENGTH,
+                headerSum = FrameBytes.sum(base, address, l3 + Ipv4Flyweight.MIN_HEADER_LENGTH,
                     headerLength - Ipv4Flyweight.MIN_HEADER_LENGTH, headerSum);
             }
             if (Checksums.fold(headerSum) != 0xFFFF)
@@ -525,70 +530,78 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         pseudoSum = pseudo;
         final int folded = Checksums.fold(pseudo);
         pseudoFolded = folded;
+        // Locals, not the fields just written: the reads below would make the JIT re-read the fields (FrameBytes).
+        final int l4 = l4Offset;
+        final int l4Len = l4Length;
+        final int proto = protocol;
+        final boolean ipv4 = v4;
 
-        if (protocol == Ipv4Flyweight.PROTOCOL_TCP)
+        if (proto == Ipv4Flyweight.PROTOCOL_TCP)
         {
-            if (l4Length < TcpFlyweight.MIN_HEADER_LENGTH)
+            if (l4Len < TcpFlyweight.MIN_HEADER_LENGTH)
             {
                 return malformed(FastpathCounter.MALFORMED_TCP_TRUNCATED);
             }
             // Ports in one load, data offset and flags in another.
-            final int ports = buffer.getInt(l4Offset, java.nio.ByteOrder.BIG_ENDIAN);
-            final int offsetAndFlags = buffer.getShort(l4Offset + 12, java.nio.ByteOrder.BIG_ENDIAN);
+            final int ports = FrameBytes.getInt(base, address, l4);
+            final int offsetAndFlags = FrameBytes.getUnsignedShort(base, address, l4 + 12);
             final int headerLength = (offsetAndFlags >>> 10) & 0x3C;
-            if (headerLength < TcpFlyweight.MIN_HEADER_LENGTH || headerLength > l4Length)
+            if (headerLength < TcpFlyweight.MIN_HEADER_LENGTH || headerLength > l4Len)
             {
                 return malformed(FastpathCounter.MALFORMED_TCP_DATA_OFFSET);
             }
             srcPort = ports >>> 16;
             dstPort = ports & 0xFFFF;
-            tcpFlags = offsetAndFlags & 0xFF;
-            checksumOffset = l4Offset + TcpFlyweight.CHECKSUM_OFFSET;
-            if (!FrameValidation.l4ChecksumValid(buffer, l4Offset, l4Length, checksumOffset, pseudo, folded))
+            final int flags = offsetAndFlags & 0xFF;
+            tcpFlags = flags;
+            final int checksumAt = l4 + TcpFlyweight.CHECKSUM_OFFSET;
+            checksumOffset = checksumAt;
+            if (!FrameValidation.l4ChecksumValid(base, address, l4, l4Len, checksumAt, pseudo, folded))
             {
                 return malformed(FastpathCounter.MALFORMED_TCP_CHECKSUM);
             }
-            if ((tcpFlags & TcpFlyweight.SYN) != 0 && !FrameValidation.tcpOptionsValid(buffer, l4Offset, headerLength))
+            if ((flags & TcpFlyweight.SYN) != 0 && !FrameValidation.tcpOptionsValid(buffer, l4, headerLength))
             {
                 return malformed(FastpathCounter.MALFORMED_TCP_OPTIONS);
             }
         }
-        else if (protocol == Ipv4Flyweight.PROTOCOL_UDP)
+        else if (proto == Ipv4Flyweight.PROTOCOL_UDP)
         {
-            if (l4Length < UdpFlyweight.HEADER_LENGTH)
+            if (l4Len < UdpFlyweight.HEADER_LENGTH)
             {
                 return malformed(FastpathCounter.MALFORMED_UDP_TRUNCATED);
             }
             // The whole header in one load: ports, length, checksum.
-            final long header = buffer.getLong(l4Offset, java.nio.ByteOrder.BIG_ENDIAN);
+            final long header = FrameBytes.getLong(base, address, l4);
             // Exactly the IP payload: sluice neither trims trailing bytes nor forwards them.
-            if (((int)(header >>> 16) & 0xFFFF) != l4Length)
+            if (((int)(header >>> 16) & 0xFFFF) != l4Len)
             {
                 return malformed(FastpathCounter.MALFORMED_UDP_LENGTH);
             }
             srcPort = (int)(header >>> 48);
             dstPort = (int)(header >>> 32) & 0xFFFF;
             tcpFlags = 0;
-            checksumOffset = l4Offset + UdpFlyweight.CHECKSUM_OFFSET;
+            final int checksumAt = l4 + UdpFlyweight.CHECKSUM_OFFSET;
+            checksumOffset = checksumAt;
             // Zero is "no checksum" over IPv4 only; over IPv6 it is invalid (RFC 8200 §8.1).
-            if ((!v4 || ((int)header & 0xFFFF) != 0) &&
-                !FrameValidation.l4ChecksumValid(buffer, l4Offset, l4Length, checksumOffset, pseudo, folded))
+            if ((!ipv4 || ((int)header & 0xFFFF) != 0) &&
+                !FrameValidation.l4ChecksumValid(base, address, l4, l4Len, checksumAt, pseudo, folded))
             {
                 return malformed(FastpathCounter.MALFORMED_UDP_CHECKSUM);
             }
         }
-        else if (protocol == (v4 ? IcmpHandler.PROTOCOL_ICMP : IcmpHandler.PROTOCOL_ICMPV6))
+        else if (proto == (ipv4 ? IcmpHandler.PROTOCOL_ICMP : IcmpHandler.PROTOCOL_ICMPV6))
         {
-            if (l4Length < IcmpHandler.HEADER_LENGTH)
+            if (l4Len < IcmpHandler.HEADER_LENGTH)
             {
                 return malformed(FastpathCounter.MALFORMED_ICMP_TRUNCATED);
             }
             srcPort = 0;
             dstPort = 0;
             tcpFlags = 0;
-            checksumOffset = l4Offset + 2;
+            checksumOffset = l4 + 2;
             // ICMPv4 has no pseudo header; ICMPv6 has one, and may arrive partial from a local veth sender.
-            if (!FrameValidation.l4ChecksumValid(buffer, l4Offset, l4Length, checksumOffset, v4 ? 0 : pseudo))
+            if (!FrameValidation.l4ChecksumValid(buffer, l4, l4Len, checksumOffset, ipv4 ? 0 : pseudo))
             {
                 return malformed(FastpathCounter.MALFORMED_ICMP_CHECKSUM);
             }
@@ -1099,10 +1112,13 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     {
         final MutableDirectBuffer r = sessions.records();
         final int base = SessionTable.offset(record);
+        // The common path's record fields by address (Records: no bounds check, no buffer re-reads).
+        final long at = sessions.address(base);
         final ListenerTable t = tables;
-        final ListenerState listener = t.listenerById(r.getShort(base + LISTENER_ID_OFFSET) & 0xFFFF);
-        final BackendState backend = t.backendById(r.getShort(base + BACKEND_ID_OFFSET) & 0xFFFF);
-        final int proxyFlags = protocol == Ipv4Flyweight.PROTOCOL_TCP ? r.getShort(base + SessionLayout.FLAGS_OFFSET) : 0;
+        final ListenerState listener = t.listenerById(Records.getUnsignedShort(at + LISTENER_ID_OFFSET));
+        final BackendState backend = t.backendById(Records.getUnsignedShort(at + BACKEND_ID_OFFSET));
+        final int proxyFlags = protocol == Ipv4Flyweight.PROTOCOL_TCP ?
+            (short)Records.getUnsignedShort(at + SessionLayout.FLAGS_OFFSET) : 0;
         if (proxyFlags != 0)
         {
             final int handled = synProxySession(buffer, offset, length, record, base, direction, proxyFlags, listener);
@@ -1115,8 +1131,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         boolean hold = false;
         if (direction == SessionLayout.DIRECTION_CLIENT)
         {
-            final long bh = r.getLong(base + BACKEND_ADDRESS_OFFSET);
-            final long bl = r.getLong(base + BACKEND_ADDRESS_OFFSET + 8);
+            final long bh = Records.getLong(at + BACKEND_ADDRESS_OFFSET);
+            final long bl = Records.getLong(at + BACKEND_ADDRESS_OFFSET + 8);
             final long mac = nextHop(bh, bl, backend);
             if (mac == NeighbourTable.NO_MAC)
             {
@@ -1137,18 +1153,18 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
                     return drop(Verdict.DROP_BANDWIDTH);
                 }
             }
-            final long ch = r.getLong(base + CLIENT_ADDRESS_OFFSET);
-            final long cl = r.getLong(base + CLIENT_ADDRESS_OFFSET + 8);
+            final long ch = Records.getLong(at + CLIENT_ADDRESS_OFFSET);
+            final long cl = Records.getLong(at + CLIENT_ADDRESS_OFFSET + 8);
             final long mac = nextHop(ch, cl);
             if (mac == NeighbourTable.NO_MAC)
             {
                 return noNeighbour(ch, cl);
             }
-            rewrite(buffer, r.getLong(base + VIP_ADDRESS_OFFSET), r.getLong(base + VIP_ADDRESS_OFFSET + 8), ch, cl,
-                r.getShort(base + VIP_PORT_OFFSET) & 0xFFFF, r.getShort(base + CLIENT_PORT_OFFSET) & 0xFFFF);
+            rewrite(buffer, Records.getLong(at + VIP_ADDRESS_OFFSET), Records.getLong(at + VIP_ADDRESS_OFFSET + 8), ch, cl,
+                Records.getUnsignedShort(at + VIP_PORT_OFFSET), Records.getUnsignedShort(at + CLIENT_PORT_OFFSET));
             EthernetFlyweight.writeMacs(buffer, offset, mac, portMacs[egressPort]);
-            r.putLong(base + BYTES_OUT_OFFSET, r.getLong(base + BYTES_OUT_OFFSET) + ipLength);
-            r.putInt(base + PACKETS_OUT_OFFSET, r.getInt(base + PACKETS_OUT_OFFSET) + 1);
+            Records.putLong(at + BYTES_OUT_OFFSET, Records.getLong(at + BYTES_OUT_OFFSET) + ipLength);
+            Records.putInt(at + PACKETS_OUT_OFFSET, Records.getInt(at + PACKETS_OUT_OFFSET) + 1);
             if (backend != null && backend.owner() == listener)
             {
                 // Published to the backend, listener, load balancer and global counters at flush (BackendTraffic).
@@ -1193,7 +1209,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             listener.bandwidth.countDelayed();
             result = PacketPort.CONSUMED;
         }
-        r.putLong(base + LAST_SEEN_NS_OFFSET, nowNs);
+        Records.putLong(at + LAST_SEEN_NS_OFFSET, nowNs);
         if (protocol == Ipv4Flyweight.PROTOCOL_TCP)
         {
             trackTcp(r, base, record, direction == SessionLayout.DIRECTION_CLIENT, listener);
@@ -1204,13 +1220,13 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private int rewriteToBackend(final MutableDirectBuffer buffer, final int offset, final int length, final int base,
         final long mac, final ListenerState listener, final BackendState backend)
     {
-        final MutableDirectBuffer r = sessions.records();
-        rewrite(buffer, r.getLong(base + LOCAL_ADDRESS_OFFSET), r.getLong(base + LOCAL_ADDRESS_OFFSET + 8),
-            r.getLong(base + BACKEND_ADDRESS_OFFSET), r.getLong(base + BACKEND_ADDRESS_OFFSET + 8),
-            r.getShort(base + LOCAL_PORT_OFFSET) & 0xFFFF, r.getShort(base + BACKEND_PORT_OFFSET) & 0xFFFF);
+        final long at = sessions.address(base);
+        rewrite(buffer, Records.getLong(at + LOCAL_ADDRESS_OFFSET), Records.getLong(at + LOCAL_ADDRESS_OFFSET + 8),
+            Records.getLong(at + BACKEND_ADDRESS_OFFSET), Records.getLong(at + BACKEND_ADDRESS_OFFSET + 8),
+            Records.getUnsignedShort(at + LOCAL_PORT_OFFSET), Records.getUnsignedShort(at + BACKEND_PORT_OFFSET));
         EthernetFlyweight.writeMacs(buffer, offset, mac, portMacs[egressPort]);
-        r.putLong(base + BYTES_IN_OFFSET, r.getLong(base + BYTES_IN_OFFSET) + ipLength);
-        r.putInt(base + PACKETS_IN_OFFSET, r.getInt(base + PACKETS_IN_OFFSET) + 1);
+        Records.putLong(at + BYTES_IN_OFFSET, Records.getLong(at + BYTES_IN_OFFSET) + ipLength);
+        Records.putInt(at + PACKETS_IN_OFFSET, Records.getInt(at + PACKETS_IN_OFFSET) + 1);
         if (backend != null && backend.owner() == listener)
         {
             // Published to the backend, listener, load balancer and global counters at flush (BackendTraffic).
@@ -1253,10 +1269,13 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         final boolean ipv4 = v4;
         final int l4 = l4Offset;
         final int checksumAt = checksumOffset;
+        final int l4Len = l4Length;
         final int oldSrcPort = srcPort;
         final int oldDstPort = dstPort;
         final long oldPseudo = pseudoSum;
         final int oldPseudoFolded = pseudoFolded;
+        final Object base = buffer.byteArray();
+        final long address = buffer.addressOffset();
         final long addressDelta;
         if (ipv4)
         {
@@ -1266,8 +1285,9 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             final int newDst = (int)newDstLow;
             addressDelta = Checksums.delta32(oldSrc, newSrc) + Checksums.delta32(oldDst, newDst);
             // Source and destination are adjacent (offsets 12 and 16): one store for both.
-            buffer.putLong(l3Offset + 12, (long)newSrc << 32 | (newDst & 0xFFFF_FFFFL), java.nio.ByteOrder.BIG_ENDIAN);
-            buffer.putShort(l3Offset + 10, (short)Checksums.apply(ipv4Checksum, addressDelta), java.nio.ByteOrder.BIG_ENDIAN);
+            final int l3 = l3Offset;
+            FrameBytes.putLong(base, address, l3 + 12, (long)newSrc << 32 | (newDst & 0xFFFF_FFFFL));
+            FrameBytes.putShort(base, address, l3 + 10, Checksums.apply(ipv4Checksum, addressDelta));
         }
         else
         {
@@ -1276,8 +1296,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             ipv6.source(newSrcHigh, newSrcLow).destination(newDstHigh, newDstLow);
         }
 
-        final int oldChecksum = buffer.getShort(checksumAt, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;
-        buffer.putInt(l4, newSrcPort << 16 | newDstPort, java.nio.ByteOrder.BIG_ENDIAN);
+        final int oldChecksum = FrameBytes.getUnsignedShort(base, address, checksumAt);
+        FrameBytes.putInt(base, address, l4, newSrcPort << 16 | newDstPort);
         if (isUdp && ipv4 && oldChecksum == 0)
         {
             return;
@@ -1286,9 +1306,9 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         // The pseudo header parse summed (the addresses, protocol and length are the ones parse read).
         if (oldChecksum == oldPseudoFolded)
         {
-            buffer.putShort(checksumAt, (short)0);
+            FrameBytes.putShort(base, address, checksumAt, 0);
             // The new pseudo header sums to the old one plus the address delta (one's complement arithmetic).
-            checksum = Checksums.finish(Checksums.sum(buffer, l4, l4Length, oldPseudo + addressDelta));
+            checksum = Checksums.finish(FrameBytes.sum(base, address, l4, l4Len, oldPseudo + addressDelta));
         }
         else
         {
@@ -1299,7 +1319,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             checksum = 0xFFFF;
         }
-        buffer.putShort(checksumAt, (short)checksum, java.nio.ByteOrder.BIG_ENDIAN);
+        FrameBytes.putShort(base, address, checksumAt, checksum);
     }
 
     private void trackTcp(final MutableDirectBuffer r, final int base, final int record, final boolean fromClient,

@@ -100,8 +100,10 @@ public final class EthernetFlyweight
     public static void writeMacs(final MutableDirectBuffer buffer, final int index, final long destination,
         final long source)
     {
-        buffer.putLong(index, (destination << 16) | (source >>> 32 & 0xFFFF), ByteOrder.BIG_ENDIAN);
-        buffer.putInt(index + 8, (int)source, ByteOrder.BIG_ENDIAN);
+        final Object base = buffer.byteArray();
+        final long address = buffer.addressOffset();
+        FrameBytes.putLong(base, address, index, (destination << 16) | (source >>> 32 & 0xFFFF));
+        FrameBytes.putInt(base, address, index + 8, (int)source);
     }
 
     public static void writeMac(final MutableDirectBuffer buffer, final int index, final long mac)

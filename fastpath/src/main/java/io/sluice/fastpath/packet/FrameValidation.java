@@ -43,6 +43,18 @@ public final class FrameValidation
         return Checksums.fold(Checksums.sum(buffer, l4Offset, l4Length, pseudo)) == 0xFFFF;
     }
 
+    /** As above, reading through the buffer's base object and address ({@link FrameBytes}). */
+    public static boolean l4ChecksumValid(final Object base, final long address, final int l4Offset, final int l4Length,
+        final int checksumOffset, final long pseudo, final int pseudoFolded)
+    {
+        final int field = FrameBytes.getUnsignedShort(base, address, checksumOffset);
+        if (pseudo != 0 && field == pseudoFolded)
+        {
+            return true;
+        }
+        return Checksums.fold(FrameBytes.sum(base, address, l4Offset, l4Length, pseudo)) == 0xFFFF;
+    }
+
     /**
      * TCP options (RFC 9293 §3.2) walk within the header: end of list (0) stops, no-operation (1) is one byte, any
      * other kind needs a length byte inside the header with 2 ≤ length ≤ what is left.

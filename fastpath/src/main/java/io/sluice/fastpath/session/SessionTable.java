@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import org.agrona.BitUtil;
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import static io.sluice.fastpath.session.SessionLayout.BACKEND_ADDRESS_OFFSET;
@@ -65,6 +66,9 @@ public final class SessionTable implements AutoCloseable
     private final Arena arena;
     private final UnsafeBuffer records;
     private final UnsafeBuffer index;
+    // The off-heap addresses of both, for the lookup's reads (see lookup): fixed for the table's life.
+    private final long recordsAddress;
+    private final long indexAddress;
     private final int capacity;
     private final int indexMask;
     private final long tickNs;
@@ -101,6 +105,8 @@ public final class SessionTable implements AutoCloseable
         final MemorySegment indexSegment = arena.allocate((long)indexSlots * Integer.BYTES, 64);
         this.records = new UnsafeBuffer(recordSegment.address(), (int)recordSegment.byteSize());
         this.index = new UnsafeBuffer(indexSegment.address(), (int)indexSegment.byteSize());
+        this.recordsAddress = recordSegment.address();
+        this.indexAddress = indexSegment.address();
         this.tickNs = tickNs;
         this.wheel = new int[BitUtil.findNextPositivePowerOfTwo(wheelSlots)];
         this.wheelMask = wheel.length - 1;
@@ -137,6 +143,12 @@ public final class SessionTable implements AutoCloseable
     public long recordBytes()
     {
         return records.capacity();
+    }
+
+    /** Absolute address of the record at byte offset {@code base} ({@link #offset}) of the records: for {@link Records}. */
+    public long address(final int base)
+    {
+        return recordsAddress + base;
     }
 
     public static int offset(final int record)
@@ -176,11 +188,14 @@ public final class SessionTable implements AutoCloseable
         final long hash, final long srcHigh, final long srcLow, final long dstHigh, final long dstLow,
         final int srcPort, final int dstPort, final int protocol)
     {
+        // Raw reads of the off-heap index and records (slots are masked, records come from the index): through the
+        // buffers, every read would pay a bounds check and re-read the buffer's address after each other read.
+        final long indexAt = indexAddress;
         final int tag = (int)(hash >>> 57);
         int slot = (int)hash & indexMask;
         while (true)
         {
-            final int entry = index.getInt(slot << 2);
+            final int entry = UnsafeApi.getInt(null, indexAt + ((long)slot << 2));
             if (entry == 0)
             {
                 return NOT_FOUND;
@@ -509,19 +524,19 @@ public final class SessionTable implements AutoCloseable
         final int ref, final long srcHigh, final long srcLow, final long dstHigh, final long dstLow,
         final int srcPort, final int dstPort, final int protocol)
     {
-        final int base = offset(ref >> 1);
+        final long base = recordsAddress + offset(ref >> 1);
         final boolean client = (ref & 1) == SessionLayout.DIRECTION_CLIENT;
         final int src = client ? CLIENT_ADDRESS_OFFSET : BACKEND_ADDRESS_OFFSET;
         final int dst = client ? VIP_ADDRESS_OFFSET : LOCAL_ADDRESS_OFFSET;
         final int ports = client ? CLIENT_PORT_OFFSET : BACKEND_PORT_OFFSET;
         // Ports are adjacent (client, VIP) and (backend, local), stored in native order: one int compare.
         final int portPair = NATIVE_LITTLE_ENDIAN ? (srcPort & 0xFFFF) | (dstPort << 16) : (srcPort << 16) | (dstPort & 0xFFFF);
-        return records.getLong(base + src + 8) == srcLow &&
-            records.getLong(base + dst + 8) == dstLow &&
-            records.getInt(base + ports) == portPair &&
-            records.getLong(base + src) == srcHigh &&
-            records.getLong(base + dst) == dstHigh &&
-            (records.getByte(base + PROTOCOL_OFFSET) & 0xFF) == protocol;
+        return UnsafeApi.getLong(null, base + src + 8) == srcLow &&
+            UnsafeApi.getLong(null, base + dst + 8) == dstLow &&
+            UnsafeApi.getInt(null, base + ports) == portPair &&
+            UnsafeApi.getLong(null, base + src) == srcHigh &&
+            UnsafeApi.getLong(null, base + dst) == dstHigh &&
+            (UnsafeApi.getByte(null, base + PROTOCOL_OFFSET) & 0xFF) == protocol;
     }
 
     private void insertKey(final int ref, final long hash)

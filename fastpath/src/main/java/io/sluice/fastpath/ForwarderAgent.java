@@ -725,36 +725,37 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             persistence.put(listener.id, srcHigh, srcLow, sourceHash, backend.id, nowNs, nowNs + listener.persistenceNs);
         }
 
-        final MutableDirectBuffer r = sessions.records();
         final int base = SessionTable.offset(record);
+        // The fields by address (Records): through the buffer each store would be bounds-checked.
+        final long at = sessions.address(base);
         final boolean isTcp = protocol == Ipv4Flyweight.PROTOCOL_TCP;
         final int timeout = isTcp ? configuration.embryonicTimeoutSeconds() : configuration.udpTimeoutSeconds();
-        r.putInt(base + GENERATION_OFFSET, 1);
-        r.putByte(base + STATE_OFFSET, isTcp ? SessionLayout.STATE_TCP_SYN_SENT : SessionLayout.STATE_UDP);
-        r.putByte(base + SessionLayout.PROTOCOL_OFFSET, (byte)protocol);
-        r.putByte(base + SessionLayout.FAMILY_OFFSET, (byte)(v4 ? 4 : 6));
-        r.putByte(base + SessionLayout.OWNER_OFFSET, (byte)index);
-        r.putLong(base + CLIENT_ADDRESS_OFFSET, srcHigh);
-        r.putLong(base + CLIENT_ADDRESS_OFFSET + 8, srcLow);
-        r.putLong(base + VIP_ADDRESS_OFFSET, dstHigh);
-        r.putLong(base + VIP_ADDRESS_OFFSET + 8, dstLow);
-        r.putLong(base + BACKEND_ADDRESS_OFFSET, backend.addressHigh);
-        r.putLong(base + BACKEND_ADDRESS_OFFSET + 8, backend.addressLow);
-        r.putLong(base + LOCAL_ADDRESS_OFFSET, t.localHigh(chosenLocal));
-        r.putLong(base + LOCAL_ADDRESS_OFFSET + 8, t.localLow(chosenLocal));
-        r.putShort(base + CLIENT_PORT_OFFSET, (short)srcPort);
-        r.putShort(base + VIP_PORT_OFFSET, (short)dstPort);
-        r.putShort(base + BACKEND_PORT_OFFSET, (short)backend.port);
-        r.putShort(base + LOCAL_PORT_OFFSET, (short)chosenPort);
-        r.putShort(base + LISTENER_ID_OFFSET, (short)listener.id);
-        r.putShort(base + BACKEND_ID_OFFSET, (short)backend.id);
-        r.putInt(base + SessionLayout.CREATED_SECONDS_OFFSET, (int)(nowNs / 1_000_000_000L));
-        r.putShort(base + TIMEOUT_SECONDS_OFFSET, (short)timeout);
-        r.putLong(base + LAST_SEEN_NS_OFFSET, nowNs);
+        Records.putInt(at + GENERATION_OFFSET, 1);
+        Records.putByte(at + STATE_OFFSET, isTcp ? SessionLayout.STATE_TCP_SYN_SENT : SessionLayout.STATE_UDP);
+        Records.putByte(at + SessionLayout.PROTOCOL_OFFSET, (byte)protocol);
+        Records.putByte(at + SessionLayout.FAMILY_OFFSET, (byte)(v4 ? 4 : 6));
+        Records.putByte(at + SessionLayout.OWNER_OFFSET, (byte)index);
+        Records.putLong(at + CLIENT_ADDRESS_OFFSET, srcHigh);
+        Records.putLong(at + CLIENT_ADDRESS_OFFSET + 8, srcLow);
+        Records.putLong(at + VIP_ADDRESS_OFFSET, dstHigh);
+        Records.putLong(at + VIP_ADDRESS_OFFSET + 8, dstLow);
+        Records.putLong(at + BACKEND_ADDRESS_OFFSET, backend.addressHigh);
+        Records.putLong(at + BACKEND_ADDRESS_OFFSET + 8, backend.addressLow);
+        Records.putLong(at + LOCAL_ADDRESS_OFFSET, t.localHigh(chosenLocal));
+        Records.putLong(at + LOCAL_ADDRESS_OFFSET + 8, t.localLow(chosenLocal));
+        Records.putShort(at + CLIENT_PORT_OFFSET, (short)srcPort);
+        Records.putShort(at + VIP_PORT_OFFSET, (short)dstPort);
+        Records.putShort(at + BACKEND_PORT_OFFSET, (short)backend.port);
+        Records.putShort(at + LOCAL_PORT_OFFSET, (short)chosenPort);
+        Records.putShort(at + LISTENER_ID_OFFSET, (short)listener.id);
+        Records.putShort(at + BACKEND_ID_OFFSET, (short)backend.id);
+        Records.putInt(at + SessionLayout.CREATED_SECONDS_OFFSET, (int)(nowNs / 1_000_000_000L));
+        Records.putShort(at + TIMEOUT_SECONDS_OFFSET, (short)timeout);
+        Records.putLong(at + LAST_SEEN_NS_OFFSET, nowNs);
         if (proxied)
         {
-            r.putShort(base + SessionLayout.FLAGS_OFFSET, SessionLayout.FLAG_SYNPROXY);
-            r.putInt(base + SessionLayout.SYNPROXY_SEQ_OFFSET, tcp.wrap(buffer, l4Offset).acknowledgment() - 1);
+            Records.putShort(at + SessionLayout.FLAGS_OFFSET, SessionLayout.FLAG_SYNPROXY);
+            Records.putInt(at + SessionLayout.SYNPROXY_SEQ_OFFSET, tcp.wrap(buffer, l4Offset).acknowledgment() - 1);
             if (l4Length > tcp.headerLength() && synProxy.hold(buffer, offset, length, record, SynProxy.heldKey(srcLow, srcPort)))
             {
                 // The verified segment carried data (its ACK was lost): it becomes the SYN, its data waits.

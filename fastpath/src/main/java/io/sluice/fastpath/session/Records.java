@@ -39,4 +39,14 @@ public final class Records
     {
         UnsafeApi.putInt(null, address, value);
     }
+
+    public static void putShort(final long address, final short value)
+    {
+        UnsafeApi.putShort(null, address, value);
+    }
+
+    public static void putByte(final long address, final byte value)
+    {
+        UnsafeApi.putByte(null, address, value);
+    }
 }

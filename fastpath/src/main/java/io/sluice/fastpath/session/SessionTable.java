@@ -594,12 +594,13 @@ public final class SessionTable implements AutoCloseable
     private void insertKey(final int ref, final long hash)
     {
         final int entry = ((int)(hash >>> 57) << TAG_SHIFT) | (ref + 2);
+        final long indexAt = indexAddress;
         int slot = (int)hash & indexMask;
-        while (index.getInt(slot << 2) != 0)
+        while (UnsafeApi.getInt(null, indexAt + ((long)slot << 2)) != 0)
         {
             slot = (slot + 1) & indexMask;
         }
-        index.putInt(slot << 2, entry);
+        UnsafeApi.putInt(null, indexAt + ((long)slot << 2), entry);
     }
 
     private void removeKey(final int ref, final long hash)

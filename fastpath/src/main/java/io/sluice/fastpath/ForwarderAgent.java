@@ -1333,7 +1333,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             sessionEnded(base);
             return;
         }
-        final byte state = r.getByte(base + STATE_OFFSET);
+        final byte state = Records.getByte(sessions.address(base) + STATE_OFFSET);
         byte next = state;
         if ((flags & TcpFlyweight.FIN) != 0)
         {

@@ -24,6 +24,11 @@ public final class Records
         return UnsafeApi.getInt(null, address);
     }
 
+    public static byte getByte(final long address)
+    {
+        return UnsafeApi.getByte(null, address);
+    }
+
     /** The unsigned 16-bit field at {@code address} (ids, ports, flags). */
     public static int getUnsignedShort(final long address)
     {

@@ -61,11 +61,6 @@ public final class SessionTable implements AutoCloseable
 
     private static final boolean NATIVE_LITTLE_ENDIAN = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
     private static final int TAG_SHIFT = 25;
-    private static final long HUGE_PAGE = 2L << 20;
-    /** linux/mman.h. */
-    private static final int MADV_HUGEPAGE = 14;
-    private static final int MADV_COLLAPSE = 25;
-    private static final java.lang.invoke.MethodHandle MADVISE = madvise();
     private static final int REF_MASK = (1 << TAG_SHIFT) - 1;
 
     private final Arena arena;
@@ -106,8 +101,8 @@ public final class SessionTable implements AutoCloseable
         final int indexSlots = BitUtil.findNextPositivePowerOfTwo((int)Math.min(1L << 30, (long)capacity * 16 / 5 + 1));
         this.indexMask = indexSlots - 1;
         this.arena = Arena.ofShared();
-        final MemorySegment recordSegment = allocate(arena, (long)capacity * RECORD_LENGTH);
-        final MemorySegment indexSegment = allocate(arena, (long)indexSlots * Integer.BYTES);
+        final MemorySegment recordSegment = arena.allocate((long)capacity * RECORD_LENGTH, 64);
+        final MemorySegment indexSegment = arena.allocate((long)indexSlots * Integer.BYTES, 64);
         this.records = new UnsafeBuffer(recordSegment.address(), (int)recordSegment.byteSize());
         this.index = new UnsafeBuffer(indexSegment.address(), (int)indexSegment.byteSize());
         this.recordsAddress = recordSegment.address();
@@ -471,53 +466,6 @@ public final class SessionTable implements AutoCloseable
         if (arena.scope().isAlive())
         {
             arena.close();
-        }
-    }
-
-    /**
-     * Off-heap memory for records or index: beyond a huge page, 2 MiB-aligned and backed by transparent huge pages
-     * where the kernel offers them (madvise HUGEPAGE, then COLLAPSE: the arena has already zeroed, i.e. touched, the
-     * pages). A new flow's lookup and SNAT probe land at random in the index and the expiry walks records at random:
-     * with 4 KiB pages each of those is also a TLB miss, a nested page walk in a VM. Without the call (not Linux, no
-     * native access) the memory is the same, on small pages.
-     */
-    private static MemorySegment allocate(final Arena arena, final long bytes)
-    {
-        if (bytes < HUGE_PAGE || MADVISE == null)
-        {
-            return arena.allocate(bytes, 64);
-        }
-        final MemorySegment segment = arena.allocate(bytes, HUGE_PAGE);
-        final long huge = bytes & -HUGE_PAGE;
-        try
-        {
-            // Failures (no THP, EAGAIN under memory pressure) only leave small pages: the result is ignored.
-            final int advised = (int)MADVISE.invokeExact(segment, huge, MADV_HUGEPAGE);
-            if (advised == 0)
-            {
-                final int collapsed = (int)MADVISE.invokeExact(segment, huge, MADV_COLLAPSE);
-            }
-        }
-        catch (final Throwable ignored)
-        {
-            // Small pages then.
-        }
-        return segment;
-    }
-
-    private static java.lang.invoke.MethodHandle madvise()
-    {
-        try
-        {
-            final java.lang.foreign.Linker linker = java.lang.foreign.Linker.nativeLinker();
-            return linker.defaultLookup().find("madvise").map(f -> linker.downcallHandle(f,
-                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT,
-                    java.lang.foreign.ValueLayout.ADDRESS, java.lang.foreign.ValueLayout.JAVA_LONG,
-                    java.lang.foreign.ValueLayout.JAVA_INT))).orElse(null);
-        }
-        catch (final RuntimeException | LinkageError e)
-        {
-            return null;
         }
     }
 

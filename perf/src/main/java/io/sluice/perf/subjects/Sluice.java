@@ -42,8 +42,11 @@ public final class Sluice implements Subject
     /**
      * The node is a JVM: with 2 s of warm-up the L7 measured part still included C2 compiling the request path (11.7k
      * requests per proxy CPU-second; 31.5k after 6 s, same busy machine), so its runs get this much unmeasured load first.
+     * 8 s was not enough either at load average ~19 (per-thread schedstat of a node under wrk -c64, one loop): in the 5 s
+     * after an 8 s warm-up the C2 compiler thread took 17.3 µs per request beside the event loop's 24.1 (21.4k requests
+     * per CPU-second, what the harness reported), after 40 s it took 0.1–0.4 of ~14 (70k). 30 s, as for TLS.
      */
-    private static final double WARMUP_SECONDS = 8;
+    private static final double WARMUP_SECONDS = 30;
     /**
      * The TLS path (tcnative, SniHandler, h2 codec, per-connection pipelines, backend exchange) is far more code than
      * the L7 one: perf on the node 6–20 s after start (ECDSA, load average ~15) put the C2 compiler thread at 44–51 % of

@@ -1,5 +1,6 @@
 package io.sluice.control.cluster;
 
+import io.sluice.control.ControlCounter;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
@@ -79,7 +80,7 @@ public final class ClusterMembership implements AutoCloseable
     private final Heartbeat codec;
     private final Heartbeat sendCodec;
     private final Map<InetAddress, Peer> peers = new LinkedHashMap<>();
-    private final Map<ClusterCounter, AtomicCounter> counters = new EnumMap<>(ClusterCounter.class);
+    private final Map<ControlCounter, AtomicCounter> counters = new EnumMap<>(ControlCounter.class);
     private final long incarnation;
     private final ByteBuffer out = ByteBuffer.allocate(Heartbeat.MAX_BYTES);
     private long sequence;
@@ -101,11 +102,11 @@ public final class ClusterMembership implements AutoCloseable
         {
             peers.put(p.getAddress(), new Peer(p));
         }
-        for (final ClusterCounter c : ClusterCounter.values())
+        for (final ControlCounter c : ControlCounter.block(ControlCounter.CLUSTER_BLOCK))
         {
-            counters.put(c, countersManager.newCounter(c.label(), c.typeId()));
+            counters.put(c, c.newCounter(countersManager));
         }
-        counters.get(ClusterCounter.LIVE_NODES).setRelease(1);
+        counters.get(ControlCounter.CLUSTER_LIVE_NODES).setRelease(1);
     }
 
     /** Binds the sync port (all addresses) and starts the heartbeat thread. */
@@ -167,7 +168,7 @@ public final class ClusterMembership implements AutoCloseable
             try
             {
                 socket.send(new DatagramPacket(out.array(), out.limit(), p.address));
-                counters.get(ClusterCounter.HEARTBEATS_SENT).increment();
+                counters.get(ControlCounter.CLUSTER_HEARTBEATS_SENT).increment();
             }
             catch (final IOException ex)
             {
@@ -181,14 +182,14 @@ public final class ClusterMembership implements AutoCloseable
     synchronized Verdict onDatagram(final byte[] data, final int length, final InetAddress source, final long nowMs)
     {
         final Verdict verdict = check(data, length, source, nowMs);
-        final ClusterCounter counter = switch (verdict)
+        final ControlCounter counter = switch (verdict)
         {
-            case ACCEPTED -> ClusterCounter.HEARTBEATS_RECEIVED;
-            case MALFORMED -> ClusterCounter.DROP_MALFORMED;
-            case BAD_MAC -> ClusterCounter.DROP_BAD_MAC;
-            case REPLAY -> ClusterCounter.DROP_REPLAY;
-            case STALE -> ClusterCounter.DROP_STALE;
-            case UNKNOWN_PEER -> ClusterCounter.DROP_UNKNOWN_PEER;
+            case ACCEPTED -> ControlCounter.CLUSTER_HEARTBEATS_RECEIVED;
+            case MALFORMED -> ControlCounter.CLUSTER_DROP_MALFORMED;
+            case BAD_MAC -> ControlCounter.CLUSTER_DROP_BAD_MAC;
+            case REPLAY -> ControlCounter.CLUSTER_DROP_REPLAY;
+            case STALE -> ControlCounter.CLUSTER_DROP_STALE;
+            case UNKNOWN_PEER -> ControlCounter.CLUSTER_DROP_UNKNOWN_PEER;
         };
         counters.get(counter).increment();
         return verdict;
@@ -247,8 +248,8 @@ public final class ClusterMembership implements AutoCloseable
             if (p.live && nowMs - p.lastHeardMs >= settings.deadAfterMillis())
             {
                 p.live = false;
-                counters.get(ClusterCounter.PEER_DEATHS).increment();
-                counters.get(ClusterCounter.DEATH_DETECTION_MS).setRelease(nowMs - p.lastHeardMs);
+                counters.get(ControlCounter.CLUSTER_PEER_DEATHS).increment();
+                counters.get(ControlCounter.CLUSTER_DEATH_DETECTION_MS).setRelease(nowMs - p.lastHeardMs);
                 LOG.log(System.Logger.Level.WARNING, "cluster peer " + p.name + " at " + p.address + " is dead (silent "
                     + (nowMs - p.lastHeardMs) + " ms)");
                 recount();
@@ -269,7 +270,7 @@ public final class ClusterMembership implements AutoCloseable
         if (live != liveNodes)
         {
             liveNodes = live;
-            counters.get(ClusterCounter.LIVE_NODES).setRelease(live);
+            counters.get(ControlCounter.CLUSTER_LIVE_NODES).setRelease(live);
             onLiveNodes.accept(live);
         }
     }

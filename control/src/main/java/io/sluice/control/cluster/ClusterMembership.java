@@ -1,6 +1,7 @@
 package io.sluice.control.cluster;
 
 import io.sluice.control.ControlCounter;
+import io.sluice.control.config.SecretFile;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
@@ -277,10 +278,12 @@ public final class ClusterMembership implements AutoCloseable
 
     /**
      * The cluster key: the file's bytes with surrounding whitespace removed (e.g. {@code head -c 32 /dev/urandom |
-     * base64 > key}), at least {@link Heartbeat#MIN_KEY_BYTES}.
+     * base64 > key}), at least {@link Heartbeat#MIN_KEY_BYTES}. The file must be readable by its owner only (as the API
+     * token): whoever reads the key can forge heartbeats.
      */
     public static byte[] readKey(final java.nio.file.Path file) throws IOException
     {
+        SecretFile.requireOwnerOnly("cluster.keyFile", file);
         final byte[] key = new String(java.nio.file.Files.readAllBytes(file), java.nio.charset.StandardCharsets.ISO_8859_1).strip()
             .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
         if (key.length < Heartbeat.MIN_KEY_BYTES)

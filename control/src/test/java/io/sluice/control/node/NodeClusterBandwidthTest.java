@@ -48,6 +48,7 @@ class NodeClusterBandwidthTest
             final Path dir = testbed.runDir();
             final Path key = dir.resolve("cluster.key");
             Files.writeString(key, "c2x1aWNlIHRlc3QgY2x1c3RlciBrZXksIDMyIGJ5dGVz\n");
+            Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             state1 = dir.resolve("state1");
             state2 = dir.resolve("state2");
             final Path config1 = dir.resolve("lb1.yaml");

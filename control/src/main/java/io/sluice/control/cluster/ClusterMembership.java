@@ -78,8 +78,12 @@ public final class ClusterMembership implements AutoCloseable
     private final Settings settings;
     private final EpochClock clock;
     private final IntConsumer onLiveNodes;
+    /**
+     * Encodes what is sent and decodes what is received: one is enough, as only the membership thread does either (its
+     * loop sends, then receives, one after the other); a test calling {@link #onDatagram} directly never starts that
+     * thread. Its Mac and scratch are not thread-safe, so both uses also hold this object's lock.
+     */
     private final Heartbeat codec;
-    private final Heartbeat sendCodec;
     private final Map<InetAddress, Peer> peers = new LinkedHashMap<>();
     private final Map<ControlCounter, AtomicCounter> counters = new EnumMap<>(ControlCounter.class);
     private final long incarnation;
@@ -97,7 +101,6 @@ public final class ClusterMembership implements AutoCloseable
         this.clock = clock;
         this.onLiveNodes = onLiveNodes;
         this.codec = new Heartbeat(settings.key());
-        this.sendCodec = new Heartbeat(settings.key());
         this.incarnation = clock.time();
         for (final InetSocketAddress p : settings.peers())
         {
@@ -163,7 +166,10 @@ public final class ClusterMembership implements AutoCloseable
 
     private void sendHeartbeats(final long nowMs) throws IOException
     {
-        sendCodec.encode(out, settings.nodeName(), liveNodes, incarnation, ++sequence, nowMs);
+        synchronized (this)
+        {
+            codec.encode(out, settings.nodeName(), liveNodes, incarnation, ++sequence, nowMs);
+        }
         for (final Peer p : peers.values())
         {
             try

@@ -520,12 +520,12 @@ public final class ApiServer implements AutoCloseable
             {
                 for (final String name : listener.certificates())
                 {
-                    usedBy.computeIfAbsent(name, k -> new ArrayList<>()).add(lb.name() + "/" + listener.key());
+                    usedBy.computeIfAbsent(name, k -> new ArrayList<>()).add(lb.listenerName(listener));
                 }
                 if (listener.mutualTls() != null)
                 {
-                    usedBy.computeIfAbsent(listener.mutualTls().caCertificate(), k -> new ArrayList<>()).add(lb.name() + "/"
-                        + listener.key() + " (mutualTls)");
+                    usedBy.computeIfAbsent(listener.mutualTls().caCertificate(), k -> new ArrayList<>()).add(
+                        lb.listenerName(listener) + " (mutualTls)");
                 }
             }
         }

@@ -70,6 +70,19 @@ public record LoadBalancer(String name, String vip, int bandwidthMbps, List<List
         return name + "." + listener.protocol().wireName() + "." + listener.port();
     }
 
+    /** The listener whose {@link Listener#key()} is {@code key} ({@code proto:port}), or null. */
+    public Listener listener(final String key)
+    {
+        for (final Listener listener : listeners)
+        {
+            if (listener.key().equals(key))
+            {
+                return listener;
+            }
+        }
+        return null;
+    }
+
     public ServerGroup serverGroup(final String groupName)
     {
         for (final ServerGroup group : serverGroups)

@@ -59,7 +59,7 @@ public final class UsageMeter
         final java.util.List<Listener> listeners = new java.util.ArrayList<>(after.listeners());
         for (final Listener old : before.listeners())
         {
-            if (after.listeners().stream().noneMatch(l -> l.key().equals(old.key())))
+            if (after.listener(old.key()) == null)
             {
                 listeners.add(old);
             }

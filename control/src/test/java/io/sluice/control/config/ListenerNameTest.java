@@ -29,4 +29,11 @@ class ListenerNameTest
     {
         assertThat(web.fastpathListenerName(web.listeners().get(0))).isEqualTo("web.tcp.80");
     }
+
+    @Test
+    void shouldFindAListenerByItsKey()
+    {
+        assertThat(web.listener("http:8080")).isSameAs(web.listeners().get(1));
+        assertThat(web.listener("tcp:8080")).isNull();
+    }
 }

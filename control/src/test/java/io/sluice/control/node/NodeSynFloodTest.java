@@ -136,7 +136,7 @@ class NodeSynFloodTest
 
     private void floodWhileClientsConnect(final int floodFrames, final int floodPerSecond) throws Exception
     {
-        final JsonNode before = stat();
+        final JsonNode before = settledStat();
         final ExecutorService pool = Executors.newFixedThreadPool(3);
         final AtomicBoolean flooding = new AtomicBoolean(true);
         try
@@ -220,19 +220,7 @@ class NodeSynFloodTest
     private void assertEverySynThatReachedTheForwarderWasAnswered(final JsonNode before) throws Exception
     {
         final String uplink = testbed.iface(Testbed.LB1, Testbed.ROUTER);
-        // The kernel's counts reach the counters file once a second: wait until two reads 1.2 s apart agree.
-        final JsonNode[] settled = {stat()};
-        awaitTrue(() ->
-        {
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1200));
-            final JsonNode next = stat();
-            final boolean same = next.path("xdp.steer.redirect_vip." + uplink).asLong()
-                == settled[0].path("xdp.steer.redirect_vip." + uplink).asLong()
-                && next.path("fastpath.synproxy.cookies_sent").asLong() == settled[0].path("fastpath.synproxy.cookies_sent").asLong();
-            settled[0] = next;
-            return same;
-        }, 30);
-        final JsonNode after = settled[0];
+        final JsonNode after = settledStat();
         final long redirected = delta(before, after, "xdp.steer.redirect_vip." + uplink);
         long socketDrops = 0;
         long drops = 0;
@@ -264,6 +252,30 @@ class NodeSynFloodTest
         assertThat(reached - forwarded).as("the flood reached the forwarder: " + report).isGreaterThan(10L * CONNECTIONS);
         assertThat(cookies + forwarded + drops).as("every frame that reached the forwarder accounted for: " + report)
             .isGreaterThanOrEqualTo(reached);
+    }
+
+    /**
+     * The counters once they stand still: the kernel's (XDP, AF_XDP) reach the counters file once a second, the
+     * forwarder's at once, so a read right after traffic pairs old kernel counts with new forwarder ones. Waits until
+     * two reads 1.2 s apart agree on both.
+     */
+    private JsonNode settledStat() throws Exception
+    {
+        final String redirected = "xdp.steer.redirect_vip." + testbed.iface(Testbed.LB1, Testbed.ROUTER);
+        final JsonNode[] settled = {stat()};
+        awaitTrue(() ->
+        {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1200));
+            final JsonNode next = stat();
+            boolean same = true;
+            for (final String key : new String[] {redirected, "fastpath.packets_in", "fastpath.synproxy.cookies_sent"})
+            {
+                same &= next.path(key).asLong() == settled[0].path(key).asLong();
+            }
+            settled[0] = next;
+            return same;
+        }, 30);
+        return settled[0];
     }
 
     @Test

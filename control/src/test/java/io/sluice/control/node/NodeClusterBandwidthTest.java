@@ -122,12 +122,14 @@ class NodeClusterBandwidthTest
         assertThat(stat(state2).path("cluster.live_nodes").asLong()).isEqualTo(2);
         assertTransferInBand(PEAK_MBPS / 2.0);
 
+        // Under load a starved heartbeat thread may have had lb2 declared dead (and live again) already: count the kill's.
+        final long deathsBefore = stat(state1).path("cluster.peer_deaths").asLong();
         final long pid = lb2.pid();
         // SIGKILL by PID: a crashed node says no goodbye.
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly)).contains(true);
         awaitTrue(() -> stat(state1).path("cluster.live_nodes").asLong() == 1, 20);
         final JsonNode after = stat(state1);
-        assertThat(after.path("cluster.peer_deaths").asLong()).isEqualTo(1);
+        assertThat(after.path("cluster.peer_deaths").asLong()).isEqualTo(deathsBefore + 1);
         assertThat(after.path("cluster.death_detection_ms").asLong()).as("silence before lb1 declared lb2 dead")
             .isBetween((long)DEAD_AFTER_MILLIS, (long)DEAD_AFTER_MILLIS + HEARTBEAT_MILLIS);
         assertThat(after.path("cluster.drop.bad_mac").asLong()).isZero();

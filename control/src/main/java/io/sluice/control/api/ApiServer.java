@@ -347,8 +347,7 @@ public final class ApiServer implements AutoCloseable
         final java.util.function.Predicate<JsonNode> same = n -> key.equals(n.path("protocol").asText() + ":" + n.path("port").asText());
         switch (method)
         {
-            case "GET" -> send(exchange, 200, JSON.valueToTree(lb.listeners().stream().filter(l -> l.key().equals(key)).findFirst()
-                .orElseThrow(() -> new ApiError(404, "load balancer " + lb.name() + " has no listener " + key))));
+            case "GET" -> send(exchange, 200, JSON.valueToTree(existing(lb, key)));
             case "PUT" ->
             {
                 final ObjectNode listener = object(body(exchange), "listener");
@@ -367,15 +366,22 @@ public final class ApiServer implements AutoCloseable
             }
             case "DELETE" ->
             {
-                if (lb.listeners().stream().noneMatch(l -> l.key().equals(key)))
-                {
-                    throw new ApiError(404, "load balancer " + lb.name() + " has no listener " + key);
-                }
+                existing(lb, key);
                 changed(exchange, config.edit(tree -> remove(array(tree, lb.name(), "listeners"), same), ifMatch(exchange),
                     user(exchange), action));
             }
             default -> throw new ApiError(405, method + " is not allowed here");
         }
+    }
+
+    private static Listener existing(final LoadBalancer lb, final String key)
+    {
+        final Listener listener = lb.listener(key);
+        if (listener == null)
+        {
+            throw new ApiError(404, "load balancer " + lb.name() + " has no listener " + key);
+        }
+        return listener;
     }
 
     private void serverGroups(final HttpExchange exchange, final String method, final List<String> p, final LoadBalancer lb,
@@ -520,12 +526,12 @@ public final class ApiServer implements AutoCloseable
             {
                 for (final String name : listener.certificates())
                 {
-                    usedBy.computeIfAbsent(name, k -> new ArrayList<>()).add(lb.name() + "/" + listener.key());
+                    usedBy.computeIfAbsent(name, k -> new ArrayList<>()).add(lb.listenerName(listener));
                 }
                 if (listener.mutualTls() != null)
                 {
-                    usedBy.computeIfAbsent(listener.mutualTls().caCertificate(), k -> new ArrayList<>()).add(lb.name() + "/"
-                        + listener.key() + " (mutualTls)");
+                    usedBy.computeIfAbsent(listener.mutualTls().caCertificate(), k -> new ArrayList<>()).add(
+                        lb.listenerName(listener) + " (mutualTls)");
                 }
             }
         }

@@ -1,5 +1,7 @@
 package io.sluice.control.api;
 
+import io.sluice.control.config.SecretFile;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,16 +38,7 @@ public final class ApiToken
             Files.writeString(file, HexFormat.of().formatHex(random) + "\n", StandardCharsets.US_ASCII,
                 StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
         }
-        final var permissions = Files.getPosixFilePermissions(file);
-        for (final var open : new java.nio.file.attribute.PosixFilePermission[] {
-            java.nio.file.attribute.PosixFilePermission.GROUP_READ, java.nio.file.attribute.PosixFilePermission.OTHERS_READ})
-        {
-            if (permissions.contains(open))
-            {
-                throw new IOException("API token file " + file + " is readable by group or others ("
-                    + PosixFilePermissions.toString(permissions) + "): chmod 600 it");
-            }
-        }
+        SecretFile.requireOwnerOnly("API token file", file);
         final String text = Files.readString(file, StandardCharsets.US_ASCII).strip();
         if (text.length() < 16)
         {

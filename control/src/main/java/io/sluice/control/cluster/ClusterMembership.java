@@ -1,5 +1,7 @@
 package io.sluice.control.cluster;
 
+import io.sluice.control.ControlCounter;
+import io.sluice.control.config.SecretFile;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
@@ -76,10 +78,14 @@ public final class ClusterMembership implements AutoCloseable
     private final Settings settings;
     private final EpochClock clock;
     private final IntConsumer onLiveNodes;
+    /**
+     * Encodes what is sent and decodes what is received: one is enough, as only the membership thread does either (its
+     * loop sends, then receives, one after the other); a test calling {@link #onDatagram} directly never starts that
+     * thread. Its Mac and scratch are not thread-safe, so both uses also hold this object's lock.
+     */
     private final Heartbeat codec;
-    private final Heartbeat sendCodec;
     private final Map<InetAddress, Peer> peers = new LinkedHashMap<>();
-    private final Map<ClusterCounter, AtomicCounter> counters = new EnumMap<>(ClusterCounter.class);
+    private final Map<ControlCounter, AtomicCounter> counters = new EnumMap<>(ControlCounter.class);
     private final long incarnation;
     private final ByteBuffer out = ByteBuffer.allocate(Heartbeat.MAX_BYTES);
     private long sequence;
@@ -95,17 +101,16 @@ public final class ClusterMembership implements AutoCloseable
         this.clock = clock;
         this.onLiveNodes = onLiveNodes;
         this.codec = new Heartbeat(settings.key());
-        this.sendCodec = new Heartbeat(settings.key());
         this.incarnation = clock.time();
         for (final InetSocketAddress p : settings.peers())
         {
             peers.put(p.getAddress(), new Peer(p));
         }
-        for (final ClusterCounter c : ClusterCounter.values())
+        for (final ControlCounter c : ControlCounter.block(ControlCounter.CLUSTER_BLOCK))
         {
-            counters.put(c, countersManager.newCounter(c.label(), c.typeId()));
+            counters.put(c, c.newCounter(countersManager));
         }
-        counters.get(ClusterCounter.LIVE_NODES).setRelease(1);
+        counters.get(ControlCounter.CLUSTER_LIVE_NODES).setRelease(1);
     }
 
     /** Binds the sync port (all addresses) and starts the heartbeat thread. */
@@ -161,13 +166,16 @@ public final class ClusterMembership implements AutoCloseable
 
     private void sendHeartbeats(final long nowMs) throws IOException
     {
-        sendCodec.encode(out, settings.nodeName(), liveNodes, incarnation, ++sequence, nowMs);
+        synchronized (this)
+        {
+            codec.encode(out, settings.nodeName(), liveNodes, incarnation, ++sequence, nowMs);
+        }
         for (final Peer p : peers.values())
         {
             try
             {
                 socket.send(new DatagramPacket(out.array(), out.limit(), p.address));
-                counters.get(ClusterCounter.HEARTBEATS_SENT).increment();
+                counters.get(ControlCounter.CLUSTER_HEARTBEATS_SENT).increment();
             }
             catch (final IOException ex)
             {
@@ -181,14 +189,14 @@ public final class ClusterMembership implements AutoCloseable
     synchronized Verdict onDatagram(final byte[] data, final int length, final InetAddress source, final long nowMs)
     {
         final Verdict verdict = check(data, length, source, nowMs);
-        final ClusterCounter counter = switch (verdict)
+        final ControlCounter counter = switch (verdict)
         {
-            case ACCEPTED -> ClusterCounter.HEARTBEATS_RECEIVED;
-            case MALFORMED -> ClusterCounter.DROP_MALFORMED;
-            case BAD_MAC -> ClusterCounter.DROP_BAD_MAC;
-            case REPLAY -> ClusterCounter.DROP_REPLAY;
-            case STALE -> ClusterCounter.DROP_STALE;
-            case UNKNOWN_PEER -> ClusterCounter.DROP_UNKNOWN_PEER;
+            case ACCEPTED -> ControlCounter.CLUSTER_HEARTBEATS_RECEIVED;
+            case MALFORMED -> ControlCounter.CLUSTER_DROP_MALFORMED;
+            case BAD_MAC -> ControlCounter.CLUSTER_DROP_BAD_MAC;
+            case REPLAY -> ControlCounter.CLUSTER_DROP_REPLAY;
+            case STALE -> ControlCounter.CLUSTER_DROP_STALE;
+            case UNKNOWN_PEER -> ControlCounter.CLUSTER_DROP_UNKNOWN_PEER;
         };
         counters.get(counter).increment();
         return verdict;
@@ -247,8 +255,8 @@ public final class ClusterMembership implements AutoCloseable
             if (p.live && nowMs - p.lastHeardMs >= settings.deadAfterMillis())
             {
                 p.live = false;
-                counters.get(ClusterCounter.PEER_DEATHS).increment();
-                counters.get(ClusterCounter.DEATH_DETECTION_MS).setRelease(nowMs - p.lastHeardMs);
+                counters.get(ControlCounter.CLUSTER_PEER_DEATHS).increment();
+                counters.get(ControlCounter.CLUSTER_DEATH_DETECTION_MS).setRelease(nowMs - p.lastHeardMs);
                 LOG.log(System.Logger.Level.WARNING, "cluster peer " + p.name + " at " + p.address + " is dead (silent "
                     + (nowMs - p.lastHeardMs) + " ms)");
                 recount();
@@ -269,17 +277,19 @@ public final class ClusterMembership implements AutoCloseable
         if (live != liveNodes)
         {
             liveNodes = live;
-            counters.get(ClusterCounter.LIVE_NODES).setRelease(live);
+            counters.get(ControlCounter.CLUSTER_LIVE_NODES).setRelease(live);
             onLiveNodes.accept(live);
         }
     }
 
     /**
      * The cluster key: the file's bytes with surrounding whitespace removed (e.g. {@code head -c 32 /dev/urandom |
-     * base64 > key}), at least {@link Heartbeat#MIN_KEY_BYTES}.
+     * base64 > key}), at least {@link Heartbeat#MIN_KEY_BYTES}. The file must be readable by its owner only (as the API
+     * token): whoever reads the key can forge heartbeats.
      */
     public static byte[] readKey(final java.nio.file.Path file) throws IOException
     {
+        SecretFile.requireOwnerOnly("cluster.keyFile", file);
         final byte[] key = new String(java.nio.file.Files.readAllBytes(file), java.nio.charset.StandardCharsets.ISO_8859_1).strip()
             .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
         if (key.length < Heartbeat.MIN_KEY_BYTES)

@@ -54,7 +54,7 @@ public record ClusterConfig(
     static final Field<Long> SYNC_PORT = Field.optional("syncPort", IntSpec.range(1, 65535), 8848L,
         "UDP port of the session-sync protocol.");
     static final Field<String> KEY_FILE = Field.optional("keyFile", new PathSpec(), null,
-        "Shared key that authenticates sync datagrams; required when peers are given.");
+        "Shared key that authenticates sync datagrams, readable by its owner only (0600); required when peers are given.");
     static final Field<List<String>> BACKUP_FOR = Field.optional("backupFor",
         new ListSpec<>(StringSpec.matching(NodeConfig.NAME_PATTERN, "a node name"), 0, 32), List.of(),
         "Nodes whose localAddresses this node takes over (and announces) when they die.");

@@ -44,6 +44,45 @@ public record LoadBalancer(String name, String vip, int bandwidthMbps, List<List
         return InetAddress.ofLiteral(vip);
     }
 
+    /**
+     * {@code LB/proto:port} ({@code web/http:80}): the one name of a listener across the node. The API and CLI print it,
+     * the L7 proxy names its listeners so (so its counter labels read {@code l7.bytes_out[web/http:80]}), the fastpath
+     * component and the health checker key listeners by it, and usage metering finds the L7 counters by it.
+     */
+    public String listenerName(final Listener listener)
+    {
+        return listenerName(name, listener.key());
+    }
+
+    /** {@link #listenerName(Listener)} from a load balancer's name and a listener's {@link Listener#key()}. */
+    public static String listenerName(final String loadBalancerName, final String listenerKey)
+    {
+        return loadBalancerName + "/" + listenerKey;
+    }
+
+    /**
+     * {@code LB.proto.port} ({@code web.tcp.80}): the listener's name in the fastpath, the suffix of its per-listener
+     * counter labels ({@code fastpath.listener.bytes_out.web.tcp.80}); dotted, as every fastpath label is, so the
+     * whole label stays one dotted path for {@code sluice stat} and Prometheus.
+     */
+    public String fastpathListenerName(final Listener listener)
+    {
+        return name + "." + listener.protocol().wireName() + "." + listener.port();
+    }
+
+    /** The listener whose {@link Listener#key()} is {@code key} ({@code proto:port}), or null. */
+    public Listener listener(final String key)
+    {
+        for (final Listener listener : listeners)
+        {
+            if (listener.key().equals(key))
+            {
+                return listener;
+            }
+        }
+        return null;
+    }
+
     public ServerGroup serverGroup(final String groupName)
     {
         for (final ServerGroup group : serverGroups)

@@ -1,5 +1,6 @@
 package io.sluice.control.health;
 
+import io.sluice.control.ControlCounter;
 import io.sluice.control.config.LoadBalancer;
 import io.sluice.control.config.Listener;
 import io.sluice.control.config.ServerGroup;
@@ -166,10 +167,10 @@ public final class HealthChecker implements ConfigTarget, AutoCloseable
     public HealthChecker(final CountersManager counters, final StateListener listener)
     {
         this.listener = listener;
-        this.probeCount = counters.newCounter("health.probes", 610);
-        this.probeFailures = counters.newCounter("health.probe_failures", 611);
-        this.transitions = counters.newCounter("health.transitions", 612);
-        this.serversDown = counters.newCounter("health.servers_down", 613);
+        this.probeCount = ControlCounter.HEALTH_PROBES.newCounter(counters);
+        this.probeFailures = ControlCounter.HEALTH_PROBE_FAILURES.newCounter(counters);
+        this.transitions = ControlCounter.HEALTH_TRANSITIONS.newCounter(counters);
+        this.serversDown = ControlCounter.HEALTH_SERVERS_DOWN.newCounter(counters);
     }
 
     @Override

@@ -333,7 +333,7 @@ final class FastpathComponent implements NodeComponent
             final List<ListenerKey> keys = new ArrayList<>();
             for (final io.sluice.control.config.Listener l : lb.listeners())
             {
-                final ListenerKey key = keysByName.get(lb.name() + "/" + l.key());
+                final ListenerKey key = keysByName.get(lb.listenerName(l));
                 if (!l.isL7() && key != null)
                 {
                     keys.add(key);
@@ -393,8 +393,8 @@ final class FastpathComponent implements NodeComponent
                 }
                 final Acl acl = l.acl() == null ? Acl.ALLOW_ALL : new Acl(Acl.Mode.valueOf(l.acl().mode().name()),
                     l.acl().cidrs().stream().map(c -> new Cidr(c.address(), c.prefixLength())).toList());
-                final String name = lb.name() + "/" + l.key();
-                out.put(name, new Listener(io.sluice.control.usage.UsageMeter.listenerLabel(lb, l), key,
+                final String name = lb.listenerName(l);
+                out.put(name, new Listener(lb.fastpathListenerName(l), key,
                     SchedulerKind.valueOf(l.scheduler().name()), l.maxConnections(), l.persistenceTimeoutSeconds(),
                     l.idleTimeoutSeconds(), acl, l.bandwidthMbps(), Boolean.TRUE.equals(l.toa()), Boolean.TRUE.equals(l.synProxy()),
                     backends, orZero(l.newConnectionsPerSecond()), orZero(l.newConnectionsPerSourcePerSecond())));
@@ -422,7 +422,7 @@ final class FastpathComponent implements NodeComponent
     @Override
     public synchronized void onHealthChange(final HealthChecker.Key key, final boolean up)
     {
-        final ListenerKey listenerKey = keysByName.get(key.lb() + "/" + key.listener());
+        final ListenerKey listenerKey = keysByName.get(LoadBalancer.listenerName(key.lb(), key.listener()));
         if (conductor == null || listenerKey == null)
         {
             return;

@@ -5,7 +5,6 @@ import io.sluice.control.config.LoadBalancer;
 import io.sluice.control.config.Protocol;
 import io.sluice.control.config.SluiceConfig;
 import io.sluice.control.health.HealthChecker;
-import io.sluice.control.usage.UsageMeter;
 import io.sluice.keyserver.KeyServerCounter;
 import io.sluice.keyserver.client.KeyServerClient;
 import io.sluice.keyserver.client.KeylessTlsContexts;
@@ -252,7 +251,7 @@ final class L7Component implements NodeComponent
                 {
                     continue;
                 }
-                final String name = UsageMeter.l7ListenerName(lb, l);
+                final String name = lb.listenerName(l);
                 Https tls = null;
                 if (l.protocol() == Protocol.HTTPS && !l.certificates().isEmpty())
                 {
@@ -298,7 +297,7 @@ final class L7Component implements NodeComponent
         {
             rules.add(new Rule(rule.host(), rule.path(), rule.serverGroup()));
         }
-        return HttpListener.builder(UsageMeter.l7ListenerName(lb, l), lb.vipAddress().getHostAddress(), l.port())
+        return HttpListener.builder(lb.listenerName(l), lb.vipAddress().getHostAddress(), l.port())
             .protocol(l.protocol().wireName())
             .serverGroup(l.serverGroup())
             .rules(rules)
@@ -355,7 +354,7 @@ final class L7Component implements NodeComponent
         final L7Proxy running = proxy;
         if (running != null)
         {
-            running.setServerState(key.lb() + "/" + key.listener(), key.server(), up);
+            running.setServerState(LoadBalancer.listenerName(key.lb(), key.listener()), key.server(), up);
         }
     }
 

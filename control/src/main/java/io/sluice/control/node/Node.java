@@ -11,6 +11,7 @@ import io.sluice.control.config.NodeConfig;
 import io.sluice.control.config.SluiceConfig;
 import io.sluice.control.health.HealthChecker;
 import io.sluice.control.journal.ConfigJournal;
+import io.sluice.control.ControlCounter;
 import io.sluice.counters.CountersFile;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -48,7 +49,7 @@ public final class Node implements AutoCloseable
     private final SluiceConfig config;
     private final PerfProfile profile;
     private final CountersFile countersFile;
-    private final Map<NodeCounters, AtomicCounter> counters = new EnumMap<>(NodeCounters.class);
+    private final Map<ControlCounter, AtomicCounter> counters = new EnumMap<>(ControlCounter.class);
     private final KernelAddresses addresses = new KernelAddresses();
     private final List<AutoCloseable> components = new ArrayList<>();
     private final List<HealthChecker.StateListener> healthListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -97,16 +98,16 @@ public final class Node implements AutoCloseable
     private void startComponents(final Path stateDir, final boolean configWins) throws IOException
     {
         final CountersManager manager = countersFile.manager();
-        for (final NodeCounters counter : NodeCounters.values())
+        for (final ControlCounter counter : ControlCounter.block(ControlCounter.NODE_BLOCK))
         {
-            counters.put(counter, manager.newCounter(counter.label(), counter.typeId()));
+            counters.put(counter, counter.newCounter(manager));
         }
-        counters.get(NodeCounters.STATE).setRelease(NodeCounters.STATE_STARTING);
+        counters.get(ControlCounter.NODE_STATE).setRelease(ControlCounter.STATE_STARTING);
 
         // The journal wins over the file: it holds what the API changed since the file was written.
         final ConfigJournal journal = ConfigJournal.open(stateDir.resolve("journal"));
         components.add(journal);
-        configService = new ConfigService(config, journal, counters.get(NodeCounters.CONFIG_VERSION));
+        configService = new ConfigService(config, journal, counters.get(ControlCounter.NODE_CONFIG_VERSION));
         configService.restore(configWins);
         final SluiceConfig effective = configService.current();
         final SluiceConfig nothing = effective.withLoadBalancers(List.of());
@@ -119,7 +120,7 @@ public final class Node implements AutoCloseable
         {
             if (addresses.ensure(local, addresses.interfaceFor(InetAddress.ofLiteral(local), dataInterfaces)))
             {
-                counters.get(NodeCounters.ADDRESSES_ADDED).incrementRelease();
+                counters.get(ControlCounter.NODE_ADDRESSES_ADDED).incrementRelease();
             }
         }
         final ConfigTarget vips = new VipAddresses(dataInterface);
@@ -138,7 +139,7 @@ public final class Node implements AutoCloseable
 
         // The conductor is not on the packet path: it parks up to 1 ms whatever the profile, so it never costs a core.
         final NodeConductor conductor = new NodeConductor(countersFile, SystemEpochClock.INSTANCE,
-            counters.get(NodeCounters.UPTIME_SECONDS), counters.get(NodeCounters.CONDUCTOR_DUTY_CYCLES));
+            counters.get(ControlCounter.NODE_UPTIME_SECONDS), counters.get(ControlCounter.NODE_CONDUCTOR_DUTY_CYCLES));
         conductorRunner = new AgentRunner(new BackoffIdleStrategy(10, 5, 1_000, 1_000_000), this::onAgentError, null, conductor);
         AgentRunner.startOnThread(conductorRunner);
 
@@ -151,16 +152,16 @@ public final class Node implements AutoCloseable
         usage = io.sluice.control.usage.UsageJournal.open(stateDir.resolve("usage"), null);
         components.add(usage);
         final io.sluice.control.usage.UsageMeter meter = new io.sluice.control.usage.UsageMeter(countersFile.reader(),
-            configService::current, usage, manager.newCounter("usage.records", 630));
+            configService::current, usage, ControlCounter.USAGE_RECORDS.newCounter(manager));
         components.add(startMinuteTimer(meter));
 
         api = new ApiServer(apiAddress, token, configService, new MetricsExporter(countersFile.reader(), this::healthSeries),
-            readiness(), this::healthStates, manager.newCounter("api.requests", 620), manager.newCounter("api.auth_failures", 621),
-            nodeConfig::name, usage);
+            readiness(), this::healthStates, ControlCounter.API_REQUESTS.newCounter(manager),
+            ControlCounter.API_AUTH_FAILURES.newCounter(manager), nodeConfig::name, usage);
         api.start();
         components.add(api);
 
-        counters.get(NodeCounters.STATE).setRelease(NodeCounters.STATE_READY);
+        counters.get(ControlCounter.NODE_STATE).setRelease(ControlCounter.STATE_READY);
     }
 
     /** Cluster membership when peers are configured: every bandwidth limit becomes limit ÷ live nodes. */
@@ -268,7 +269,7 @@ public final class Node implements AutoCloseable
             {
                 if (!before.contains(vip) && addresses.ensure(vip.getHostAddress(), ifname))
                 {
-                    counters.get(NodeCounters.ADDRESSES_ADDED).incrementRelease();
+                    counters.get(ControlCounter.NODE_ADDRESSES_ADDED).incrementRelease();
                 }
             }
             for (final InetAddress vip : before)
@@ -298,11 +299,11 @@ public final class Node implements AutoCloseable
             @Override
             public List<String> notReadyReasons()
             {
-                final long state = counters.get(NodeCounters.STATE).get();
+                final long state = counters.get(ControlCounter.NODE_STATE).get();
                 final List<String> reasons = new ArrayList<>();
-                if (state != NodeCounters.STATE_READY)
+                if (state != ControlCounter.STATE_READY)
                 {
-                    reasons.add(state == NodeCounters.STATE_DRAINING ? "draining" : state == NodeCounters.STATE_STARTING ? "starting"
+                    reasons.add(state == ControlCounter.STATE_DRAINING ? "draining" : state == ControlCounter.STATE_STARTING ? "starting"
                         : "stopped");
                 }
                 for (final NodeComponent component : trafficComponents)
@@ -421,10 +422,10 @@ public final class Node implements AutoCloseable
             return;
         }
         closed = true;
-        final AtomicCounter state = counters.get(NodeCounters.STATE);
+        final AtomicCounter state = counters.get(ControlCounter.NODE_STATE);
         if (state != null)
         {
-            state.setRelease(NodeCounters.STATE_DRAINING);
+            state.setRelease(ControlCounter.STATE_DRAINING);
         }
         final long drainDeadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(config.node().drainTimeoutSeconds());
         for (int i = components.size() - 1; i >= 0; i--)
@@ -450,7 +451,7 @@ public final class Node implements AutoCloseable
         addresses.close();
         if (state != null)
         {
-            state.setRelease(NodeCounters.STATE_STOPPED);
+            state.setRelease(ControlCounter.STATE_STOPPED);
         }
         countersFile.close();
     }

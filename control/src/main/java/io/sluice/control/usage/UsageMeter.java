@@ -16,9 +16,10 @@ import java.util.function.Supplier;
  * previous sample is the minute's usage (a counter that went down was recreated, e.g. its listener was re-added: its whole
  * value counts). Counters are matched by label:
  * <ul>
- *   <li>L4 listeners, the fastpath's naming {@code fastpath.listener.bytes_out.LB.PROTO.PORT} (and packets, inbound);</li>
+ *   <li>L4 listeners, the fastpath's naming {@code fastpath.listener.bytes_out.LB.PROTO.PORT}
+ *   ({@link LoadBalancer#fastpathListenerName}) (and packets, inbound);</li>
  *   <li>L7 listeners (http, https), the proxy's {@code l7.bytes_out[LB/PROTO:PORT]}, {@code l7.bytes_in[..]} and
- *   {@code l7.requests[..]}: bytes on the client sockets (TLS records included), no packet counts (the kernel's TCP stack
+ *   {@code l7.requests[..]} ({@link LoadBalancer#listenerName}): bytes on the client sockets (TLS records included), no packet counts (the kernel's TCP stack
  *   segments them, so packets out of an L7 listener are not known to the proxy and are billed as 0).</li>
  * </ul>
  */
@@ -58,24 +59,12 @@ public final class UsageMeter
         final java.util.List<Listener> listeners = new java.util.ArrayList<>(after.listeners());
         for (final Listener old : before.listeners())
         {
-            if (after.listeners().stream().noneMatch(l -> l.key().equals(old.key())))
+            if (after.listener(old.key()) == null)
             {
                 listeners.add(old);
             }
         }
         return new LoadBalancer(after.name(), after.vip(), after.bandwidthMbps(), listeners, after.serverGroups());
-    }
-
-    /** The name an L7 listener has in the proxy (inside its counters' label brackets); L7Component names listeners so. */
-    public static String l7ListenerName(final LoadBalancer lb, final Listener listener)
-    {
-        return lb.name() + "/" + listener.key();
-    }
-
-    /** The name an L4 listener has in the fastpath (its counters' label suffix); FastpathComponent names listeners so. */
-    public static String listenerLabel(final LoadBalancer lb, final Listener listener)
-    {
-        return lb.name() + "." + listener.protocol().wireName() + "." + listener.port();
     }
 
     /**
@@ -118,7 +107,7 @@ public final class UsageMeter
             {
                 final boolean l7 = listener.isL7();
                 final String[] prefixes = l7 ? L7_BY_TOTAL : L4_BY_TOTAL;
-                final String suffix = l7 ? l7ListenerName(lb, listener) + "]" : listenerLabel(lb, listener);
+                final String suffix = l7 ? lb.listenerName(listener) + "]" : lb.fastpathListenerName(listener);
                 for (int k = 0; k < totals.length; k++)
                 {
                     if (prefixes[k] == null)

@@ -3,15 +3,21 @@ package io.sluice.control.cluster;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Datagram authentication, replay refusal and liveness of the cluster membership, without sockets. */
 class ClusterMembershipTest
@@ -112,6 +118,22 @@ class ClusterMembershipTest
         assertThat(codec.decode(bytes, bytes.length)).isEqualTo(Heartbeat.Check.OK);
         assertThat(List.of(codec.name(), codec.liveNodes(), codec.incarnation(), codec.sequence(), codec.timestampMs()))
             .containsExactly("node-a", 3, 11L, 12L, 13L);
+    }
+
+    @Test
+    void shouldRefuseAKeyFileReadableByGroupOrOthers(@TempDir final Path dir) throws Exception
+    {
+        final Path file = dir.resolve("cluster.key");
+        Files.writeString(file, "c2x1aWNlIHRlc3QgY2x1c3RlciBrZXksIDMyIGJ5dGVz\n");
+        for (final String open : new String[] {"rw-r-----", "rw----r--", "rw-r--r--"})
+        {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(open));
+            assertThatThrownBy(() -> ClusterMembership.readKey(file)).isInstanceOf(IOException.class)
+                .hasMessage("cluster.keyFile " + file + " is readable by group or others (" + open + "): chmod 600 it");
+        }
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        assertThat(new String(ClusterMembership.readKey(file), StandardCharsets.US_ASCII))
+            .isEqualTo("c2x1aWNlIHRlc3QgY2x1c3RlciBrZXksIDMyIGJ5dGVz");
     }
 
     private static byte[] datagram(final byte[] key, final String name, final long incarnation, final long sequence,

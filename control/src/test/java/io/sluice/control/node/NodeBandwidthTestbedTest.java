@@ -1,6 +1,5 @@
 package io.sluice.control.node;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.testbed.AddressPlan;
 import io.sluice.testbed.Testbed;
 import org.junit.jupiter.api.AfterAll;
@@ -8,10 +7,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -27,7 +24,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class NodeBandwidthTestbedTest
 {
     /** Payload per 1500-byte IP packet: 1500 - 20 (IPv4) - 32 (TCP with timestamps). */
-    private static final double PAYLOAD_SHARE = 1448.0 / 1500.0;
 
     private Testbed testbed;
     private Process node;
@@ -98,50 +94,10 @@ class NodeBandwidthTestbedTest
         assertBulkTransferInBand(84, 12, "fastpath.instance.bytes_out.web");
     }
 
+    /** About 10 s of the peak in payload. */
     private void assertBulkTransferInBand(final int port, final int mbps, final String bytesOut) throws Exception
     {
-        final double peakBytesPerSecond = mbps * 1e6 / 8;
-        // About 10 s of the peak in payload.
-        final long size = (long)(peakBytesPerSecond * PAYLOAD_SHARE * 10);
-        // Unmeasured first: neighbour resolution drops the very first SYNs (TCP retries after 1 s, then 2 s).
-        testbed.exec(Testbed.CLIENT, "curl", "-s", "--max-time", "10", "--retry", "3", "-o", "/dev/null",
-            "http://" + AddressPlan.VIP_V4 + ":" + port + "/bytes/1000");
-        final long outBefore = stat().path(bytesOut).asLong();
-        // One keep-alive connection, the body in pieces of at most 4 MB: the testbed's backend (-Xmx64m) stalls on
-        // bodies much larger than that once it has served one.
-        final int pieces = (int)((size + 3_999_999) / 4_000_000);
-        final long piece = size / pieces;
-        final List<String> command = new java.util.ArrayList<>(List.of("curl", "-s", "--max-time", "25", "-w",
-            "%{size_download} %{time_total}\\n"));
-        for (int i = 0; i < pieces; i++)
-        {
-            command.addAll(List.of("-o", "/dev/null", "http://" + AddressPlan.VIP_V4 + ":" + port + "/bytes/" + piece));
-        }
-        final String result = testbed.exec(Testbed.CLIENT, command.toArray(new String[0])).output();
-        long received = 0;
-        double seconds = 0;
-        for (final String line : result.trim().split("\\n"))
-        {
-            final String[] parts = line.trim().split(" ");
-            received += Long.parseLong(parts[0]);
-            seconds += Double.parseDouble(parts[1]);
-        }
-        final long expected = piece * pieces;
-        assertThat(received).as("%s\nnode log: %s\nbackend: %s", result, readLog(),
-            testbed.exec(Testbed.backend(1), "ss", "-tnai").output()).isEqualTo(expected);
-        final JsonNode after = stat();
-        final double ipRate = (after.path(bytesOut).asLong() - outBefore) / seconds;
-        final double payloadRate = expected / seconds;
-        final String report = "%d B in %.2f s: payload %.0f B/s, IP %.0f B/s, peak %.0f B/s; counters %s".formatted(expected, seconds,
-            payloadRate, ipRate, peakBytesPerSecond, after);
-        System.getLogger(NodeBandwidthTestbedTest.class.getName()).log(System.Logger.Level.INFO, report);
-        assertThat(ipRate).as(report).isLessThanOrEqualTo(1.05 * peakBytesPerSecond);
-        assertThat(payloadRate).as(report).isGreaterThanOrEqualTo(0.70 * peakBytesPerSecond);
-    }
-
-    private JsonNode stat() throws IOException
-    {
-        return NodeTestSupport.stat(stateDir);
+        NodeTestSupport.assertTransferInBand(testbed, stateDir, log, port, mbps, 10, bytesOut);
     }
 
     private String readLog()

@@ -2,6 +2,7 @@ package io.sluice.control.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.control.ControlCounter;
 import io.sluice.control.NodeFixture;
 import io.sluice.control.config.ConfigLoader;
 import io.sluice.control.config.SluiceConfig;
@@ -177,7 +178,7 @@ class NodeL7Test
             final SluiceConfig config = ConfigLoader.parse(Files.readString(dir.resolve("node.yaml")), "node.yaml");
             final org.agrona.concurrent.status.CountersManager scratch = new org.agrona.concurrent.status.CountersManager(
                 new org.agrona.concurrent.UnsafeBuffer(new byte[1 << 16]), new org.agrona.concurrent.UnsafeBuffer(new byte[1 << 14]));
-            final UsageMeter meter = new UsageMeter(file.reader(), () -> config, journal, scratch.newCounter("usage.records", 630));
+            final UsageMeter meter = new UsageMeter(file.reader(), () -> config, journal, ControlCounter.USAGE_RECORDS.newCounter(scratch));
             final long minute = 1_800_000_000_000L / 60_000 * 60_000;
             final long expectedIn = counterValue(file, "l7.bytes_in[web/http:80]");
             assertThat(meter.sample(minute)).isEqualTo(1);

@@ -2,6 +2,7 @@ package io.sluice.control.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.control.ControlCounter;
 import io.sluice.control.NodeFixture;
 import io.sluice.control.cli.SluiceCommand;
 import org.junit.jupiter.api.AfterEach;
@@ -61,7 +62,7 @@ class NodeProcessTest
 
         assertThat(addresses()).contains("198.18.0.100", "198.18.0.101", "2001:2:0:2::10");
         final JsonNode stat = new ObjectMapper().readTree(stat(stateDir));
-        assertThat(stat.get("node.state").asLong()).isEqualTo(NodeCounters.STATE_READY);
+        assertThat(stat.get("node.state").asLong()).isEqualTo(ControlCounter.STATE_READY);
         assertThat(stat.get("node.addresses_added").asLong()).isEqualTo(2);
 
         assertThat(fixture.stopNode()).as("exit code; log:\n" + fixture.log()).isZero();

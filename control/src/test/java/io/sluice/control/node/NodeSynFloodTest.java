@@ -1,10 +1,12 @@
 package io.sluice.control.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.fastpath.packet.Checksums;
 import io.sluice.nativeio.NetNs;
 import io.sluice.nativeio.packet.AfPacketSocket;
 import io.sluice.testbed.AddressPlan;
 import io.sluice.testbed.Testbed;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -121,9 +123,10 @@ class NodeSynFloodTest
     }
 
     /**
-     * The flood at the generator's full rate (AF_PACKET as fast as it sends, bounded at 150,000 frames and 8 s): most
-     * SYNs die on the client/router veths before lb1 on this VM, so only the clients' success, the transfer and the
-     * absence of flood sessions are asserted, plus that the node answered a good part of what reached it.
+     * The flood at the generator's full rate (AF_PACKET as fast as it sends, bounded at 150,000 frames and 8 s): under
+     * load many SYNs die on the client/router veths before lb1 on this VM, so besides the clients' success, the transfer
+     * and the absence of flood sessions, what is asserted is counted at lb1: every SYN that reached its forwarder was
+     * answered.
      */
     @Test
     void shouldKeepServingClientsAndTransfersThroughASynFloodAtTheGeneratorsFullRate() throws Exception
@@ -133,7 +136,7 @@ class NodeSynFloodTest
 
     private void floodWhileClientsConnect(final int floodFrames, final int floodPerSecond) throws Exception
     {
-        final JsonNode before = stat();
+        final JsonNode before = settledStat();
         final ExecutorService pool = Executors.newFixedThreadPool(3);
         final AtomicBoolean flooding = new AtomicBoolean(true);
         try
@@ -186,12 +189,10 @@ class NodeSynFloodTest
             assertThat(sent).isGreaterThan(floodFrames / 2);
             if (floodPerSecond > 0)
             {
+                // Paced, every SYN reaches lb1 on this VM.
                 assertThat(cookies).as("cookies answered for %d flood SYNs: %s", sent, after).isGreaterThanOrEqualTo(sent / 2);
             }
-            else
-            {
-                assertThat(cookies).as("cookies answered for %d flood SYNs: %s", sent, after).isGreaterThanOrEqualTo(sent / 20);
-            }
+            assertEverySynThatReachedTheForwarderWasAnswered(before);
             // Only the real clients made sessions: the connections and the transfer (a few retries at most).
             assertThat(newSessions).as(after.toString()).isLessThanOrEqualTo(CONNECTIONS + 10);
             assertThat(after.path("fastpath.sessions.active").asLong()).as(after.toString()).isLessThanOrEqualTo(10);
@@ -202,6 +203,79 @@ class NodeSynFloodTest
             pool.shutdownNow();
             pool.awaitTermination(30, TimeUnit.SECONDS);
         }
+    }
+
+    /** Why a SYN to a synProxy listener may be dropped instead of answered; none of them may count during a flood. */
+    private static final String[] SYN_DROPS = {"fastpath.drop.tx_full", "fastpath.drop.new_flow_rate",
+        "fastpath.drop.source_new_flow_rate", "fastpath.drop.table_full", "fastpath.drop.limit", "fastpath.drop.handoff_full",
+        "fastpath.drop.no_backend", "fastpath.drop.malformed"};
+
+    /**
+     * What the node can promise whatever the veths lose on the way (under load most of a full-rate flood dies before
+     * lb1): every SYN that reached lb1's forwarder was answered with a cookie. Counted at lb1 only, not against the
+     * generator: the frames to the VIP that lb1's XDP program redirected from its uplink, less those the AF_XDP socket
+     * dropped (rx ring full, fill ring empty), reached the forwarder; each of them was forwarded (packets_in), dropped
+     * for a counted reason or answered with a cookie, and no reason a SYN can be dropped for counted.
+     */
+    private void assertEverySynThatReachedTheForwarderWasAnswered(final JsonNode before) throws Exception
+    {
+        final String uplink = testbed.iface(Testbed.LB1, Testbed.ROUTER);
+        final JsonNode after = settledStat();
+        final long redirected = delta(before, after, "xdp.steer.redirect_vip." + uplink);
+        long socketDrops = 0;
+        long drops = 0;
+        for (final var it = after.fieldNames(); it.hasNext();)
+        {
+            final String key = it.next();
+            if (key.startsWith("xsk.drop.rx_") && key.contains("." + uplink + ".q"))
+            {
+                socketDrops += delta(before, after, key);
+            }
+            // Reasons with a further dot are the breakdown of malformed and unsupported; ICMP's are counted alone.
+            if (key.startsWith("fastpath.drop.") && (key.indexOf('.', "fastpath.drop.".length()) < 0
+                || key.startsWith("fastpath.drop.icmp.")))
+            {
+                drops += delta(before, after, key);
+            }
+        }
+        final long reached = redirected - socketDrops;
+        final long cookies = delta(before, after, "fastpath.synproxy.cookies_sent");
+        final long forwarded = delta(before, after, "fastpath.packets_in");
+        final String report = ("%d frames to the VIP redirected on %s, %d dropped by the socket, %d reached the forwarder: "
+            + "%d cookies, %d forwarded, %d dropped; counters %s").formatted(redirected, uplink, socketDrops, reached, cookies, forwarded,
+            drops, after);
+        System.out.println("syn flood at lb1: " + report.substring(0, report.indexOf("; counters")));
+        for (final String reason : SYN_DROPS)
+        {
+            assertThat(delta(before, after, reason)).as(reason + ": " + report).isZero();
+        }
+        assertThat(reached - forwarded).as("the flood reached the forwarder: " + report).isGreaterThan(10L * CONNECTIONS);
+        assertThat(cookies + forwarded + drops).as("every frame that reached the forwarder accounted for: " + report)
+            .isGreaterThanOrEqualTo(reached);
+    }
+
+    /**
+     * The counters once they stand still: the kernel's (XDP, AF_XDP) reach the counters file once a second, the
+     * forwarder's at once, so a read right after traffic pairs old kernel counts with new forwarder ones. Waits until
+     * two reads 1.2 s apart agree on both.
+     */
+    private JsonNode settledStat() throws Exception
+    {
+        final String redirected = "xdp.steer.redirect_vip." + testbed.iface(Testbed.LB1, Testbed.ROUTER);
+        final JsonNode[] settled = {stat()};
+        awaitTrue(() ->
+        {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1200));
+            final JsonNode next = stat();
+            boolean same = true;
+            for (final String key : new String[] {redirected, "fastpath.packets_in", "fastpath.synproxy.cookies_sent"})
+            {
+                same &= next.path(key).asLong() == settled[0].path(key).asLong();
+            }
+            settled[0] = next;
+            return same;
+        }, 30);
+        return settled[0];
     }
 
     @Test
@@ -333,28 +407,15 @@ class NodeSynFloodTest
 
     private static void writeSyn(final ByteBuffer b, final int source, final byte[] vip, final int port, final int isn)
     {
+        final UnsafeBuffer frame = new UnsafeBuffer(b);
         b.put(14, (byte)0x45).put(15, (byte)0).putShort(16, (short)44).putShort(18, (short)0).putShort(20, (short)0x4000)
             .put(22, (byte)64).put(23, (byte)6).putShort(24, (short)0).putInt(26, source).put(30, vip);
-        b.putShort(24, (short)checksum(b, 14, 20, 0));
+        b.putShort(24, (short)Checksums.finish(Checksums.sum(frame, 14, 20, 0)));
         b.putShort(34, (short)port).putShort(36, (short)80).putInt(38, isn).putInt(42, 0).put(46, (byte)0x60).put(47, (byte)0x02)
             .putShort(48, (short)64240).putShort(50, (short)0).putShort(52, (short)0).put(54, (byte)2).put(55, (byte)4)
             .putShort(56, (short)1460);
-        final long pseudo = (source >>> 16) + (source & 0xFFFF) + (b.getShort(30) & 0xFFFF) + (b.getShort(32) & 0xFFFF) + 6 + 24;
-        b.putShort(50, (short)checksum(b, 34, 24, pseudo));
-    }
-
-    private static int checksum(final ByteBuffer b, final int from, final int length, final long initial)
-    {
-        long sum = initial;
-        for (int i = 0; i < length; i += 2)
-        {
-            sum += b.getShort(from + i) & 0xFFFF;
-        }
-        while ((sum >>> 16) != 0)
-        {
-            sum = (sum & 0xFFFF) + (sum >>> 16);
-        }
-        return (int)(~sum & 0xFFFF);
+        final long pseudo = Checksums.pseudoHeaderV4(source, b.getInt(30), 6, 24);
+        b.putShort(50, (short)Checksums.finish(Checksums.sum(frame, 34, 24, pseudo)));
     }
 
     /**

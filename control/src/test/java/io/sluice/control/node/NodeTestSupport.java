@@ -3,6 +3,7 @@ package io.sluice.control.node;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.control.cli.SluiceCommand;
+import io.sluice.testbed.AddressPlan;
 import io.sluice.testbed.Testbed;
 
 import java.io.ByteArrayOutputStream;
@@ -117,5 +118,37 @@ final class NodeTestSupport
         final List<String> command = new ArrayList<>(List.of("curl", "-s"));
         command.addAll(List.of(args));
         return testbed.exec(Testbed.CLIENT, command.toArray(new String[0])).output();
+    }
+
+    /** TCP payload share of a full-size IPv4 frame's IP bytes (1448 of 1500 with timestamps). */
+    static final double PAYLOAD_SHARE = 1448.0 / 1500.0;
+
+    /**
+     * Downloads about {@code seconds} of {@code mbps} in payload through VIP:port from the client (one curl after an
+     * unmeasured warm-up request) and asserts the node held it in band: the IP rate the node counted in
+     * {@code bytesOutLabel} at most 105 % of the peak, the payload rate at least 70 % of it.
+     */
+    static void assertTransferInBand(final Testbed testbed, final Path stateDir, final Path log, final int port, final double mbps,
+        final int seconds, final String bytesOutLabel) throws IOException
+    {
+        final double peak = mbps * 1e6 / 8;
+        final long size = (long)(peak * PAYLOAD_SHARE * seconds);
+        final String url = "http://" + AddressPlan.VIP_V4 + ":" + port + "/bytes/";
+        // Unmeasured first: neighbour resolution drops the very first SYNs (TCP retries after 1 s, then 2 s).
+        testbed.exec(Testbed.CLIENT, "curl", "-s", "--max-time", "10", "--retry", "3", "-o", "/dev/null", url + 1000);
+        final long outBefore = stat(stateDir).path(bytesOutLabel).asLong();
+        final String result = testbed.exec(Testbed.CLIENT, "curl", "-s", "--max-time", Integer.toString(4 * seconds + 10),
+            "-w", "%{size_download} %{time_total}", "-o", "/dev/null", url + size).output().trim();
+        final String[] parts = result.split(" ");
+        assertThat(Long.parseLong(parts[0])).as("%s\nnode log: %s\nbackend: %s", result, readLog(log),
+            testbed.exec(Testbed.backend(1), "ss", "-tnai").output()).isEqualTo(size);
+        final double took = Double.parseDouble(parts[1]);
+        final JsonNode after = stat(stateDir);
+        final double ipRate = (after.path(bytesOutLabel).asLong() - outBefore) / took;
+        final String report = "%d B in %.2f s: payload %.0f B/s, IP %.0f B/s, peak %.0f B/s, live nodes %d; counters %s".formatted(
+            size, took, size / took, ipRate, peak, after.path("cluster.live_nodes").asLong(1), after);
+        System.getLogger(NodeTestSupport.class.getName()).log(System.Logger.Level.INFO, report);
+        assertThat(ipRate).as(report).isLessThanOrEqualTo(1.05 * peak);
+        assertThat(size / took).as(report).isGreaterThanOrEqualTo(0.70 * peak);
     }
 }

@@ -1,5 +1,6 @@
 package io.sluice.control.usage;
 
+import io.sluice.control.ControlCounter;
 import io.sluice.control.config.ConfigLoader;
 import io.sluice.control.config.SluiceConfig;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -46,7 +47,7 @@ class UsageMeterTest
         try (UsageJournal journal = UsageJournal.open(dir, null))
         {
             final UsageMeter meter = new UsageMeter(counters, () -> config, journal,
-                counters.newCounter("usage.records", 630));
+                ControlCounter.USAGE_RECORDS.newCounter(counters));
             tcpOut.set(1000);
             udpOut.set(500);
             tcpPacketsOut.set(10);
@@ -71,7 +72,7 @@ class UsageMeterTest
         final AtomicCounter out = counters.newCounter("fastpath.listener.bytes_out.web.tcp.80", 233);
         try (UsageJournal journal = UsageJournal.open(dir, null))
         {
-            final UsageMeter meter = new UsageMeter(counters, () -> config, journal, counters.newCounter("usage.records", 630));
+            final UsageMeter meter = new UsageMeter(counters, () -> config, journal, ControlCounter.USAGE_RECORDS.newCounter(counters));
             out.set(900);
             meter.sample(T0 + MINUTE);
             out.set(100);
@@ -98,7 +99,7 @@ class UsageMeterTest
         counters.newCounter("l7.server.requests[web/http:80 198.18.10.2:80]", 450).set(99);
         try (UsageJournal journal = UsageJournal.open(dir, null))
         {
-            final UsageMeter meter = new UsageMeter(counters, () -> mixed, journal, counters.newCounter("usage.records", 630));
+            final UsageMeter meter = new UsageMeter(counters, () -> mixed, journal, ControlCounter.USAGE_RECORDS.newCounter(counters));
             l4Out.set(100);
             l7Out.set(5000);
             l7In.set(700);

@@ -14,13 +14,23 @@ import java.util.concurrent.Executors;
 
 /**
  * Built-in backend HTTP/1.1 server (JDK's com.sun.net.httpserver, a virtual thread per exchange).
- * {@code /} → 100 bytes, {@code /bytes/N} → N bytes (≤ 16 MiB), {@code /echo} → the request line and
+ * {@code /} → 100 bytes, {@code /bytes/N} → N bytes (≤ 1 GiB), {@code /echo} → the request line and
  * headers as text, {@code /health} → "ok". Every response carries {@code X-Backend: NAME}.
+ * <p>
+ * {@code /bytes} bodies are streamed in {@link #CHUNK_BYTES} writes from one shared pattern, so a response costs
+ * the same memory whatever its size: the server runs with a 64 MiB heap (Testbed.javaCommand), and the JDK server
+ * copies every {@code write} into a heap buffer of the write's length (and NIO into a direct one), so writing a
+ * whole 14 MiB body at once ran out of heap after a 12 MiB one and left the client waiting with the headers sent.
  */
 public final class HttpBackend implements AutoCloseable
 {
-    static final int MAX_BYTES = 16 << 20;
+    static final int MAX_BYTES = 1 << 30;
+    /** Size of each body write: large enough for few syscalls, small enough that copies of it don't matter. */
+    static final int CHUNK_BYTES = 64 << 10;
     private static final int ROOT_BODY_BYTES = 100;
+    private static final int PATTERN_PERIOD = 26;
+    /** {@code a..z} repeated; byte i of a body is {@code PATTERN[i % 26]}, so any chunk is a slice of this. */
+    private static final byte[] PATTERN = pattern(CHUNK_BYTES + PATTERN_PERIOD);
 
     private final HttpServer server;
     private final String name;
@@ -43,7 +53,7 @@ public final class HttpBackend implements AutoCloseable
     {
         try (exchange)
         {
-            exchange.getRequestBody().readAllBytes();
+            exchange.getRequestBody().transferTo(OutputStream.nullOutputStream());
             final String path = exchange.getRequestURI().getPath();
             exchange.getResponseHeaders().add("X-Backend", name);
             if (path.equals("/echo") || path.startsWith("/echo/"))
@@ -79,7 +89,7 @@ public final class HttpBackend implements AutoCloseable
                         "text/plain");
                     return;
                 }
-                send(exchange, 200, body(size), "application/octet-stream");
+                stream(exchange, size);
             }
             else if (path.equals("/") || path.equals("/index.html"))
             {
@@ -103,18 +113,47 @@ public final class HttpBackend implements AutoCloseable
         }
     }
 
+    /** Sends {@code body(size)} in chunks, never holding more than one chunk's worth of it. */
+    private static void stream(final HttpExchange exchange, final int size) throws IOException
+    {
+        exchange.getResponseHeaders().add("Content-Type", "application/octet-stream");
+        exchange.sendResponseHeaders(200, size == 0 ? -1 : size);
+        try (OutputStream out = exchange.getResponseBody())
+        {
+            // All bytes but the last come from the pattern; the last is a newline (as in body()).
+            long position = 0;
+            final long patterned = Math.max(0, size - 1L);
+            while (position < patterned)
+            {
+                final int length = (int)Math.min(CHUNK_BYTES, patterned - position);
+                out.write(PATTERN, (int)(position % PATTERN_PERIOD), length);
+                position += length;
+            }
+            if (size > 0)
+            {
+                out.write('\n');
+            }
+        }
+    }
+
     static byte[] body(final int size)
     {
-        final byte[] body = new byte[size];
-        for (int i = 0; i < size; i++)
-        {
-            body[i] = (byte)('a' + i % 26);
-        }
+        final byte[] body = pattern(size);
         if (size > 0)
         {
             body[size - 1] = '\n';
         }
         return body;
+    }
+
+    private static byte[] pattern(final int size)
+    {
+        final byte[] bytes = new byte[size];
+        for (int i = 0; i < size; i++)
+        {
+            bytes[i] = (byte)('a' + i % PATTERN_PERIOD);
+        }
+        return bytes;
     }
 
     @Override

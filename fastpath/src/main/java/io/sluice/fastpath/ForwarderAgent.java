@@ -147,9 +147,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private int l4Offset;
     private int l4Length;
     private int checksumOffset;
-    // The L4 pseudo header's sum and its fold, from parse: the verification and the rewrite's update both use them.
+    // The L4 pseudo header's sum, from parse (the verification and the rewrite's update both use it), and whether the
+    // L4 checksum field held only its fold (CHECKSUM_PARTIAL: the rewrite completes it).
     private long pseudoSum;
-    private int pseudoFolded;
+    private boolean l4Partial;
     // The IPv4 header checksum as received (from the parse's wide load), the base of its incremental update.
     private int ipv4Checksum;
     private long srcHigh;
@@ -528,8 +529,6 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             return unsupported(FastpathCounter.UNSUPPORTED_ETHERTYPE);
         }
         pseudoSum = pseudo;
-        final int folded = Checksums.fold(pseudo);
-        pseudoFolded = folded;
         // Locals, not the fields just written: the reads below would make the JIT re-read the fields (FrameBytes).
         final int l4 = l4Offset;
         final int l4Len = l4Length;
@@ -556,10 +555,12 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             tcpFlags = flags;
             final int checksumAt = l4 + TcpFlyweight.CHECKSUM_OFFSET;
             checksumOffset = checksumAt;
-            if (!FrameValidation.l4ChecksumValid(base, address, l4, l4Len, checksumAt, pseudo, folded))
+            final int checksum = FrameValidation.l4Checksum(base, address, l4, l4Len, checksumAt, pseudo);
+            if (checksum == FrameValidation.L4_INVALID)
             {
                 return malformed(FastpathCounter.MALFORMED_TCP_CHECKSUM);
             }
+            l4Partial = checksum == FrameValidation.L4_PARTIAL;
             if ((flags & TcpFlyweight.SYN) != 0 && !FrameValidation.tcpOptionsValid(buffer, l4, headerLength))
             {
                 return malformed(FastpathCounter.MALFORMED_TCP_OPTIONS);
@@ -584,10 +585,18 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             final int checksumAt = l4 + UdpFlyweight.CHECKSUM_OFFSET;
             checksumOffset = checksumAt;
             // Zero is "no checksum" over IPv4 only; over IPv6 it is invalid (RFC 8200 §8.1).
-            if ((!ipv4 || ((int)header & 0xFFFF) != 0) &&
-                !FrameValidation.l4ChecksumValid(base, address, l4, l4Len, checksumAt, pseudo, folded))
+            if (!ipv4 || ((int)header & 0xFFFF) != 0)
             {
-                return malformed(FastpathCounter.MALFORMED_UDP_CHECKSUM);
+                final int checksum = FrameValidation.l4Checksum(base, address, l4, l4Len, checksumAt, pseudo);
+                if (checksum == FrameValidation.L4_INVALID)
+                {
+                    return malformed(FastpathCounter.MALFORMED_UDP_CHECKSUM);
+                }
+                l4Partial = checksum == FrameValidation.L4_PARTIAL;
+            }
+            else
+            {
+                l4Partial = false;
             }
         }
         else if (proto == (ipv4 ? IcmpHandler.PROTOCOL_ICMP : IcmpHandler.PROTOCOL_ICMPV6))
@@ -600,6 +609,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             dstPort = 0;
             tcpFlags = 0;
             checksumOffset = l4 + 2;
+            l4Partial = false;
             // ICMPv4 has no pseudo header; ICMPv6 has one, and may arrive partial from a local veth sender.
             if (!FrameValidation.l4ChecksumValid(buffer, l4, l4Len, checksumOffset, ipv4 ? 0 : pseudo))
             {
@@ -1118,7 +1128,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         final ListenerTable t = tables;
         final ListenerState listener = t.listenerById(Records.getUnsignedShort(at + LISTENER_ID_OFFSET));
         final BackendState backend = t.backendById(Records.getUnsignedShort(at + BACKEND_ID_OFFSET));
-        final int proxyFlags = protocol == Ipv4Flyweight.PROTOCOL_TCP ?
+        // Parse results read once here: after the rewrite's Unsafe stores the JIT would re-read the fields.
+        final boolean isTcp = protocol == Ipv4Flyweight.PROTOCOL_TCP;
+        final int flags = tcpFlags;
+        final int proxyFlags = isTcp ?
             (short)Records.getUnsignedShort(at + SessionLayout.FLAGS_OFFSET) : 0;
         if (proxyFlags != 0)
         {
@@ -1197,7 +1210,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             synProxyTranslate(buffer, r, base, direction == SessionLayout.DIRECTION_CLIENT, proxyFlags);
         }
-        else if (listener != null && listener.config.toa() && protocol == Ipv4Flyweight.PROTOCOL_TCP)
+        else if (isTcp && listener != null && listener.config.toa())
         {
             result = toaHandshake(buffer, offset, result, r, base, direction == SessionLayout.DIRECTION_CLIENT);
         }
@@ -1211,9 +1224,9 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             result = PacketPort.CONSUMED;
         }
         Records.putLong(at + LAST_SEEN_NS_OFFSET, nowNs);
-        if (protocol == Ipv4Flyweight.PROTOCOL_TCP)
+        if (isTcp)
         {
-            trackTcp(r, base, record, direction == SessionLayout.DIRECTION_CLIENT, listener);
+            trackTcp(r, base, at, record, direction == SessionLayout.DIRECTION_CLIENT, listener, flags);
         }
         return result;
     }
@@ -1274,7 +1287,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         final int oldSrcPort = srcPort;
         final int oldDstPort = dstPort;
         final long oldPseudo = pseudoSum;
-        final int oldPseudoFolded = pseudoFolded;
+        final boolean partial = l4Partial;
         final Object base = buffer.byteArray();
         final long address = buffer.addressOffset();
         final long addressDelta;
@@ -1304,8 +1317,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             return;
         }
         int checksum;
-        // The pseudo header parse summed (the addresses, protocol and length are the ones parse read).
-        if (oldChecksum == oldPseudoFolded)
+        // Parse found the field holding only the pseudo header's fold; parse tried the complete checksum first, so a
+        // complete one equal to that value by chance is updated incrementally: the same 16 bits as recomputing it (both
+        // give the one representative in 0..0xFFFE of the same one's complement sum).
+        if (partial)
         {
             FrameBytes.putShort(base, address, checksumAt, 0);
             // The new pseudo header sums to the old one plus the address delta (one's complement arithmetic).
@@ -1323,17 +1338,22 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         FrameBytes.putShort(base, address, checksumAt, checksum);
     }
 
-    private void trackTcp(final MutableDirectBuffer r, final int base, final int record, final boolean fromClient,
-        final ListenerState listener)
+    /** @param at the record's address ({@code sessions.address(base)}); @param flags the segment's TCP flags */
+    private void trackTcp(final MutableDirectBuffer r, final int base, final long at, final int record,
+        final boolean fromClient, final ListenerState listener, final int flags)
     {
-        final int flags = tcpFlags;
         if ((flags & TcpFlyweight.RST) != 0)
         {
             sessions.close(record);
             sessionEnded(base);
             return;
         }
-        final byte state = Records.getByte(sessions.address(base) + STATE_OFFSET);
+        final byte state = Records.getByte(at + STATE_OFFSET);
+        // The established flow's common segment (no SYN, FIN or RST) changes nothing: out before the transitions.
+        if (state == SessionLayout.STATE_TCP_ESTABLISHED && (flags & (TcpFlyweight.SYN | TcpFlyweight.FIN)) == 0)
+        {
+            return;
+        }
         byte next = state;
         if ((flags & TcpFlyweight.FIN) != 0)
         {

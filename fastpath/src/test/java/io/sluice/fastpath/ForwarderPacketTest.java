@@ -1,11 +1,13 @@
 package io.sluice.fastpath;
 
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -16,6 +18,7 @@ import io.sluice.fastpath.config.Listener;
 import io.sluice.fastpath.config.ListenerKey;
 import io.sluice.fastpath.config.Protocol;
 import io.sluice.fastpath.config.NodeSettings;
+import io.sluice.fastpath.packet.Checksums;
 import io.sluice.fastpath.packet.FrameChecks;
 import io.sluice.fastpath.packet.IpAddresses;
 import io.sluice.fastpath.packet.PacketBuilder;
@@ -104,6 +107,36 @@ class ForwarderPacketTest
         };
     }
 
+    /**
+     * A payload whose last word makes the segment's complete (valid) checksum equal the fold of its pseudo header,
+     * the value a partial checksum holds: the 1-in-65536 frame the parse accepts as complete and the rewrite updates
+     * incrementally, which must give the same bytes as computing the checksum afresh.
+     */
+    static byte[] payloadWithChecksumEqualToPseudoFold(final PacketBuilder segment)
+    {
+        final byte[] payload = {'c', 'h', 'a', 'n', 'c', 'e', 0, 0};
+        final UnsafeBuffer frame = new UnsafeBuffer(segment.payload(payload).build());
+        final boolean v4 = frame.getShort(12, ByteOrder.BIG_ENDIAN) == 0x0800;
+        final int l3 = 14;
+        final int l4 = l3 + (v4 ? 20 : 40);
+        final int l4Length = frame.capacity() - l4;
+        final long pseudo = v4 ?
+            Checksums.pseudoHeaderV4(frame.getInt(l3 + 12, ByteOrder.BIG_ENDIAN), frame.getInt(l3 + 16, ByteOrder.BIG_ENDIAN),
+                6, l4Length) :
+            Checksums.pseudoHeaderV6(frame.getLong(l3 + 8, ByteOrder.BIG_ENDIAN), frame.getLong(l3 + 16, ByteOrder.BIG_ENDIAN),
+                frame.getLong(l3 + 24, ByteOrder.BIG_ENDIAN), frame.getLong(l3 + 32, ByteOrder.BIG_ENDIAN), 6, l4Length);
+        final int target = Checksums.fold(pseudo);
+        final int checksum = frame.getShort(l4 + 16, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        // The checksum is ~(rest + last word): the last word that turns it into target is ~target + checksum.
+        final int word = Checksums.fold((~target & 0xFFFF) + checksum);
+        payload[6] = (byte)(word >>> 8);
+        payload[7] = (byte)word;
+        final UnsafeBuffer adjusted = new UnsafeBuffer(segment.payload(payload).build());
+        assertThat(adjusted.getShort(l4 + 16, ByteOrder.BIG_ENDIAN) & 0xFFFF).isEqualTo(target);
+        assertThat(FrameChecks.checksumsValid(adjusted.byteArray())).isTrue();
+        return payload;
+    }
+
     static PacketBuilder clientTcp(final Family f)
     {
         return PacketBuilder.tcp().macs(PacketBuilder.CLIENT_ROUTER_MAC, LB_MAC).from(f.client, 40000).to(f.vip, 80);
@@ -157,6 +190,10 @@ class ForwarderPacketTest
         c.add(new Case(p + "partial TCP checksum (veth offload) leaves complete", standard(f), List.of(syn, synAck),
             clientTcp(f).flags(ACK).sequence(1001, 5001).payload("partial").partialChecksum().build(), Verdict.TX,
             toBackendTcp(f).flags(ACK).sequence(1001, 5001).payload("partial").build()));
+        final byte[] chance = payloadWithChecksumEqualToPseudoFold(clientTcp(f).flags(ACK).sequence(1001, 5001));
+        c.add(new Case(p + "complete TCP checksum equal to the pseudo header's fold leaves complete", standard(f),
+            List.of(syn, synAck), clientTcp(f).flags(ACK).sequence(1001, 5001).payload(chance).build(), Verdict.TX,
+            toBackendTcp(f).flags(ACK).sequence(1001, 5001).payload(chance).build()));
         c.add(new Case(p + "first UDP datagram creates a session", standard(f), List.of(),
             clientUdp(f).build(), Verdict.TX, toBackendUdp(f).build()));
         c.add(new Case(p + "UDP reply is translated back", standard(f), List.of(clientUdp(f).build()),

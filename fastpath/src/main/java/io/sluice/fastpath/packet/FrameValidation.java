@@ -43,6 +43,34 @@ public final class FrameValidation
         return Checksums.fold(Checksums.sum(buffer, l4Offset, l4Length, pseudo)) == 0xFFFF;
     }
 
+    /** {@link #l4Checksum}: the complete checksum verifies. */
+    public static final int L4_COMPLETE = 0;
+    /** {@link #l4Checksum}: the field holds the folded pseudo-header sum only (CHECKSUM_PARTIAL), not verified. */
+    public static final int L4_PARTIAL = 1;
+    /** {@link #l4Checksum}: neither. */
+    public static final int L4_INVALID = 2;
+
+    /**
+     * The same acceptance as {@link #l4ChecksumValid(Object, long, int, int, int, long, int)}, the complete checksum
+     * tried first: a received frame's checksum is complete, so the pseudo header's fold (the partial test) is taken
+     * only for a segment that does not verify. Reads through the buffer's base object and address ({@link FrameBytes}).
+     *
+     * @return {@link #L4_COMPLETE}, {@link #L4_PARTIAL} or {@link #L4_INVALID}
+     */
+    public static int l4Checksum(final Object base, final long address, final int l4Offset, final int l4Length,
+        final int checksumOffset, final long pseudo)
+    {
+        if (Checksums.fold(FrameBytes.sum(base, address, l4Offset, l4Length, pseudo)) == 0xFFFF)
+        {
+            return L4_COMPLETE;
+        }
+        if (pseudo != 0 && FrameBytes.getUnsignedShort(base, address, checksumOffset) == Checksums.fold(pseudo))
+        {
+            return L4_PARTIAL;
+        }
+        return L4_INVALID;
+    }
+
     /** As above, reading through the buffer's base object and address ({@link FrameBytes}). */
     public static boolean l4ChecksumValid(final Object base, final long address, final int l4Offset, final int l4Length,
         final int checksumOffset, final long pseudo, final int pseudoFolded)

@@ -58,12 +58,18 @@ public final class Sluice implements Subject
      * ...and then on until the JIT is done: per-thread CPU of fresh nodes under h2load (ECDSA, load average 17-21) put
      * the node's C2 compiler at 560, 244, 218 and 80 CPU-µs per handshake over the 8 s windows after those 30 s (the
      * handshake itself ~450), i.e. the measured part still paid for compiling. The warm-up goes on in slices until the
-     * compiler threads (node and key server) take at most {@link #JIT_QUIET_SHARE} of the LB processes' CPU in a
-     * slice, at most {@link #TLS_MAX_EXTRA_WARMUP_SECONDS} more; the figure says how long it took.
+     * compiler threads (node and key server) take at most {@link #JIT_QUIET_SHARE} of the LB processes' CPU in
+     * {@link #JIT_QUIET_SLICES} slices in a row, at most {@link #TLS_MAX_EXTRA_WARMUP_SECONDS} more; the figure says how
+     * long it took.
      */
     private static final double TLS_WARMUP_SLICE_SECONDS = 5;
     private static final double TLS_MAX_EXTRA_WARMUP_SECONDS = 120;
     private static final double JIT_QUIET_SHARE = 0.05;
+    /**
+     * Quiet slices in a row that end the warm-up: one was not enough (an RSA run stopped after a 5 s lull 15 s in, and
+     * C2 then took 300 CPU-µs per handshake of the measured part).
+     */
+    private static final int JIT_QUIET_SLICES = 2;
     /** Runs shorter than this are the harness's smoke runs: no steady-state wait (Harness.SMOKE_RUN_SECONDS). */
     private static final double SMOKE_RUN_SECONDS = 3;
     private static final String EVENT_LOOP_PREFIX = "sluice-l7-";
@@ -148,7 +154,8 @@ public final class Sluice implements Subject
             case TLS -> "sluice node, keyless https listener (" + tlsKey.label() + ", key in a sluice keyserver process in lb1, "
                 + "1 crypto worker, libcrypto), h2, proxies each request to the backends' nginx (as nginx and HAProxy "
                 + "do in this case), " + (int)TLS_WARMUP_SECONDS + " s warm-up, then on until the JIT compilers take ≤ "
-                + (int)(JIT_QUIET_SHARE * 100) + " % of its CPU (≤ " + (int)TLS_MAX_EXTRA_WARMUP_SECONDS + " s more)";
+                + (int)(JIT_QUIET_SHARE * 100) + " % of its CPU for " + (int)(JIT_QUIET_SLICES * TLS_WARMUP_SLICE_SECONDS) + " s (≤ "
+                + (int)TLS_MAX_EXTRA_WARMUP_SECONDS + " s more)";
             case TCP, UDP -> "sluice node: L4 " + mode.name().toLowerCase(java.util.Locale.ROOT) + " FullNAT through the AF_XDP "
                 + "fastpath (copy mode, native XDP on lb1's uplink and segment veths), local address "
                 + AddressPlan.lbLocalV4(1) + (mode == Mode.UDP ? ", maglev (5-tuple)" : ", round robin") + ", no health checks";
@@ -379,6 +386,7 @@ public final class Sluice implements Subject
     {
         final String url = "https://" + tlsTarget.urlHost() + ":" + tlsTarget.port() + "/";
         tlsExtraWarmupSeconds = 0;
+        int quietSlices = 0;
         while (tlsExtraWarmupSeconds < TLS_MAX_EXTRA_WARMUP_SECONDS)
         {
             final Map<String, Long> before = tlsTicks();
@@ -386,7 +394,8 @@ public final class Sluice implements Subject
             tlsExtraWarmupSeconds += TLS_WARMUP_SLICE_SECONDS;
             final Map<String, Long> used = minus(tlsTicks(), before);
             final long all = used.get("node") + used.get("keyServer");
-            if (all > 0 && used.get("jit") <= JIT_QUIET_SHARE * all)
+            quietSlices = all > 0 && used.get("jit") <= JIT_QUIET_SHARE * all ? quietSlices + 1 : 0;
+            if (quietSlices >= JIT_QUIET_SLICES)
             {
                 return;
             }

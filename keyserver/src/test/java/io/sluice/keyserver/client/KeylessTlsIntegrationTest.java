@@ -1,6 +1,5 @@
 package io.sluice.keyserver.client;
 
-import java.io.File;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -371,6 +370,24 @@ class KeylessTlsIntegrationTest
 
     @Test
     @Order(6)
+    void shouldResumeTls13OnAnotherListenerWithATicketSealedUnderTheKeyServersTicketKeys() throws Exception
+    {
+        final Path session = tmp.resolve("session13.pem");
+        final Path request = tmp.resolve("request.txt");
+        // the responder closes after its answer, so s_client (-ign_eof) reads everything the server sent, tickets included
+        Files.writeString(request, "GET / HTTP/1.1\r\nHost: ec.example.test\r\n\r\n");
+        final Output first = runWithInput(request, sClientCommand(strictPort, "ec.example.test", "-tls1_3", "-alpn", "http/1.1",
+            "-msg", "-ign_eof", "-sess_out", session.toString()));
+        assertThat(first.exitCode()).as(first.text()).isZero();
+        assertThat(first.text()).contains("hello TLSv1.3");
+        assertThat(first.text()).contains("NewSessionTicket");
+        final Output second = sClientFull(strictPort2, "ec.example.test", "-tls1_3", "-sess_in", session.toString());
+        assertThat(second.exitCode()).as(second.text()).isZero();
+        assertThat(second.text()).contains("Reused, TLSv1.3");
+    }
+
+    @Test
+    @Order(6)
     void shouldExposeKeyServerCountersToAnotherProcess() throws Exception
     {
         final Map<String, Long> values = new HashMap<>();
@@ -521,10 +538,15 @@ class KeylessTlsIntegrationTest
 
     private static Output sClientFull(final int port, final String sni, final String... extra) throws Exception
     {
+        return run(sClientCommand(port, sni, extra));
+    }
+
+    private static List<String> sClientCommand(final int port, final String sni, final String... extra)
+    {
         final List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-connect", TestNetns.ADDRESS_V4 + ":" + port,
             "-servername", sni, "-CAfile", root.cert().toString(), "-verify_return_error"));
         cmd.addAll(List.of(extra));
-        return run(cmd);
+        return cmd;
     }
 
     private static List<String> curl(final int port, final String host)
@@ -535,7 +557,12 @@ class KeylessTlsIntegrationTest
 
     private static Output run(final List<String> cmd) throws Exception
     {
-        final Process p = new ProcessBuilder(netns.exec(cmd)).redirectErrorStream(true).redirectInput(new File("/dev/null")).start();
+        return runWithInput(Path.of("/dev/null"), cmd);
+    }
+
+    private static Output runWithInput(final Path input, final List<String> cmd) throws Exception
+    {
+        final Process p = new ProcessBuilder(netns.exec(cmd)).redirectErrorStream(true).redirectInput(input.toFile()).start();
         final byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(30, TimeUnit.SECONDS))
         {

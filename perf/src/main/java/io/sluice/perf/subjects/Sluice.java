@@ -66,6 +66,8 @@ public final class Sluice implements Subject
     private Process keyServer;
     private Path log;
     private Map<Long, Long> forwarderTicksAtStart = Map.of();
+    private Path stateDir;
+    private long[] forwarderWorkAtStart;
 
     private Sluice(final Mode mode, final String profile)
     {
@@ -153,7 +155,7 @@ public final class Sluice implements Subject
         final Path dir = ctx.workDir().resolve(name() + "-" + mode.name().toLowerCase(java.util.Locale.ROOT)
             + (tlsKey == null ? "" : "-" + tlsKey.label()));
         Files.createDirectories(dir);
-        final Path stateDir = dir.resolve("state");
+        stateDir = dir.resolve("state");
         // a fresh state dir per run: the journal must not carry an earlier run's config over this one
         deleteTree(stateDir);
         final Path shm = dir.resolve("shm");
@@ -341,6 +343,7 @@ public final class Sluice implements Subject
     public void measureStart(final BenchContext ctx)
     {
         forwarderTicksAtStart = process == null ? Map.of() : ThreadCpu.ticksByThread(process.pid(), ThreadCpu.FORWARDER_PREFIX);
+        forwarderWorkAtStart = mode == Mode.TCP || mode == Mode.UDP ? ForwarderWork.read(stateDir) : null;
     }
 
     /** L4: CPU time of the node's forwarder threads per unit (they do all the per-packet work), from /proc. */
@@ -363,6 +366,7 @@ public final class Sluice implements Subject
         }
         final Map<String, Double> extra = new LinkedHashMap<>();
         extra.put("forwarderCpuUsPerUnit", ticks / ThreadCpu.TICKS_PER_SECOND * 1e6 / measurement.units());
+        extra.putAll(ForwarderWork.perUnit(forwarderWorkAtStart, ForwarderWork.read(stateDir), measurement.units()));
         return extra;
     }
 

@@ -107,7 +107,12 @@ public enum FastpathCounter
     INSTANCE_PACKETS_IN(372, "fastpath.instance.packets_in"),
     INSTANCE_BYTES_IN(373, "fastpath.instance.bytes_in"),
     INSTANCE_DROP_BANDWIDTH(374, "fastpath.instance.drop.bandwidth"),
-    INSTANCE_BANDWIDTH_DELAYED(375, "fastpath.instance.bandwidth.delayed");
+    INSTANCE_BANDWIDTH_DELAYED(375, "fastpath.instance.bandwidth.delayed"),
+
+    // Duty-cycle accounting (390–391): wall time of the doWork calls that did work, and how many there were, so work
+    // time per packet (÷ packets_in + packets_out) and frames per busy cycle come out of the counters file.
+    FORWARDER_WORK_NANOS(390, "fastpath.forwarder.work_ns"),
+    FORWARDER_BUSY_CYCLES(391, "fastpath.forwarder.busy_cycles");
 
     public static final FastpathCounter[] GLOBAL = group(Group.GLOBAL);
     public static final FastpathCounter[] LISTENER = group(Group.LISTENER);

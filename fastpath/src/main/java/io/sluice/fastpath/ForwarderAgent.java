@@ -81,6 +81,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private static final int GLOBAL_TOA_ADDED = FastpathCounter.TOA_ADDED.slot();
     private static final int GLOBAL_TOA_NO_ROOM = FastpathCounter.TOA_NO_ROOM.slot();
     private static final int GLOBAL_EARLY_DATA_HELD = FastpathCounter.SYNPROXY_EARLY_DATA_HELD.slot();
+    private static final int GLOBAL_WORK_NANOS = FastpathCounter.FORWARDER_WORK_NANOS.slot();
+    private static final int GLOBAL_BUSY_CYCLES = FastpathCounter.FORWARDER_BUSY_CYCLES.slot();
     /** synProxy: the ACK's cookie verified, go on creating the session (never a frame length). */
     private static final int SYNPROXY_PROCEED = -2;
     private static final int L_PACKETS_IN = FastpathCounter.LISTENER_PACKETS_IN.slot();
@@ -285,6 +287,13 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         }
         work += neighbourQueue.drain(neighbours, nowNs, neighbourResolved, neighbourExpired);
         work += sessions.expire(nowNs, configuration.expiryBudget(), this);
+        if (work > 0)
+        {
+            // work time per packet (issue 5): only cycles that did work, so idle spinning or polling never counts
+            global.add(GLOBAL_WORK_NANOS, clock.nanoTime() - nowNs);
+            global.increment(GLOBAL_BUSY_CYCLES);
+            countersDirty = true;
+        }
         if (countersDirty && (work == 0 || nowNs - lastFlushNs >= configuration.counterFlushIntervalNs()))
         {
             flushCounters();

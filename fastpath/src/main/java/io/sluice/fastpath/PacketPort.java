@@ -23,7 +23,7 @@ public interface PacketPort
         int onFrame(MutableDirectBuffer buffer, int offset, int length);
     }
 
-    /** Receives, handles and transmits one batch. @return frames received. */
+    /** Receives, handles and transmits one batch. @return frames received plus frames this poll pushed out (work done). */
     int poll(FrameHandler handler, int limit);
 
     /** Transmits a copy of a frame that came from elsewhere (a hand-off ring). @return false when tx is full. */

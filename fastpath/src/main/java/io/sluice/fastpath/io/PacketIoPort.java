@@ -14,7 +14,7 @@ import io.sluice.nativeio.packet.PacketIo;
  * per rx queue) where XDP attaches, AF_PACKET where it cannot. Each received frame is viewed in place (UMEM or packet
  * ring) through one reused {@link UnsafeBuffer}, rewritten by the forwarder and queued for transmission as a copy into a
  * tx frame ({@code PacketIo.send}: one copy, from wherever the frame sits); every poll flushes, so frames queued by
- * another port's poll leave in the same duty cycle. Copy mode is what veths give anyway; driving the XSK rings of one
+ * another port's poll leave in the same or the next duty cycle, and {@link #poll} counts them as work. Copy mode is what veths give anyway; driving the XSK rings of one
  * shared UMEM directly would save the copy on NICs with zero-copy support.
  */
 public final class PacketIoPort implements PacketPort, AutoCloseable
@@ -51,11 +51,17 @@ public final class PacketIoPort implements PacketPort, AutoCloseable
         final int received = io.receive(onReceive, limit);
         // Every poll, not only when this poll queued frames: frames other ports queued here (a FullNAT flow enters by
         // one interface and leaves by another) and frames the kernel has not taken yet are pushed out now.
-        if (io.flush() < 0)
+        final int flushed = io.flush();
+        if (flushed < 0)
         {
             flushErrors++;
+            return received;
         }
-        return received;
+        // Frames pushed out are work too: a reply's frames, queued here by the other port's poll, leave in the next
+        // duty cycle, which would otherwise count as idle. In copy mode that kick is the costliest part of forwarding
+        // (the veth transmit and the receiver's softirq run inside it), so the duty-cycle work time must include it,
+        // and the idle strategy must not back off right after it (the kick often brings the answer back at once).
+        return received + flushed;
     }
 
     @Override

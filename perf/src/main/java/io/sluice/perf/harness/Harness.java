@@ -166,6 +166,12 @@ public final class Harness
                         // the LB's own processes only (no softirq): requests per proxy CPU-second and the like
                         extra.put("unitsPerProcessCpuSecond", raw.units() / used.processSeconds());
                     }
+                    if (raw.units() > 0)
+                    {
+                        // the whole machine's softirq time per unit: where nftables and kernel forwarding do all their
+                        // work, and where the veth and AF_XDP receive paths of an AF_XDP subject run
+                        extra.put("softirqUsPerUnit", used.softirqSeconds() * 1e6 / raw.units());
+                    }
                     extra.putAll(subject.measureEnd(ctx, raw));
                     final Measurement m = new Measurement(raw.value(), raw.units(), extra);
                     measured.get(subject).add(m);

@@ -92,6 +92,8 @@ public final class Sluice implements Subject
     private Target tlsTarget;
     private double tlsExtraWarmupSeconds;
     private Map<String, Long> tlsTicksAtStart = Map.of();
+    private Path stateDir;
+    private long[] forwarderWorkAtStart;
 
     private Sluice(final Mode mode, final String profile)
     {
@@ -181,7 +183,7 @@ public final class Sluice implements Subject
         final Path dir = ctx.workDir().resolve(name() + "-" + mode.name().toLowerCase(java.util.Locale.ROOT)
             + (tlsKey == null ? "" : "-" + tlsKey.label()));
         Files.createDirectories(dir);
-        final Path stateDir = dir.resolve("state");
+        stateDir = dir.resolve("state");
         // a fresh state dir per run: the journal must not carry an earlier run's config over this one
         deleteTree(stateDir);
         final Path shm = dir.resolve("shm");
@@ -379,6 +381,7 @@ public final class Sluice implements Subject
             return;
         }
         forwarderTicksAtStart = process == null ? Map.of() : ThreadCpu.ticksByThread(process.pid(), ThreadCpu.FORWARDER_PREFIX);
+        forwarderWorkAtStart = mode == Mode.TCP || mode == Mode.UDP ? ForwarderWork.read(stateDir) : null;
     }
 
     /** After the harness's warm-up: more h2load slices until the JIT compilers are (nearly) idle, or the cap. */
@@ -486,6 +489,7 @@ public final class Sluice implements Subject
         }
         final Map<String, Double> extra = new LinkedHashMap<>();
         extra.put("forwarderCpuUsPerUnit", ticks / ThreadCpu.TICKS_PER_SECOND * 1e6 / measurement.units());
+        extra.putAll(ForwarderWork.perUnit(forwarderWorkAtStart, ForwarderWork.read(stateDir), measurement.units()));
         return extra;
     }
 

@@ -73,7 +73,9 @@ import io.sluice.nativeio.crypto.RsaPadding;
  * thread that waits for it, with no hand-off through the poller and no wake-up on either side (the response ring has
  * one reader at a time, whoever holds {@link #readingResponses}; while a caller polls, it takes itself out of the
  * signal's sleeper count so the worker does not wake the sleeping poller for a reply the caller reads, see
- * {@link ShmSignal#beginPolling}). Asynchronous callers (BoringSSL's private-key method) are completed by the poller.
+ * {@link ShmSignal#beginPolling}). After such a caller's yield lost the core for longer than its budget (a contended
+ * core), blocked callers park at once for a while ({@link #POLL_BACKOFF_NS}). Asynchronous callers (BoringSSL's
+ * private-key method) are completed by the poller, which keeps polling while replies it must read are in flight.
  * <p>
  * Mappings: each key server run is one mapping of its file. Callers register in {@link Connection#users} while they
  * write into it; after a disconnect the poller unmaps the old mapping once no caller is left inside (a caller that

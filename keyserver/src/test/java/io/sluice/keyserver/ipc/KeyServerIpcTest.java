@@ -406,6 +406,9 @@ class KeyServerIpcTest
                 {
                     assertThat(payload).isNotEmpty();
                 }
+                // the worker commits the reply, then bumps the word: a caller reading its own reply may see the record
+                // before the bump
+                await(() -> responseSignal.sequence() != sequence);
                 assertThat(responseSignal.sequence()).as("the reply signalled the poller's word").isEqualTo(sequence + 1);
             }
         }

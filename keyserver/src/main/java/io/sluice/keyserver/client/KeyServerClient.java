@@ -75,7 +75,7 @@ import io.sluice.nativeio.crypto.RsaPadding;
  * signal's sleeper count so the worker does not wake the sleeping poller for a reply the caller reads, see
  * {@link ShmSignal#beginPolling}). After such a caller's yield lost the core for longer than its budget (a contended
  * core), blocked callers park at once for a while ({@link #POLL_BACKOFF_NS}). Asynchronous callers (BoringSSL's
- * private-key method) are completed by the poller, which keeps polling while replies it must read are in flight.
+ * private-key method) are completed by the poller.
  * <p>
  * Mappings: each key server run is one mapping of its file. Callers register in {@link Connection#users} while they
  * write into it; after a disconnect the poller unmaps the old mapping once no caller is left inside (a caller that
@@ -86,7 +86,7 @@ public final class KeyServerClient implements AutoCloseable
 {
     /**
      * After a blocked caller's yield lost the core for longer than its whole spin budget, blocked callers park at once
-     * (the poller, polling while replies are in flight, completes them) for this long: on a contended core a yield can
+     * (the poller completes them) for this long: on a contended core a yield can
      * cost a whole scheduler slice (ms: measured p99 1.5-2.7 ms), a parked thread's wake-up does not (p99 ~70 µs), so
      * each caller loses at most one such slice per period.
      */
@@ -168,8 +168,6 @@ public final class KeyServerClient implements AutoCloseable
     private final MessageHandler responseHandler = this::onResponse;
     /** Blocked callers park at once until this {@link System#nanoTime} (see {@link #POLL_BACKOFF_NS}). */
     private volatile long activePollingResumesNs = System.nanoTime();
-    /** Callers inside {@link #awaitActively}'s polling loop (they read their own replies). */
-    private final AtomicInteger activeWaiters = new AtomicInteger();
     /** How long a caller blocked on a future polls the response ring itself before it parks. */
     private final long spinNs;
 
@@ -202,10 +200,7 @@ public final class KeyServerClient implements AutoCloseable
                 final Connection c = connection;
                 return c == null || c.responses().size() > 0;
             },
-            TimeUnit.MILLISECONDS.toNanos(Math.min(config.heartbeatIntervalMs(), config.reconnectIntervalMs())) / 2, spinNs,
-            // replies the poller will have to read (not those of callers polling for their own): it keeps polling
-            // through a request's round trip instead of sleeping and being woken by the worker's reply
-            () -> pending.size() > activeWaiters.get());
+            TimeUnit.MILLISECONDS.toNanos(Math.min(config.heartbeatIntervalMs(), config.reconnectIntervalMs())) / 2, spinNs);
         runner = new AgentRunner(pollerIdle, t -> LOG.log(Level.ERROR, "key server client poller error", t), null, new Poller());
     }
 
@@ -583,7 +578,6 @@ public final class KeyServerClient implements AutoCloseable
             }
             final ShmSignal signal = c.responseSignal();
             signal.beginPolling();
-            activeWaiters.getAndIncrement();
             try
             {
                 final long startNs = System.nanoTime();
@@ -609,7 +603,6 @@ public final class KeyServerClient implements AutoCloseable
             }
             finally
             {
-                activeWaiters.getAndDecrement();
                 signal.endPolling();
             }
             // a reply committed while this caller was out of the sleeper count woke nobody: read once more now that it

@@ -42,14 +42,7 @@ public final class SignalIdleStrategy implements IdleStrategy
     /** Upper bound of the spin budget: a signature's time, a few times over, never more. */
     public static final long MAX_SPIN_NS = 1_000_000;
 
-    /**
-     * Longest a consumer with work in flight ({@code inFlight}) keeps polling after its last work: a few signatures'
-     * time, so a lost reply (a dead server: the heartbeat check fails it) or a very slow key does not keep it polling.
-     */
-    public static final long MAX_IN_FLIGHT_SPIN_NS = MAX_SPIN_NS;
-
     private static final long NOT_SPINNING = Long.MIN_VALUE;
-    private static final BooleanSupplier NOTHING_IN_FLIGHT = () -> false;
 
     private final IdleStrategy delegate;
     private final Supplier<ShmSignal> signal;
@@ -59,7 +52,6 @@ public final class SignalIdleStrategy implements IdleStrategy
     private final MemorySegment timespec;
     private final long spinNs;
     private final boolean announcePolling;
-    private final BooleanSupplier inFlight;
     private long spinStartNs = NOT_SPINNING;
     /** The signal this consumer took itself out of the sleeper count on while it polls, or null. */
     private ShmSignal pollingOn;
@@ -88,24 +80,7 @@ public final class SignalIdleStrategy implements IdleStrategy
     public SignalIdleStrategy(final IdleStrategy delegate, final Supplier<ShmSignal> signal, final BooleanSupplier ready,
         final long maxWaitNs, final long spinNs)
     {
-        this(delegate, signal, ready, maxWaitNs, spinNs, false, NOTHING_IN_FLIGHT);
-    }
-
-    /**
-     * @param delegate backoff while work is visible but was not taken; used alone when it never sleeps.
-     * @param signal the signal to sleep on, or null while there is none (a disconnected client: park instead).
-     * @param ready true when there is work for this consumer.
-     * @param maxWaitNs longest sleep in nanoseconds (1 µs..1 s).
-     * @param spinNs after work, keep polling (yielding between polls) this long before sleeping (0..{@link #MAX_SPIN_NS}).
-     * @param inFlight true while work this consumer will read is expected (a client's requests awaiting replies): the
-     *     consumer then keeps polling past {@code spinNs}, up to {@link #MAX_IN_FLIGHT_SPIN_NS} after its last work,
-     *     and sleeps on the futex only when nothing is in flight (no wake-up between a request and its reply); with a
-     *     spin budget of 0 it sleeps right after work as before.
-     */
-    public SignalIdleStrategy(final IdleStrategy delegate, final Supplier<ShmSignal> signal, final BooleanSupplier ready,
-        final long maxWaitNs, final long spinNs, final BooleanSupplier inFlight)
-    {
-        this(delegate, signal, ready, maxWaitNs, spinNs, false, inFlight);
+        this(delegate, signal, ready, maxWaitNs, spinNs, false);
     }
 
     /**
@@ -122,12 +97,6 @@ public final class SignalIdleStrategy implements IdleStrategy
     public SignalIdleStrategy(final IdleStrategy delegate, final Supplier<ShmSignal> signal, final BooleanSupplier ready,
         final long maxWaitNs, final long spinNs, final boolean announcePolling)
     {
-        this(delegate, signal, ready, maxWaitNs, spinNs, announcePolling, NOTHING_IN_FLIGHT);
-    }
-
-    private SignalIdleStrategy(final IdleStrategy delegate, final Supplier<ShmSignal> signal, final BooleanSupplier ready,
-        final long maxWaitNs, final long spinNs, final boolean announcePolling, final BooleanSupplier inFlight)
-    {
         if (spinNs < 0 || spinNs > MAX_SPIN_NS)
         {
             throw new IllegalArgumentException("spinNs: " + spinNs + " is not in 0.." + MAX_SPIN_NS);
@@ -138,7 +107,6 @@ public final class SignalIdleStrategy implements IdleStrategy
         }
         this.spinNs = spinNs;
         this.announcePolling = announcePolling;
-        this.inFlight = inFlight;
         this.delegate = delegate;
         this.signal = signal;
         this.ready = ready;
@@ -187,8 +155,7 @@ public final class SignalIdleStrategy implements IdleStrategy
         }
         if (spinStartNs != NOT_SPINNING)
         {
-            final long spunNs = System.nanoTime() - spinStartNs;
-            if (spunNs < spinNs || spunNs < MAX_IN_FLIGHT_SPIN_NS && inFlight.getAsBoolean())
+            if (System.nanoTime() - spinStartNs < spinNs)
             {
                 Thread.yield();
                 return;

@@ -269,7 +269,9 @@ final class L7Component implements NodeComponent
             }
         }
         final int ioThreads = profile.l7IoThreads() > 0 ? profile.l7IoThreads() : Runtime.getRuntime().availableProcessors();
-        return new ProxyConfig(listeners, Transport.IO_URING, Math.min(256, ioThreads), drainTimeoutMs, accessLog, Upstream.DEFAULT);
+        // node.accessLog is read at node start like the rest of the node section; the proxy opens its log once, at start
+        return new ProxyConfig(listeners, Transport.IO_URING, Math.min(256, ioThreads), drainTimeoutMs,
+            config.node().accessLog() ? accessLog : null, Upstream.DEFAULT);
     }
 
     private static HttpListener listener(final LoadBalancer lb, final io.sluice.control.config.Listener l, final TlsContexts tls)

@@ -73,6 +73,17 @@ class ConfigLoaderTest
     }
 
     @Test
+    void shouldWriteTheAccessLogUnlessTheNodeTurnsItOff()
+    {
+        final String node = HEADER + "node: {name: n1, accessLog: %s}\n";
+        assertThat(ConfigLoader.load(Path.of("../examples/minimal.yaml")).node().accessLog()).isTrue();
+        assertThat(ConfigLoader.parse(node.formatted("false"), "t").node().accessLog()).isFalse();
+        assertThat(ConfigLoader.parse(node.formatted("true"), "t").node().accessLog()).isTrue();
+        assertThat(rejected(node.formatted("\"off\"")).errors())
+            .containsExactly("node.accessLog: expected true or false, got a string \"off\"");
+    }
+
+    @Test
     void shouldDefaultTimeoutsAndChecksByProtocol()
     {
         final SluiceConfig config = ConfigLoader.parse(lbWith("""

@@ -11,6 +11,7 @@ import io.sluice.control.usage.UsageMeter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -39,8 +40,9 @@ class NodeL7Test
     private Path tokenFile;
 
     @BeforeEach
-    void start() throws Exception
+    void start(final TestInfo test) throws Exception
     {
+        final boolean accessLog = !test.getTestMethod().orElseThrow().getName().equals("shouldWriteNoAccessLogWhenTheNodeTurnsItOff");
         fixture = new NodeFixture("sl-l7n", dir);
         for (final String address : new String[] {"198.18.10.2/32", "198.18.10.3/32"})
         {
@@ -53,7 +55,7 @@ class NodeL7Test
         final Path config = dir.resolve("node.yaml");
         Files.writeString(config, """
             apiVersion: sluice/v1
-            node: {name: l7n, stateDir: %s, profile: shared, drainTimeoutSeconds: 2}
+            node: {name: l7n, stateDir: %s, profile: shared, drainTimeoutSeconds: 2, accessLog: %s}
             loadBalancers:
               - name: web
                 vip: 198.18.0.100
@@ -61,7 +63,7 @@ class NodeL7Test
                   - {protocol: http, port: 80, serverGroup: app, scheduler: rr,
                      healthCheck: {path: /health, intervalSeconds: 1, timeoutSeconds: 1, healthyThreshold: 2, unhealthyThreshold: 2}}
                 serverGroups: [{name: app, servers: [{address: 198.18.10.2, port: 8080}, {address: 198.18.10.3, port: 8081}]}]
-            """.formatted(stateDir));
+            """.formatted(stateDir, accessLog));
         fixture.startNode(config);
     }
 
@@ -91,6 +93,9 @@ class NodeL7Test
         final String echo = curl("http://198.18.0.100/echo");
         assertThat(echo).containsIgnoringCase("X-Forwarded-For: 198.18.0.100").containsIgnoringCase("X-Forwarded-Proto: http");
         assertThat(backendsSeen(10)).containsExactlyInAnyOrder("be1", "be2");
+        // node.accessLog defaults to true: one JSON line per request in <stateDir>/access.log
+        final Path accessLog = dir.resolve("state").resolve("access.log");
+        awaitTrue(() -> Files.exists(accessLog) && Files.readString(accessLog).contains("\"uri\":\"/echo\""), 10);
 
         be1.destroy();
         be1.waitFor(10, TimeUnit.SECONDS);
@@ -101,6 +106,15 @@ class NodeL7Test
         startBackend("be1", "198.18.10.2");
         awaitTrue(() -> !health().toString().contains("\"up\":false"), 10);
         awaitTrue(() -> backendsSeen(10).contains("be1"), 10);
+    }
+
+    @Test
+    void shouldWriteNoAccessLogWhenTheNodeTurnsItOff() throws Exception
+    {
+        assertThat(curl("http://198.18.0.100/echo")).containsIgnoringCase("X-Forwarded-For: 198.18.0.100");
+        assertThat(backendsSeen(10)).containsExactlyInAnyOrder("be1", "be2");
+
+        assertThat(dir.resolve("state").resolve("access.log")).doesNotExist();
     }
 
     @Test

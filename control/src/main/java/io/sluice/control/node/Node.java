@@ -14,7 +14,6 @@ import io.sluice.control.journal.ConfigJournal;
 import io.sluice.control.ControlCounter;
 import io.sluice.counters.CountersFile;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
@@ -137,10 +136,10 @@ public final class Node implements AutoCloseable
         startCluster(manager, fastpath, l7);
         addComponent(l7, nothing, effective);
 
-        // The conductor is not on the packet path: it parks up to 1 ms whatever the profile, so it never costs a core.
+        // The conductor is not on the packet path: whatever the profile it sleeps until its next duty or command.
         final NodeConductor conductor = new NodeConductor(countersFile, SystemEpochClock.INSTANCE,
             counters.get(ControlCounter.NODE_UPTIME_SECONDS), counters.get(ControlCounter.NODE_CONDUCTOR_DUTY_CYCLES));
-        conductorRunner = new AgentRunner(new BackoffIdleStrategy(10, 5, 1_000, 1_000_000), this::onAgentError, null, conductor);
+        conductorRunner = new AgentRunner(conductor.idleStrategy(), this::onAgentError, null, conductor);
         AgentRunner.startOnThread(conductorRunner);
 
         final ApiToken token = ApiToken.loadOrCreate(Path.of(nodeConfig.api().tokenFile()));

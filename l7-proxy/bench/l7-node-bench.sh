@@ -4,14 +4,17 @@
 # unpinned in a namespace of its own (lp<pid>, lo only, VIP 198.18.0.10): a backend nginx on :8080, nginx proxying :81,
 # the node's http listener on :80 (as the harness configures it: rr, no X-Forwarded-For, no health checks).
 # After a warm-up of WARMUP seconds under load the node is measured ROUNDS times for SECONDS each (wrk -t1 -c64).
-# Needs the distribution (./sluice builds it). Usage: l7-proxy/bench/l7-node-bench.sh [profile] [warmup] [seconds] [rounds]
+# The node runs with node.accessLog false (as the harness and the nginx here: access_log off) unless ACCESSLOG is true.
+# Needs the distribution (./sluice builds it; SLUICE_DIST=DIR runs another one, e.g. an older build, to compare).
+# Usage: l7-proxy/bench/l7-node-bench.sh [profile] [warmup] [seconds] [rounds] [accesslog: true|false]
 set -euo pipefail
 PROFILE=${1:-shared}
 WARMUP=${2:-40}
 SECONDS_PER_ROUND=${3:-5}
 ROUNDS=${4:-3}
+ACCESSLOG=${5:-false}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-DIST=$(ls -d "$ROOT"/control/target/sluice-*/sluice-*/ 2>/dev/null | head -1)
+DIST=${SLUICE_DIST:-$(ls -d "$ROOT"/control/target/sluice-*/sluice-*/ 2>/dev/null | head -1)}
 [ -x "$DIST/bin/sluice" ] || { echo "no distribution under control/target: run ./sluice --help once to build it" >&2; exit 1; }
 NS=lp$$
 VIP=198.18.0.10
@@ -44,7 +47,7 @@ http { access_log off; keepalive_requests 1000000;
 CONF
 cat >"$WORK/node.yaml" <<CONF
 apiVersion: sluice/v1
-node: {name: bench, stateDir: $WORK/state, drainTimeoutSeconds: 1}
+node: {name: bench, stateDir: $WORK/state, drainTimeoutSeconds: 1$([ "$ACCESSLOG" = true ] || echo ', accessLog: false')}
 loadBalancers:
   - name: bench
     vip: $VIP

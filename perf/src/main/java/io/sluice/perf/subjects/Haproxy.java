@@ -65,9 +65,9 @@ public final class Haproxy extends ProcessSubject
         return switch (mode)
         {
             case TCP -> "HAProxy `mode tcp`, nbthread 1, roundrobin over the backends' TCP echo";
-            case HTTP -> "HAProxy `mode http`, nbthread 1, roundrobin, `http-reuse always` to the backends' nginx";
+            case HTTP -> "HAProxy `mode http`, nbthread 1, roundrobin, `http-reuse always` to the backends' nginx, no log";
             case TLS -> "HAProxy TLS 1.3 termination (" + keyType.label() + ", key on disk, no tickets), nbthread 1, "
-                + "h2, proxies each request to the backends' nginx (roundrobin, `http-reuse always`)";
+                + "h2, proxies each request to the backends' nginx (roundrobin, `http-reuse always`), no log";
         };
     }
 

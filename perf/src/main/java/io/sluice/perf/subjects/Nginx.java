@@ -50,9 +50,9 @@ public final class Nginx extends ProcessSubject
     @Override
     public String description()
     {
-        return tlsKey == null ? "nginx reverse proxy, 1 worker, upstream keepalive 64 to the backends' nginx"
+        return tlsKey == null ? "nginx reverse proxy, 1 worker, upstream keepalive 64 to the backends' nginx, access_log off"
             : "nginx TLS 1.3 termination (" + tlsKey.label() + ", key on disk, no tickets/cache), 1 worker, h2, proxies each "
-                + "request to the backends' nginx (upstream keepalive 64)";
+                + "request to the backends' nginx (upstream keepalive 64), access_log off";
     }
 
     @Override

@@ -152,12 +152,13 @@ public final class Sluice implements Subject
         return switch (mode)
         {
             case HTTP -> "sluice node, profile " + profile + ": L7 http listener (Netty), round robin over the backends' nginx, "
-                + "no X-Forwarded-For (as nginx and HAProxy here), " + (int)WARMUP_SECONDS + " s warm-up (JIT)";
+                + "no X-Forwarded-For and no access log (node.accessLog: false; as nginx and HAProxy here), "
+                + (int)WARMUP_SECONDS + " s warm-up (JIT)";
             case TLS -> "sluice node, keyless https listener (" + tlsKey.label() + ", key in a sluice keyserver process in lb1, "
                 + "1 crypto worker, libcrypto), h2, proxies each request to the backends' nginx (as nginx and HAProxy "
-                + "do in this case), " + (int)TLS_WARMUP_SECONDS + " s warm-up, then on until the JIT compilers take ≤ "
-                + (int)(JIT_QUIET_SHARE * 100) + " % of its CPU for " + (int)(JIT_QUIET_SLICES * TLS_WARMUP_SLICE_SECONDS) + " s (≤ "
-                + (int)TLS_MAX_EXTRA_WARMUP_SECONDS + " s more)";
+                + "do in this case), no access log (as nginx and HAProxy here), " + (int)TLS_WARMUP_SECONDS + " s warm-up, then on "
+                + "until the JIT compilers take ≤ " + (int)(JIT_QUIET_SHARE * 100) + " % of its CPU for "
+                + (int)(JIT_QUIET_SLICES * TLS_WARMUP_SLICE_SECONDS) + " s (≤ " + (int)TLS_MAX_EXTRA_WARMUP_SECONDS + " s more)";
             case TCP, UDP -> "sluice node: L4 " + mode.name().toLowerCase(java.util.Locale.ROOT) + " FullNAT through the AF_XDP "
                 + "fastpath (copy mode, native XDP on lb1's uplink and segment veths), local address "
                 + AddressPlan.lbLocalV4(1) + (mode == Mode.UDP ? ", maglev (5-tuple)" : ", round robin") + ", no health checks";
@@ -312,6 +313,8 @@ public final class Sluice implements Subject
         final StringBuilder yaml = new StringBuilder();
         yaml.append("apiVersion: sluice/v1\nnode:\n  name: bench\n  stateDir: ").append(stateDir).append('\n');
         yaml.append("  drainTimeoutSeconds: 1\n");
+        // like the baselines (nginx access_log off, HAProxy without a log line): the figure is about proxying
+        yaml.append("  accessLog: false\n");
         final StringBuilder servers = new StringBuilder();
         if (mode == Mode.TLS)
         {

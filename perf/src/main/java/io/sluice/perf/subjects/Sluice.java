@@ -47,7 +47,13 @@ public final class Sluice implements Subject
      * after an 8 s warm-up the C2 compiler thread took 17.3 µs per request beside the event loop's 24.1 (21.4k requests
      * per CPU-second, what the harness reported), after 40 s it took 0.1–0.4 of ~14 (70k). 30 s, as for TLS.
      */
-    private static final double WARMUP_SECONDS = 30;
+    private static final double L7_WARMUP_SECONDS = 30;
+    /**
+     * L4: the forwarder's per-frame code is small and runs 10^4–10^5 times a second from the first second of load, so
+     * C2 has it compiled within a few seconds; 8 s (what every sluice subject had before the L7 and TLS ones needed
+     * more) keeps the L4 cases from paying 30 s of warm-up per run.
+     */
+    private static final double L4_WARMUP_SECONDS = 8;
     /**
      * The TLS path (tcnative, SniHandler, h2 codec, per-connection pipelines, backend exchange) is far more code than
      * the L7 one: perf on the node 6–20 s after start (ECDSA, load average ~15) put the C2 compiler thread at 44–51 % of
@@ -153,7 +159,7 @@ public final class Sluice implements Subject
         {
             case HTTP -> "sluice node, profile " + profile + ": L7 http listener (Netty), round robin over the backends' nginx, "
                 + "no X-Forwarded-For and no access log (node.accessLog: false; as nginx and HAProxy here), "
-                + (int)WARMUP_SECONDS + " s warm-up (JIT)";
+                + (int)L7_WARMUP_SECONDS + " s warm-up (JIT)";
             case TLS -> "sluice node, keyless https listener (" + tlsKey.label() + ", key in a sluice keyserver process in lb1, "
                 + "1 crypto worker, libcrypto), h2, proxies each request to the backends' nginx (as nginx and HAProxy "
                 + "do in this case), no access log (as nginx and HAProxy here), " + (int)TLS_WARMUP_SECONDS + " s warm-up, then on "
@@ -168,7 +174,12 @@ public final class Sluice implements Subject
     @Override
     public double minWarmupSeconds()
     {
-        return mode == Mode.TLS ? TLS_WARMUP_SECONDS : WARMUP_SECONDS;
+        return switch (mode)
+        {
+            case TLS -> TLS_WARMUP_SECONDS;
+            case HTTP -> L7_WARMUP_SECONDS;
+            default -> L4_WARMUP_SECONDS;
+        };
     }
 
     @Override

@@ -75,7 +75,8 @@ import io.sluice.nativeio.crypto.RsaPadding;
  * signal's sleeper count so the worker does not wake the sleeping poller for a reply the caller reads, see
  * {@link ShmSignal#beginPolling}). After such a caller's yield lost the core for longer than its budget (a contended
  * core), blocked callers park at once for a while ({@link #POLL_BACKOFF_NS}). Asynchronous callers (BoringSSL's
- * private-key method) are completed by the poller.
+ * private-key method) are completed by whichever thread reads their reply: usually the poller, or a blocked caller
+ * that holds the reader role while it polls for its own (their dependent stages then run on that caller's thread).
  * <p>
  * Mappings: each key server run is one mapping of its file. Callers register in {@link Connection#users} while they
  * write into it; after a disconnect the poller unmaps the old mapping once no caller is left inside (a caller that
@@ -164,6 +165,8 @@ public final class KeyServerClient implements AutoCloseable
 
     /** Held by the one thread reading the response ring (the poller or a caller waiting for its reply). */
     private final AtomicBoolean readingResponses = new AtomicBoolean();
+    /** The thread holding {@link #readingResponses}, or null. */
+    private volatile Thread responseReader;
     private final ResponseFlyweight response = new ResponseFlyweight();
     private final MessageHandler responseHandler = this::onResponse;
     /** Blocked callers park at once until this {@link System#nanoTime} (see {@link #POLL_BACKOFF_NS}). */
@@ -539,12 +542,14 @@ public final class KeyServerClient implements AutoCloseable
         {
             return -1;
         }
+        responseReader = Thread.currentThread();
         try
         {
             return c.responses().read(responseHandler, 64);
         }
         finally
         {
+            responseReader = null;
             readingResponses.set(false);
         }
     }
@@ -560,8 +565,12 @@ public final class KeyServerClient implements AutoCloseable
      */
     private void awaitActively(final CompletableFuture<byte[]> future, final long budgetNs)
     {
-        if (future.isDone() || budgetNs <= 0 || System.nanoTime() - activePollingResumesNs < 0)
+        if (future.isDone() || budgetNs <= 0 || System.nanoTime() - activePollingResumesNs < 0
+            || responseReader == Thread.currentThread())
         {
+            // (the last: a dependent stage run by onResponse blocks on another reply while this thread holds the reader
+            // role, so its own reads could never succeed: don't spin on them. Such a stage must not block, as on the
+            // poller thread, where it would stall every reply)
             return;
         }
         final Connection c = connection;
@@ -610,6 +619,11 @@ public final class KeyServerClient implements AutoCloseable
             while (tryReadResponses(c) < 0 && c.responses().size() > 0)
             {
                 Thread.onSpinWait();
+            }
+            if (c.responses().size() > 0)
+            {
+                // more than one read's worth arrived while nobody would have been woken: wake the poller for the rest
+                c.responseSignal().signal();
             }
         }
         finally

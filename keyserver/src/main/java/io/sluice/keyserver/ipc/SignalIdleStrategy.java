@@ -197,14 +197,18 @@ public final class SignalIdleStrategy implements IdleStrategy
     /**
      * End this consumer's polling announcement, if any: before long work (a signature), so that a record committed
      * meanwhile wakes a sleeping fellow consumer instead of waiting for this one. The consumer's thread only.
+     *
+     * @return true when it ended an announcement (records committed during it woke nobody).
      */
-    public void stopPolling()
+    public boolean stopPolling()
     {
         if (pollingOn != null)
         {
             pollingOn.endPolling();
             pollingOn = null;
+            return true;
         }
+        return false;
     }
 
     /** @return futex sleeps so far (the consumer's thread only; for tests and diagnostics). */

@@ -39,9 +39,12 @@ final class CryptoWorkerAgent implements Agent
         if (task.entry != null)
         {
             // no longer polling: a request committed from now on wakes a sleeping worker, and one committed before
-            // (which woke nobody while this worker counted as polling) is handed over now
-            idle.stopPolling();
-            replies.handOver();
+            // (which woke nobody while this worker counted as polling) is handed over now. A worker that was not
+            // polling (woken from its sleep) needs no hand-over: poll's own hand-over already signalled for the rest
+            if (idle.stopPolling())
+            {
+                replies.handOver();
+            }
             execute(task);
         }
         return work;

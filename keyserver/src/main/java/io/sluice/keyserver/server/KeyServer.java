@@ -45,7 +45,6 @@ public final class KeyServer implements AutoCloseable
 {
     private static final Logger LOG = System.getLogger(KeyServer.class.getName());
 
-
     private final KeyServerConfiguration config;
     private final Path shmFile;
     private final MappedByteBuffer mapped;
@@ -131,7 +130,6 @@ public final class KeyServer implements AutoCloseable
         for (int i = 0; i < config.workerThreads(); i++)
         {
             // after a request a worker polls for spinNs, then sleeps on the request ring's futex word: a client's commit
-            // wakes it at once
             // wakes it at once; while it polls it is out of the signal's sleeper count, so a client does not wake a
             // sleeping worker for a request the polling one takes (the agent ends that before it signs)
             final SignalIdleStrategy workerIdle = new SignalIdleStrategy(idle.get(), () -> requestSignal, reader::hasUnreadRequests,

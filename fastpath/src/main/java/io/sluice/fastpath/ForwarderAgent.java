@@ -67,10 +67,6 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     public static final int MAX_IDS = 1 << 16;
     private static final int IPV6_FRAGMENT_HEADER = 44;
 
-    private static final int GLOBAL_PACKETS_IN = FastpathCounter.PACKETS_IN.slot();
-    private static final int GLOBAL_BYTES_IN = FastpathCounter.BYTES_IN.slot();
-    private static final int GLOBAL_PACKETS_OUT = FastpathCounter.PACKETS_OUT.slot();
-    private static final int GLOBAL_BYTES_OUT = FastpathCounter.BYTES_OUT.slot();
     private static final int GLOBAL_NEW = FastpathCounter.NEW_SESSIONS.slot();
     private static final int GLOBAL_ACTIVE = FastpathCounter.ACTIVE_SESSIONS.slot();
     private static final int GLOBAL_EXPIRED = FastpathCounter.EXPIRED_SESSIONS.slot();
@@ -85,10 +81,6 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private static final int GLOBAL_BUSY_CYCLES = FastpathCounter.FORWARDER_BUSY_CYCLES.slot();
     /** synProxy: the ACK's cookie verified, go on creating the session (never a frame length). */
     private static final int SYNPROXY_PROCEED = -2;
-    private static final int L_PACKETS_IN = FastpathCounter.LISTENER_PACKETS_IN.slot();
-    private static final int L_BYTES_IN = FastpathCounter.LISTENER_BYTES_IN.slot();
-    private static final int L_PACKETS_OUT = FastpathCounter.LISTENER_PACKETS_OUT.slot();
-    private static final int L_BYTES_OUT = FastpathCounter.LISTENER_BYTES_OUT.slot();
     private static final int L_NEW = FastpathCounter.LISTENER_NEW_SESSIONS.slot();
     private static final int L_ACTIVE = FastpathCounter.LISTENER_ACTIVE_SESSIONS.slot();
     private static final int L_DROP_ACL = FastpathCounter.LISTENER_DROP_ACL.slot();
@@ -99,10 +91,6 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private static final int L_DROP_SOURCE_NEW_FLOW_RATE = FastpathCounter.LISTENER_DROP_SOURCE_NEW_FLOW_RATE.slot();
     private static final int L_DROP_BANDWIDTH = FastpathCounter.LISTENER_DROP_BANDWIDTH.slot();
     private static final int L_BANDWIDTH_DELAYED = FastpathCounter.LISTENER_BANDWIDTH_DELAYED.slot();
-    private static final int B_PACKETS_IN = FastpathCounter.BACKEND_PACKETS_IN.slot();
-    private static final int B_BYTES_IN = FastpathCounter.BACKEND_BYTES_IN.slot();
-    private static final int B_PACKETS_OUT = FastpathCounter.BACKEND_PACKETS_OUT.slot();
-    private static final int B_BYTES_OUT = FastpathCounter.BACKEND_BYTES_OUT.slot();
     private static final int B_NEW = FastpathCounter.BACKEND_NEW_SESSIONS.slot();
     private static final int B_ACTIVE = FastpathCounter.BACKEND_ACTIVE_SESSIONS.slot();
 
@@ -705,7 +693,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             if (pinned != PersistenceTable.NONE)
             {
                 final BackendState candidate = t.backendById(pinned);
-                if (candidate != null && candidate.up && belongsTo(listener, candidate))
+                if (candidate != null && candidate.up && candidate.owner() == listener)
                 {
                     backend = candidate;
                 }
@@ -1064,18 +1052,6 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         return reclaimed;
     }
 
-    private static boolean belongsTo(final ListenerState listener, final BackendState backend)
-    {
-        for (final BackendState b : listener.backends)
-        {
-            if (b == backend)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /**
      * Chooses a local address of the flow's family and a free port ≡ index (mod N); sets chosenLocal/chosenPort.
      * Both start from positions drawn from the flow hash, so the (local, backend) pairs and the ports within them
@@ -1196,19 +1172,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             }
             else
             {
-                global.increment(GLOBAL_PACKETS_OUT);
-                global.add(GLOBAL_BYTES_OUT, ipLength);
-                if (listener != null)
-                {
-                    listener.counters.increment(L_PACKETS_OUT);
-                    listener.counters.add(L_BYTES_OUT, ipLength);
-                    listener.bandwidth.countOut(ipLength);
-                }
-                if (backend != null)
-                {
-                    backend.counters.increment(B_PACKETS_OUT);
-                    backend.counters.add(B_BYTES_OUT, ipLength);
-                }
+                BackendTraffic.count(global, listener, backend, false, 1, ipLength);
             }
             countersDirty = true;
             lastVerdict = Verdict.TX;
@@ -1258,19 +1222,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         }
         else
         {
-            global.increment(GLOBAL_PACKETS_IN);
-            global.add(GLOBAL_BYTES_IN, ipLength);
-            if (listener != null)
-            {
-                listener.counters.increment(L_PACKETS_IN);
-                listener.counters.add(L_BYTES_IN, ipLength);
-                listener.bandwidth.countIn(ipLength);
-            }
-            if (backend != null)
-            {
-                backend.counters.increment(B_PACKETS_IN);
-                backend.counters.add(B_BYTES_IN, ipLength);
-            }
+            BackendTraffic.count(global, listener, backend, true, 1, ipLength);
         }
         countersDirty = true;
         lastVerdict = Verdict.TX;
@@ -1280,8 +1232,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     /**
      * Rewrites L3/L4 addresses and ports and fixes checksums: RFC 1624 incremental updates, except for frames whose
      * L4 checksum field holds only the pseudo-header sum (CHECKSUM_PARTIAL from a veth with TX offload), which get a
-     * full checksum computed over the segment. A complete checksum matching that pattern by chance is recomputed
-     * too — still correct.
+     * full checksum computed over the segment (the parse says which, {@code l4Partial}). A complete checksum that
+     * equals that pattern by chance verified as complete and is updated incrementally, which gives the same 16 bits.
      */
     private void rewrite(final MutableDirectBuffer buffer, final long newSrcHigh, final long newSrcLow,
         final long newDstHigh, final long newDstLow, final int newSrcPort, final int newDstPort)
@@ -1504,17 +1456,17 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private void flushCounters()
     {
         final ListenerTable t = tables;
-        BackendTraffic.publish(t, global);
-        global.flush();
         for (final ListenerState l : t.listeners())
         {
-            l.counters.flush();
-            l.bandwidth.flush();
             for (final BackendState b : l.backends)
             {
+                BackendTraffic.publish(l, b, global);
                 b.counters.flush();
             }
+            l.counters.flush();
+            l.bandwidth.flush();
         }
+        global.flush();
         countersDirty = false;
         lastFlushNs = nowNs;
     }

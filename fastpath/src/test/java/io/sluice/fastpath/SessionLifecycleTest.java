@@ -209,4 +209,52 @@ class SessionLifecycleTest
             assertThat(h.forwarders[0].lastVerdict()).isEqualTo(Verdict.DROP_NO_LISTENER);
         }
     }
+
+    @Test
+    void shouldCountEveryFrameOnceWhenANewGenerationArrivesBeforeTheCountersAreFlushed()
+    {
+        // established frames add to their backend's plain fields and are published at flush (BackendTraffic): frames
+        // taken before a table swap the same duty cycle applies must still reach every counter, once
+        try (Harness h = harness(900))
+        {
+            establish(h);
+            for (int i = 0; i < 3; i++)
+            {
+                h.ports.get(0).inject(client(ACK));
+            }
+            h.ports.get(0).inject(backend(ACK));
+            final long g = h.conductor.setBackendWeight(TCP, Backend.of("198.18.10.2", 8080, 100).key(), 50);
+            h.runUntilIdle();
+            assertThat(h.drainAll()).hasSize(4);
+            assertThat(h.conductor.isApplied(g)).isTrue();
+
+            assertThat(h.counter(FastpathCounter.PACKETS_IN)).isEqualTo(5);
+            assertThat(h.counter(FastpathCounter.PACKETS_OUT)).isEqualTo(2);
+            assertThat(h.counter(FastpathCounter.BYTES_IN)).isEqualTo(5 * 40);
+            assertThat(h.counter("fastpath.listener.packets_in." + LISTENER_LABEL)).isEqualTo(5);
+            assertThat(h.counter("fastpath.listener.bytes_in." + LISTENER_LABEL)).isEqualTo(5 * 40);
+            assertThat(h.counter("fastpath.listener.packets_out." + LISTENER_LABEL)).isEqualTo(2);
+            assertThat(h.counter("fastpath.backend.packets_in." + BACKEND_LABEL)).isEqualTo(5);
+            assertThat(h.counter("fastpath.backend.bytes_out." + BACKEND_LABEL)).isEqualTo(2 * 40);
+        }
+    }
+
+    @Test
+    void shouldCountTheFramesOfASessionWhoseBackendWasRemovedGloballyAndOnItsListener()
+    {
+        try (Harness h = harness(900))
+        {
+            establish(h);
+            h.conductor.setBackends(TCP, List.of(Backend.of("198.18.10.3", 8080, 100)));
+            assertThat(h.send(0, client(ACK))).hasSize(1);
+            assertThat(h.send(0, backend(ACK))).hasSize(1);
+
+            assertThat(h.counter(FastpathCounter.PACKETS_IN)).isEqualTo(3);
+            assertThat(h.counter(FastpathCounter.PACKETS_OUT)).isEqualTo(2);
+            assertThat(h.counter(FastpathCounter.BYTES_OUT)).isEqualTo(2 * 40);
+            assertThat(h.counter("fastpath.listener.packets_in." + LISTENER_LABEL)).isEqualTo(3);
+            assertThat(h.counter("fastpath.listener.packets_out." + LISTENER_LABEL)).isEqualTo(2);
+            assertThat(h.counter("fastpath.listener.bytes_out." + LISTENER_LABEL)).isEqualTo(2 * 40);
+        }
+    }
 }

@@ -28,38 +28,56 @@ public final class BackendTraffic
     {
     }
 
-    /** Moves every backend's accumulated traffic of {@code table} into the counter sets (then flushed as usual). */
-    public static void publish(final ListenerTable table, final CounterSet global)
+    /**
+     * Moves {@code b}'s accumulated traffic into its own, its listener's and the global counter sets (then flushed as
+     * usual). {@code l} is the listener that owns {@code b}.
+     */
+    public static void publish(final ListenerState l, final BackendState b, final CounterSet global)
     {
-        for (final ListenerState l : table.listeners())
+        if (b.packetsIn != 0)
         {
-            for (final BackendState b : l.backends)
+            count(global, l, b, true, b.packetsIn, b.bytesIn);
+            b.packetsIn = 0;
+            b.bytesIn = 0;
+        }
+        if (b.packetsOut != 0)
+        {
+            count(global, l, b, false, b.packetsOut, b.bytesOut);
+            b.packetsOut = 0;
+            b.bytesOut = 0;
+        }
+    }
+
+    /**
+     * Counts traffic straight into the counter sets: for a frame whose session's backend is no longer its listener's
+     * (removed, or the listener was replaced), or for a batch at {@link #publish}.
+     *
+     * @param listener the listener, or null (a session that outlived it).
+     * @param backend  the backend, or null.
+     * @param in       client → backend (in) or backend → client (out).
+     */
+    public static void count(final CounterSet global, final ListenerState listener, final BackendState backend, final boolean in,
+        final long packets, final long bytes)
+    {
+        global.add(in ? GLOBAL_PACKETS_IN : GLOBAL_PACKETS_OUT, packets);
+        global.add(in ? GLOBAL_BYTES_IN : GLOBAL_BYTES_OUT, bytes);
+        if (listener != null)
+        {
+            listener.counters.add(in ? L_PACKETS_IN : L_PACKETS_OUT, packets);
+            listener.counters.add(in ? L_BYTES_IN : L_BYTES_OUT, bytes);
+            if (in)
             {
-                if (b.packetsIn != 0)
-                {
-                    global.add(GLOBAL_PACKETS_IN, b.packetsIn);
-                    global.add(GLOBAL_BYTES_IN, b.bytesIn);
-                    l.counters.add(L_PACKETS_IN, b.packetsIn);
-                    l.counters.add(L_BYTES_IN, b.bytesIn);
-                    l.bandwidth.countIn(b.packetsIn, b.bytesIn);
-                    b.counters.add(B_PACKETS_IN, b.packetsIn);
-                    b.counters.add(B_BYTES_IN, b.bytesIn);
-                    b.packetsIn = 0;
-                    b.bytesIn = 0;
-                }
-                if (b.packetsOut != 0)
-                {
-                    global.add(GLOBAL_PACKETS_OUT, b.packetsOut);
-                    global.add(GLOBAL_BYTES_OUT, b.bytesOut);
-                    l.counters.add(L_PACKETS_OUT, b.packetsOut);
-                    l.counters.add(L_BYTES_OUT, b.bytesOut);
-                    l.bandwidth.countOut(b.packetsOut, b.bytesOut);
-                    b.counters.add(B_PACKETS_OUT, b.packetsOut);
-                    b.counters.add(B_BYTES_OUT, b.bytesOut);
-                    b.packetsOut = 0;
-                    b.bytesOut = 0;
-                }
+                listener.bandwidth.countIn(packets, bytes);
             }
+            else
+            {
+                listener.bandwidth.countOut(packets, bytes);
+            }
+        }
+        if (backend != null)
+        {
+            backend.counters.add(in ? B_PACKETS_IN : B_PACKETS_OUT, packets);
+            backend.counters.add(in ? B_BYTES_IN : B_BYTES_OUT, bytes);
         }
     }
 }

@@ -1,7 +1,5 @@
 package io.sluice.fastpath.packet;
 
-import java.nio.ByteOrder;
-
 import org.agrona.DirectBuffer;
 
 /**
@@ -20,31 +18,9 @@ public final class Checksums
     /** One's complement sum of {@code length} bytes at {@code index}, added to {@code initial}, unfolded. */
     public static long sum(final DirectBuffer buffer, final int index, final int length, final long initial)
     {
-        long sum = initial;
-        int i = index;
-        final int end = index + length;
-        // Eight bytes a load: the two 32-bit halves each add < 2^32, so the sum cannot overflow for any frame.
-        while (i + 8 <= end)
-        {
-            final long word = buffer.getLong(i, ByteOrder.BIG_ENDIAN);
-            sum += (word >>> 32) + (word & 0xFFFF_FFFFL);
-            i += 8;
-        }
-        if (i + 4 <= end)
-        {
-            sum += buffer.getInt(i, ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL;
-            i += 4;
-        }
-        if (i + 2 <= end)
-        {
-            sum += buffer.getShort(i, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-            i += 2;
-        }
-        if (i < end)
-        {
-            sum += (buffer.getByte(i) & 0xFF) << 8;
-        }
-        return sum;
+        // one bounds check for the whole range, then the loads by address (FrameBytes: eight bytes a load)
+        buffer.boundsCheck(index, length);
+        return FrameBytes.sum(buffer.byteArray(), buffer.addressOffset(), index, length, initial);
     }
 
     /** Folds an unfolded sum into 16 bits with end-around carry. */

@@ -57,7 +57,11 @@ public final class FrameBytes
         UnsafeApi.putShort(base, address + index, NATIVE_BIG_ENDIAN ? (short)value : Short.reverseBytes((short)value));
     }
 
-    /** {@link Checksums#sum(DirectBuffer, int, int, long)} over the same bytes, read as above. */
+    /**
+     * One's complement sum of {@code length} bytes at {@code index}, added to {@code initial}, unfolded; eight bytes a load
+     * (the two 32-bit halves each add < 2^32, so the sum cannot overflow for any frame). No bounds check: the caller has
+     * checked the range ({@link Checksums#sum(DirectBuffer, int, int, long)} does).
+     */
     public static long sum(final Object base, final long address, final int index, final int length, final long initial)
     {
         long sum = initial;

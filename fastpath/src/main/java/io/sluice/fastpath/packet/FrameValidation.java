@@ -11,8 +11,9 @@ import org.agrona.DirectBuffer;
  * <b>Partial checksums.</b> A frame a local sender handed to a veth with TX checksum offload reaches AF_XDP with
  * CHECKSUM_PARTIAL: its L4 checksum field holds only the folded pseudo-header sum, and nothing in an XDP/AF_XDP
  * descriptor says so. Such a field is recognised by value (it equals the fold of the pseudo header the frame's own
- * addresses and length give) and accepted unverified — the same test the rewrite uses to complete it. A complete
- * checksum that happens to equal that value is accepted too (then it is also correct, or wrong with odds 2⁻¹⁶).
+ * addresses and length give) and accepted unverified; the parse tells the rewrite which it was, and the rewrite then
+ * completes a partial field. A complete checksum that happens to equal that value verifies first and is kept as
+ * complete (updated incrementally, which gives the same 16 bits as a recomputation).
  */
 public final class FrameValidation
 {
@@ -28,15 +29,8 @@ public final class FrameValidation
     public static boolean l4ChecksumValid(final DirectBuffer buffer, final int l4Offset, final int l4Length,
         final int checksumOffset, final long pseudo)
     {
-        return l4ChecksumValid(buffer, l4Offset, l4Length, checksumOffset, pseudo, Checksums.fold(pseudo));
-    }
-
-    /** As above, with the pseudo header's fold already taken by the caller (who reuses it). */
-    public static boolean l4ChecksumValid(final DirectBuffer buffer, final int l4Offset, final int l4Length,
-        final int checksumOffset, final long pseudo, final int pseudoFolded)
-    {
         final int field = buffer.getShort(checksumOffset, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-        if (pseudo != 0 && field == pseudoFolded)
+        if (pseudo != 0 && field == Checksums.fold(pseudo))
         {
             return true;
         }
@@ -51,7 +45,7 @@ public final class FrameValidation
     public static final int L4_INVALID = 2;
 
     /**
-     * The same acceptance as {@link #l4ChecksumValid(Object, long, int, int, int, long, int)}, the complete checksum
+     * The same acceptance as {@link #l4ChecksumValid(DirectBuffer, int, int, int, long)}, the complete checksum
      * tried first: a received frame's checksum is complete, so the pseudo header's fold (the partial test) is taken
      * only for a segment that does not verify. Reads through the buffer's base object and address ({@link FrameBytes}).
      *
@@ -69,18 +63,6 @@ public final class FrameValidation
             return L4_PARTIAL;
         }
         return L4_INVALID;
-    }
-
-    /** As above, reading through the buffer's base object and address ({@link FrameBytes}). */
-    public static boolean l4ChecksumValid(final Object base, final long address, final int l4Offset, final int l4Length,
-        final int checksumOffset, final long pseudo, final int pseudoFolded)
-    {
-        final int field = FrameBytes.getUnsignedShort(base, address, checksumOffset);
-        if (pseudo != 0 && field == pseudoFolded)
-        {
-            return true;
-        }
-        return Checksums.fold(FrameBytes.sum(base, address, l4Offset, l4Length, pseudo)) == 0xFFFF;
     }
 
     /**

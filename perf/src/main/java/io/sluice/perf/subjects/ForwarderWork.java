@@ -86,7 +86,8 @@ final class ForwarderWork
             extra.put("packetsPerBusyCycle", packets / cycles);
         }
         final double rxDrops = end[NAMES.length] - start[NAMES.length];
-        final double arrived = (end[2] - start[2]) + rxDrops;
+        // the rx drop counters cover every forwarder socket, the backends' side too: so do the frames that arrived
+        final double arrived = packets + rxDrops;
         extra.put("xskRxDropPercent", arrived > 0 ? 100 * rxDrops / arrived : 0);
         extra.put("txFullPerUnit", (end[NAMES.length + 1] - start[NAMES.length + 1]) / units);
         return extra;

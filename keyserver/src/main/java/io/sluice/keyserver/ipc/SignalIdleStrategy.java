@@ -34,11 +34,14 @@ public final class SignalIdleStrategy implements IdleStrategy
     /**
      * Poll this long after a burst of work before sleeping (the default of {@code --spin-us} and of the client's budget).
      * Measured on the 2-core VM (docs/keyserver.md): a futex wake-up of a sleeping thread there costs ~10 µs; polling
-     * through a caller's turnaround (a few µs) means its next request is taken without one. 20 µs gave the same round
-     * trips as 50 µs (ping p50 4.9 / 3.6 µs, ECDSA sign 28.8 / 28.6 µs) for less key-server CPU at 1000 signatures/s
-     * (72 / 84 µs per request); 0 doubled the round trip (ping 13 µs, sign 40 µs).
+     * through a caller's turnaround (a few µs) means its next request is taken without one. The budget must outlast a
+     * signature (ECDSA P-256 ~22.5 µs) so that a caller waiting for its reply is still polling when it comes: on a quiet
+     * machine (load ~2) 20 µs gave a sign round trip of 37.4 µs p50 (the caller slept just before the reply and was
+     * woken from an idle CPU), 50 µs 26.0 µs (3.5 µs over the in-process sign); under load (12–25) 20 and 50 µs gave
+     * the same (28.8 / 28.6 µs), 50 µs costing a little more key-server CPU at 1000 signatures/s (84 / 72 µs per
+     * request); 0 doubled the round trip.
      */
-    public static final long DEFAULT_SPIN_NS = 20_000;
+    public static final long DEFAULT_SPIN_NS = 50_000;
     /** Upper bound of the spin budget: a signature's time, a few times over, never more. */
     public static final long MAX_SPIN_NS = 1_000_000;
 

@@ -1162,19 +1162,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             rewrite(buffer, Records.getLong(at + VIP_ADDRESS_OFFSET), Records.getLong(at + VIP_ADDRESS_OFFSET + 8), ch, cl,
                 Records.getUnsignedShort(at + VIP_PORT_OFFSET), Records.getUnsignedShort(at + CLIENT_PORT_OFFSET));
             EthernetFlyweight.writeMacs(buffer, offset, mac, portMacs[egressPort]);
-            Records.putLong(at + BYTES_OUT_OFFSET, Records.getLong(at + BYTES_OUT_OFFSET) + ipLength);
-            Records.putInt(at + PACKETS_OUT_OFFSET, Records.getInt(at + PACKETS_OUT_OFFSET) + 1);
-            if (backend != null && backend.owner() == listener)
-            {
-                // Published to the backend, listener, load balancer and global counters at flush (BackendTraffic).
-                backend.packetsOut++;
-                backend.bytesOut += ipLength;
-            }
-            else
-            {
-                BackendTraffic.count(global, listener, backend, false, 1, ipLength);
-            }
-            countersDirty = true;
+            countForwarded(at, false, listener, backend);
             lastVerdict = Verdict.TX;
             result = length;
             hold = shaping == BandwidthLimiter.HOLD;
@@ -1204,6 +1192,37 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         return result;
     }
 
+    /**
+     * One forwarded frame of the session whose record is at {@code at}: the record's totals, and its backend's plain
+     * fields, published to the backend, listener, load balancer and global counters at flush (BackendTraffic); a
+     * session whose backend is no longer its listener's counts straight into the counters.
+     */
+    private void countForwarded(final long at, final boolean toBackend, final ListenerState listener, final BackendState backend)
+    {
+        final long bytesAt = at + (toBackend ? BYTES_IN_OFFSET : BYTES_OUT_OFFSET);
+        final long packetsAt = at + (toBackend ? PACKETS_IN_OFFSET : PACKETS_OUT_OFFSET);
+        Records.putLong(bytesAt, Records.getLong(bytesAt) + ipLength);
+        Records.putInt(packetsAt, Records.getInt(packetsAt) + 1);
+        if (backend != null && backend.owner() == listener)
+        {
+            if (toBackend)
+            {
+                backend.packetsIn++;
+                backend.bytesIn += ipLength;
+            }
+            else
+            {
+                backend.packetsOut++;
+                backend.bytesOut += ipLength;
+            }
+        }
+        else
+        {
+            BackendTraffic.count(global, listener, backend, toBackend, 1, ipLength);
+        }
+        countersDirty = true;
+    }
+
     private int rewriteToBackend(final MutableDirectBuffer buffer, final int offset, final int length, final int base,
         final long mac, final ListenerState listener, final BackendState backend)
     {
@@ -1212,19 +1231,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             Records.getLong(at + BACKEND_ADDRESS_OFFSET), Records.getLong(at + BACKEND_ADDRESS_OFFSET + 8),
             Records.getUnsignedShort(at + LOCAL_PORT_OFFSET), Records.getUnsignedShort(at + BACKEND_PORT_OFFSET));
         EthernetFlyweight.writeMacs(buffer, offset, mac, portMacs[egressPort]);
-        Records.putLong(at + BYTES_IN_OFFSET, Records.getLong(at + BYTES_IN_OFFSET) + ipLength);
-        Records.putInt(at + PACKETS_IN_OFFSET, Records.getInt(at + PACKETS_IN_OFFSET) + 1);
-        if (backend != null && backend.owner() == listener)
-        {
-            // Published to the backend, listener, load balancer and global counters at flush (BackendTraffic).
-            backend.packetsIn++;
-            backend.bytesIn += ipLength;
-        }
-        else
-        {
-            BackendTraffic.count(global, listener, backend, true, 1, ipLength);
-        }
-        countersDirty = true;
+        countForwarded(at, true, listener, backend);
         lastVerdict = Verdict.TX;
         return length;
     }

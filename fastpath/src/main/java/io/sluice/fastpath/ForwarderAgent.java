@@ -1,6 +1,7 @@
 package io.sluice.fastpath;
 
 import org.agrona.MutableDirectBuffer;
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.NanoClock;
@@ -159,6 +160,13 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private int chosenLocal;
     private int chosenPort;
     private long chosenReplyHash;
+    // The index slots warmNewFlow loaded, kept so its loads are not dead code; its guess, for newFlow to reuse.
+    private int warmedSlots;
+    private BackendState warmBackend;
+    private long warmSourceHash;
+    private int warmLocal;
+    private int warmSlot;
+    private long warmReplyHash;
     private int rxPort;
     private int egressPort;
     private Verdict lastVerdict = Verdict.CONTINUE;
@@ -336,6 +344,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         }
         // The client-direction key's hash is the new flow's hash too: computed once.
         final long keyHash = FlowHash.hash(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
+        // A pure SYN: its listener is looked up (and its index slots loaded) before the session lookup, see warmNewFlow.
+        final ListenerState warmed = protocol == Ipv4Flyweight.PROTOCOL_TCP &&
+            (tcpFlags & (TcpFlyweight.SYN | TcpFlyweight.ACK | TcpFlyweight.RST)) == TcpFlyweight.SYN ?
+            warmNewFlow(keyHash, handedOff) : null;
         final int ref = sessions.lookup(keyHash, srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
         if (ref != SessionTable.NOT_FOUND)
         {
@@ -353,7 +365,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             return drop(Verdict.DROP_UNSOLICITED);
         }
 
-        final ListenerState listener = t.lookup(dstHigh, dstLow, dstPort, protocol);
+        final ListenerState listener = warmed != null ? warmed : t.lookup(dstHigh, dstLow, dstPort, protocol);
         if (listener == null)
         {
             return drop(Verdict.DROP_NO_LISTENER);
@@ -369,7 +381,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
                 return handOff(owner, buffer, offset, length);
             }
         }
-        return newFlow(buffer, offset, length, listener, flowHash);
+        return newFlow(buffer, offset, length, listener, flowHash, warmed != null);
     }
 
     /** First SNAT port tried for a flow: {@code first + N × slot}, slot drawn from the flow hash. */
@@ -650,9 +662,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         return Verdict.DROP_UNSUPPORTED;
     }
 
+    /** @param warmed warmNewFlow ran for this frame: its choices ({@code warm*} fields) may be reused. */
     private int newFlow(
         final MutableDirectBuffer buffer, final int offset, final int length, final ListenerState listener,
-        final long flowHash)
+        final long flowHash, final boolean warmed)
     {
         boolean proxied = false;
         if (protocol == Ipv4Flyweight.PROTOCOL_TCP && listener.config.synProxy())
@@ -686,7 +699,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
 
         final ListenerTable t = tables;
         BackendState backend = null;
-        final long sourceHash = FlowHash.hashAddress(srcHigh, srcLow);
+        final boolean reuse = warmed && warmBackend != null;
+        final long sourceHash = reuse ? warmSourceHash : FlowHash.hashAddress(srcHigh, srcLow);
         if (listener.persistenceNs > 0)
         {
             final int pinned = persistence.lookup(listener.id, srcHigh, srcLow, sourceHash, nowNs);
@@ -722,7 +736,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             listener.counters.increment(L_DROP_TABLE_FULL);
             return drop(Verdict.DROP_TABLE_FULL);
         }
-        if (!pickSnat(backend, flowHash))
+        if (!pickSnat(backend, flowHash, reuse))
         {
             sessions.release(record);
             return drop(Verdict.DROP_NO_SNAT_PORT);
@@ -1058,39 +1072,24 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
      * fill evenly whatever the scheduler's rhythm (a cursor shared by all pairs would correlate with a round-robin
      * scheduler and leave most of the port space unused); then probe linearly with step N.
      */
-    private boolean pickSnat(final BackendState backend, final long flowHash)
+    private boolean pickSnat(final BackendState backend, final long flowHash, final boolean reuse)
     {
         final ListenerTable t = tables;
-        final int locals = t.localAddressCount();
-        if (locals == 0)
-        {
-            return false;
-        }
-        final int startLocal = (int)((flowHash >>> 40) % locals);
-        int local = -1;
-        for (int i = 0; i < locals; i++)
-        {
-            final int candidate = startLocal + i < locals ? startLocal + i : startLocal + i - locals;
-            if (IpAddresses.isV4(t.localHigh(candidate), t.localLow(candidate)) == v4)
-            {
-                local = candidate;
-                break;
-            }
-        }
+        final int local = reuse ? warmLocal : snatLocal(t, flowHash);
         if (local < 0)
         {
             return false;
         }
         final long localHigh = t.localHigh(local);
         final long localLow = t.localLow(local);
-        int slot = firstSnatSlot(flowHash, snatPortCount);
+        int slot = reuse ? warmSlot : firstSnatSlot(flowHash, snatPortCount);
         final int attempts = Math.min(configuration.snatProbeLimit(), snatPortCount);
         for (int attempt = 0; attempt < attempts; attempt++)
         {
             final int candidatePort = firstSnatPort + slot * forwarderCount;
             slot = slot + 1 == snatPortCount ? 0 : slot + 1;
-            final long replyHash = FlowHash.hash(backend.addressHigh, backend.addressLow, localHigh, localLow, backend.port,
-                candidatePort, protocol);
+            final long replyHash = attempt == 0 && reuse && backend == warmBackend ? warmReplyHash :
+                FlowHash.hash(backend.addressHigh, backend.addressLow, localHigh, localLow, backend.port, candidatePort, protocol);
             if (!sessions.replyKeyInUse(replyHash, backend.addressHigh, backend.addressLow, localHigh, localLow, backend.port,
                 candidatePort, protocol))
             {
@@ -1101,6 +1100,71 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             }
         }
         return false;
+    }
+
+    /** The local address of the frame's family a flow's SNAT starts at (drawn from its hash), or -1 when there is none. */
+    private int snatLocal(final ListenerTable t, final long flowHash)
+    {
+        final int locals = t.localAddressCount();
+        if (locals == 0)
+        {
+            return -1;
+        }
+        final int startLocal = (int)((flowHash >>> 40) % locals);
+        for (int i = 0; i < locals; i++)
+        {
+            final int candidate = startLocal + i < locals ? startLocal + i : startLocal + i - locals;
+            if (IpAddresses.isV4(t.localHigh(candidate), t.localLow(candidate)) == v4)
+            {
+                return candidate;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * A pure SYN is almost always a new flow, which probes the index twice: its client key (not found), then, after
+     * listener, scheduler and next hop, the reply key of its first SNAT port. In a large table both are cache misses,
+     * and the second address depends on the scheduler's choice, so they were paid one after the other. Here both home
+     * slots are loaded before either result is needed — the reply key's from the backend the scheduler would choose
+     * ({@link Scheduler#peek}, nothing changes state) — so the CPU waits for the two misses at once, and the lookup and
+     * the probe that follow find their lines in cache (Java has no prefetch instruction). A wrong guess (the SYN of a
+     * live session, a refused flow, a flow handed off, another backend chosen) costs a wasted load. The guess's local
+     * address, first port slot and hashes are kept in the {@code warm*} fields for this frame's new flow.
+     *
+     * @return the frame's listener, or null when there is none.
+     */
+    private ListenerState warmNewFlow(final long keyHash, final boolean handedOff)
+    {
+        final int clientSlot = sessions.touch(keyHash);
+        int replySlot = 0;
+        warmBackend = null;
+        final ListenerTable t = tables;
+        final ListenerState listener = t.lookup(dstHigh, dstLow, dstPort, protocol);
+        if (listener != null && listener.persistenceNs == 0 && !listener.config.synProxy() &&
+            (forwarderCount == 1 || handedOff || ownerOf(keyHash, forwarderCount) == index))
+        {
+            final long sourceHash = FlowHash.hashAddress(srcHigh, srcLow);
+            final int chosen = listener.scheduler.peek(keyHash, sourceHash, activeByBackend);
+            final int local = snatLocal(t, keyHash);
+            if (chosen != Scheduler.NONE && local >= 0)
+            {
+                final BackendState backend = listener.backends[chosen];
+                final int slot = firstSnatSlot(keyHash, snatPortCount);
+                final long replyHash = FlowHash.hash(backend.addressHigh, backend.addressLow, t.localHigh(local),
+                    t.localLow(local), backend.port, firstSnatPort + slot * forwarderCount, protocol);
+                replySlot = sessions.touch(replyHash);
+                warmBackend = backend;
+                warmSourceHash = sourceHash;
+                warmLocal = local;
+                warmSlot = slot;
+                warmReplyHash = replyHash;
+            }
+        }
+        // The loads must not sink below here to their only use (the compiler places a load as late as it can).
+        UnsafeApi.loadFence();
+        warmedSlots = clientSlot ^ replySlot;
+        return listener;
     }
 
     private int forward(final MutableDirectBuffer buffer, final int offset, final int length, final int record,

@@ -15,4 +15,11 @@ public interface Scheduler
      * @return index into the listener's backends, or {@link #NONE} when no backend is available.
      */
     int select(long flowHash, long sourceHash, int[] activeByBackend);
+
+    /**
+     * The backend {@link #select} would return now with the same arguments, without changing any state (the round-robin
+     * cursor, smooth-WRR weights): the forwarder uses it to start the SNAT reply-key probe's memory load for a likely
+     * new flow before it knows the flow is new (docs/fastpath.md, "Numbers", session 7).
+     */
+    int peek(long flowHash, long sourceHash, int[] activeByBackend);
 }

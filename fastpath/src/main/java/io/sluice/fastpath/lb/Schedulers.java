@@ -78,6 +78,22 @@ public final class Schedulers
             }
             return NONE;
         }
+
+        @Override
+        public int peek(final long flowHash, final long sourceHash, final int[] activeByBackend)
+        {
+            final int n = backends.length;
+            int candidate = cursor;
+            for (int i = 0; i < n; i++)
+            {
+                if (backends[candidate].available())
+                {
+                    return candidate;
+                }
+                candidate = candidate + 1 == n ? 0 : candidate + 1;
+            }
+            return NONE;
+        }
     }
 
     /**
@@ -145,6 +161,31 @@ public final class Schedulers
             current[best] = bestWeight - total;
             return indexes[best];
         }
+
+        @Override
+        public int peek(final long flowHash, final long sourceHash, final int[] activeByBackend)
+        {
+            final int[] current = currentWeights;
+            final int[] w = weights;
+            final int n = current.length;
+            if (n == 0)
+            {
+                return NONE;
+            }
+            // The same choice as select (first of the largest running weights after adding every weight), unwritten.
+            int best = 0;
+            int bestWeight = current[0] + w[0];
+            for (int i = 1; i < n; i++)
+            {
+                final int c = current[i] + w[i];
+                if (c > bestWeight)
+                {
+                    best = i;
+                    bestWeight = c;
+                }
+            }
+            return indexes[best];
+        }
     }
 
     /** Least active sessions per unit of weight (compared by cross-multiplying), as LVS wlc; ties go to the first. */
@@ -180,6 +221,12 @@ public final class Schedulers
             }
             return best;
         }
+
+        @Override
+        public int peek(final long flowHash, final long sourceHash, final int[] activeByBackend)
+        {
+            return select(flowHash, sourceHash, activeByBackend);
+        }
     }
 
     static final class HashTable implements Scheduler
@@ -197,6 +244,12 @@ public final class Schedulers
         public int select(final long flowHash, final long sourceHash, final int[] activeByBackend)
         {
             return table.lookup(bySource ? sourceHash : flowHash);
+        }
+
+        @Override
+        public int peek(final long flowHash, final long sourceHash, final int[] activeByBackend)
+        {
+            return select(flowHash, sourceHash, activeByBackend);
         }
     }
 }

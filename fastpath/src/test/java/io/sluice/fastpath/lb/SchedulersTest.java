@@ -65,6 +65,47 @@ class SchedulersTest
         assertThat(wrr.select(1, 1, new int[0])).isEqualTo(Scheduler.NONE);
     }
 
+    @Test
+    void shouldPeekTheBackendTheNextSelectChoosesWithoutChangingAnyScheduler()
+    {
+        final BackendState[] backends = backends(Backend.of("198.18.10.2", 80, 5), Backend.of("198.18.10.3", 80, 3).withUp(false),
+            Backend.of("198.18.10.4", 80, 1), Backend.of("198.18.10.5", 80, 2), Backend.of("198.18.10.6", 80, 0),
+            Backend.of("198.18.10.7", 80, 4));
+        final int[] active = new int[backends.length + 1];
+        for (final SchedulerKind kind : SchedulerKind.values())
+        {
+            final Scheduler scheduler = Schedulers.create(kind, backends, 0);
+            final Scheduler twin = Schedulers.create(kind, backends, 0);
+            long hash = 0x9E37_79B9_7F4A_7C15L;
+            for (int pick = 0; pick < 2_000; pick++)
+            {
+                hash = hash * 6_364_136_223_846_793_005L + 1_442_695_040_888_963_407L;
+                final long flowHash = hash;
+                final long sourceHash = Long.rotateLeft(hash, 23);
+                // Peeking (any number of times) neither changes the choice nor the sequence: the twin never peeks.
+                final int peeked = scheduler.peek(flowHash, sourceHash, active);
+                assertThat(scheduler.peek(flowHash, sourceHash, active)).isEqualTo(peeked);
+                final int selected = scheduler.select(flowHash, sourceHash, active);
+                assertThat(selected).as("%s pick %d", kind, pick).isEqualTo(peeked)
+                    .isEqualTo(twin.select(flowHash, sourceHash, active));
+                if (selected != Scheduler.NONE)
+                {
+                    active[backends[selected].id] += (pick % 3 == 0) ? 1 : 0;
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldPeekNoneWhenNoBackendIsAvailable()
+    {
+        for (final SchedulerKind kind : SchedulerKind.values())
+        {
+            final Scheduler scheduler = Schedulers.create(kind, backends(Backend.of("198.18.10.2", 80, 1).withUp(false)), 0);
+            assertThat(scheduler.peek(1, 1, new int[2])).as("%s", kind).isEqualTo(Scheduler.NONE);
+        }
+    }
+
     private static BackendState[] backends(final Backend... configs)
     {
         final List<BackendState> states = new ArrayList<>();

@@ -162,7 +162,9 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private long chosenReplyHash;
     // The index slots warmNewFlow loaded, kept so its loads are not dead code; its guess, for newFlow to reuse.
     private int warmedSlots;
+    private ListenerState warmListener;
     private BackendState warmBackend;
+    private int warmChosen;
     private long warmSourceHash;
     private int warmLocal;
     private int warmSlot;
@@ -344,10 +346,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         }
         // The client-direction key's hash is the new flow's hash too: computed once.
         final long keyHash = FlowHash.hash(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
-        // A pure SYN: its listener is looked up (and its index slots loaded) before the session lookup, see warmNewFlow.
-        final ListenerState warmed = protocol == Ipv4Flyweight.PROTOCOL_TCP &&
-            (tcpFlags & (TcpFlyweight.SYN | TcpFlyweight.ACK | TcpFlyweight.RST)) == TcpFlyweight.SYN ?
-            warmNewFlow(keyHash, handedOff) : null;
+        if (pureSyn())
+        {
+            warmNewFlow(keyHash, handedOff);
+        }
         final int ref = sessions.lookup(keyHash, srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
         if (ref != SessionTable.NOT_FOUND)
         {
@@ -365,7 +367,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             return drop(Verdict.DROP_UNSOLICITED);
         }
 
-        final ListenerState listener = warmed != null ? warmed : t.lookup(dstHigh, dstLow, dstPort, protocol);
+        // warmNewFlow looked the listener up already when the frame is a pure SYN.
+        final ListenerState listener = pureSyn() ? warmListener : t.lookup(dstHigh, dstLow, dstPort, protocol);
         if (listener == null)
         {
             return drop(Verdict.DROP_NO_LISTENER);
@@ -381,7 +384,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
                 return handOff(owner, buffer, offset, length);
             }
         }
-        return newFlow(buffer, offset, length, listener, flowHash, warmed != null);
+        return newFlow(buffer, offset, length, listener, flowHash);
     }
 
     /** First SNAT port tried for a flow: {@code first + N × slot}, slot drawn from the flow hash. */
@@ -662,10 +665,9 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         return Verdict.DROP_UNSUPPORTED;
     }
 
-    /** @param warmed warmNewFlow ran for this frame: its choices ({@code warm*} fields) may be reused. */
     private int newFlow(
         final MutableDirectBuffer buffer, final int offset, final int length, final ListenerState listener,
-        final long flowHash, final boolean warmed)
+        final long flowHash)
     {
         boolean proxied = false;
         if (protocol == Ipv4Flyweight.PROTOCOL_TCP && listener.config.synProxy())
@@ -699,7 +701,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
 
         final ListenerTable t = tables;
         BackendState backend = null;
-        final boolean reuse = warmed && warmBackend != null;
+        // warmNewFlow ran for this frame iff it is a pure SYN; it leaves warmBackend null when it guessed nothing.
+        final boolean reuse = pureSyn() && warmBackend != null;
         final long sourceHash = reuse ? warmSourceHash : FlowHash.hashAddress(srcHigh, srcLow);
         if (listener.persistenceNs > 0)
         {
@@ -715,7 +718,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         }
         if (backend == null)
         {
-            final int chosen = listener.scheduler.select(flowHash, sourceHash, activeByBackend);
+            final int chosen = reuse ? listener.scheduler.take(warmChosen, flowHash, sourceHash, activeByBackend) :
+                listener.scheduler.select(flowHash, sourceHash, activeByBackend);
             if (chosen == Scheduler.NONE)
             {
                 listener.counters.increment(L_DROP_NO_BACKEND);
@@ -1130,17 +1134,17 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
      * ({@link Scheduler#peek}, nothing changes state) — so the CPU waits for the two misses at once, and the lookup and
      * the probe that follow find their lines in cache (Java has no prefetch instruction). A wrong guess (the SYN of a
      * live session, a refused flow, a flow handed off, another backend chosen) costs a wasted load. The guess's local
-     * address, first port slot and hashes are kept in the {@code warm*} fields for this frame's new flow.
-     *
-     * @return the frame's listener, or null when there is none.
+     * address, first port slot and hashes are kept in the {@code warm*} fields for this frame's new flow, and so is
+     * the listener (fields, not a return value: nothing stays live across the lookup of every other frame).
      */
-    private ListenerState warmNewFlow(final long keyHash, final boolean handedOff)
+    private void warmNewFlow(final long keyHash, final boolean handedOff)
     {
         final int clientSlot = sessions.touch(keyHash);
         int replySlot = 0;
         warmBackend = null;
         final ListenerTable t = tables;
         final ListenerState listener = t.lookup(dstHigh, dstLow, dstPort, protocol);
+        warmListener = listener;
         if (listener != null && listener.persistenceNs == 0 && !listener.config.synProxy() &&
             (forwarderCount == 1 || handedOff || ownerOf(keyHash, forwarderCount) == index))
         {
@@ -1155,6 +1159,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
                     t.localLow(local), backend.port, firstSnatPort + slot * forwarderCount, protocol);
                 replySlot = sessions.touch(replyHash);
                 warmBackend = backend;
+                warmChosen = chosen;
                 warmSourceHash = sourceHash;
                 warmLocal = local;
                 warmSlot = slot;
@@ -1164,7 +1169,13 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         // The loads must not sink below here to their only use (the compiler places a load as late as it can).
         UnsafeApi.loadFence();
         warmedSlots = clientSlot ^ replySlot;
-        return listener;
+    }
+
+    /** A TCP segment with SYN and neither ACK nor RST: almost always a new flow (warmNewFlow runs for exactly these). */
+    private boolean pureSyn()
+    {
+        return protocol == Ipv4Flyweight.PROTOCOL_TCP &&
+            (tcpFlags & (TcpFlyweight.SYN | TcpFlyweight.ACK | TcpFlyweight.RST)) == TcpFlyweight.SYN;
     }
 
     private int forward(final MutableDirectBuffer buffer, final int offset, final int length, final int record,

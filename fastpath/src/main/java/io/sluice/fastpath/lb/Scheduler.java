@@ -22,4 +22,10 @@ public interface Scheduler
      * new flow before it knows the flow is new (docs/fastpath.md, "Numbers", session 7).
      */
     int peek(long flowHash, long sourceHash, int[] activeByBackend);
+
+    /**
+     * {@link #select} when {@link #peek} just returned {@code peeked} for the same arguments and nothing changed since:
+     * the same result and the same state change, without choosing again.
+     */
+    int take(int peeked, long flowHash, long sourceHash, int[] activeByBackend);
 }

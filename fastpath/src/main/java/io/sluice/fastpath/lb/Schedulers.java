@@ -1,6 +1,7 @@
 package io.sluice.fastpath.lb;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import io.sluice.fastpath.config.SchedulerKind;
@@ -94,6 +95,17 @@ public final class Schedulers
             }
             return NONE;
         }
+
+        @Override
+        public int take(final int peeked, final long flowHash, final long sourceHash, final int[] activeByBackend)
+        {
+            // select leaves the cursor after its pick; with none available it went full circle.
+            if (peeked != NONE)
+            {
+                cursor = peeked + 1 == backends.length ? 0 : peeked + 1;
+            }
+            return peeked;
+        }
     }
 
     /**
@@ -108,6 +120,8 @@ public final class Schedulers
         private final int[] indexes;
         private final int[] weights;
         private final int[] currentWeights;
+        /** Position in the arrays above of each backend index (-1 when unavailable): for take. */
+        private final int[] positions;
         private final int total;
 
         SmoothWeightedRoundRobin(final BackendState[] backends)
@@ -120,12 +134,15 @@ public final class Schedulers
             indexes = new int[n];
             weights = new int[n];
             currentWeights = new int[n];
+            positions = new int[backends.length];
+            Arrays.fill(positions, -1);
             int sum = 0;
             int j = 0;
             for (int i = 0; i < backends.length; i++)
             {
                 if (backends[i].available())
                 {
+                    positions[i] = j;
                     indexes[j] = i;
                     weights[j] = backends[i].weight;
                     sum += backends[i].weight;
@@ -186,6 +203,24 @@ public final class Schedulers
             }
             return indexes[best];
         }
+
+        @Override
+        public int take(final int peeked, final long flowHash, final long sourceHash, final int[] activeByBackend)
+        {
+            if (peeked == NONE)
+            {
+                return NONE;
+            }
+            // select's updates without its comparisons: every running weight grows by its weight, the pick's pays total.
+            final int[] current = currentWeights;
+            final int[] w = weights;
+            for (int i = 0; i < current.length; i++)
+            {
+                current[i] += w[i];
+            }
+            current[positions[peeked]] -= total;
+            return peeked;
+        }
     }
 
     /** Least active sessions per unit of weight (compared by cross-multiplying), as LVS wlc; ties go to the first. */
@@ -227,6 +262,12 @@ public final class Schedulers
         {
             return select(flowHash, sourceHash, activeByBackend);
         }
+
+        @Override
+        public int take(final int peeked, final long flowHash, final long sourceHash, final int[] activeByBackend)
+        {
+            return peeked;
+        }
     }
 
     static final class HashTable implements Scheduler
@@ -250,6 +291,12 @@ public final class Schedulers
         public int peek(final long flowHash, final long sourceHash, final int[] activeByBackend)
         {
             return select(flowHash, sourceHash, activeByBackend);
+        }
+
+        @Override
+        public int take(final int peeked, final long flowHash, final long sourceHash, final int[] activeByBackend)
+        {
+            return peeked;
         }
     }
 }

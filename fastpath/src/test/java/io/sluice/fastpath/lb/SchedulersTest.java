@@ -66,7 +66,7 @@ class SchedulersTest
     }
 
     @Test
-    void shouldPeekTheBackendTheNextSelectChoosesWithoutChangingAnyScheduler()
+    void shouldPeekTheBackendTheNextSelectChoosesAndTakeItLikeSelectInEveryScheduler()
     {
         final BackendState[] backends = backends(Backend.of("198.18.10.2", 80, 5), Backend.of("198.18.10.3", 80, 3).withUp(false),
             Backend.of("198.18.10.4", 80, 1), Backend.of("198.18.10.5", 80, 2), Backend.of("198.18.10.6", 80, 0),
@@ -85,7 +85,9 @@ class SchedulersTest
                 // Peeking (any number of times) neither changes the choice nor the sequence: the twin never peeks.
                 final int peeked = scheduler.peek(flowHash, sourceHash, active);
                 assertThat(scheduler.peek(flowHash, sourceHash, active)).isEqualTo(peeked);
-                final int selected = scheduler.select(flowHash, sourceHash, active);
+                // Every other pick is taken (peek's choice committed), the others selected afresh.
+                final int selected = pick % 2 == 0 ? scheduler.take(peeked, flowHash, sourceHash, active) :
+                    scheduler.select(flowHash, sourceHash, active);
                 assertThat(selected).as("%s pick %d", kind, pick).isEqualTo(peeked)
                     .isEqualTo(twin.select(flowHash, sourceHash, active));
                 if (selected != Scheduler.NONE)
@@ -103,6 +105,7 @@ class SchedulersTest
         {
             final Scheduler scheduler = Schedulers.create(kind, backends(Backend.of("198.18.10.2", 80, 1).withUp(false)), 0);
             assertThat(scheduler.peek(1, 1, new int[2])).as("%s", kind).isEqualTo(Scheduler.NONE);
+            assertThat(scheduler.take(Scheduler.NONE, 1, 1, new int[2])).as("%s", kind).isEqualTo(Scheduler.NONE);
         }
     }
 

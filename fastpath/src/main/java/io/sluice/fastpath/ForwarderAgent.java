@@ -1133,7 +1133,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
      * slots are loaded before either result is needed — the reply key's from the backend the scheduler would choose
      * ({@link Scheduler#peek}, nothing changes state) — so the CPU waits for the two misses at once, and the lookup and
      * the probe that follow find their lines in cache (Java has no prefetch instruction). A wrong guess (the SYN of a
-     * live session, a refused flow, a flow handed off, another backend chosen) costs a wasted load. The guess's local
+     * live session, a refused flow, a flow handed off) costs a wasted load; otherwise newFlow takes the guessed backend
+     * ({@link Scheduler#take}), which is what select would have chosen. The guess's local
      * address, first port slot and hashes are kept in the {@code warm*} fields for this frame's new flow, and so is
      * the listener (fields, not a return value: nothing stays live across the lookup of every other frame).
      */

@@ -3,6 +3,8 @@ package io.sluice.l7;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -79,9 +81,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
     private static final AsciiString X_FORWARDED_PORT = AsciiString.cached("x-forwarded-port");
     private static final AsciiString X_SLUICE_LB = AsciiString.cached("x-sluice-lb");
     private static final AsciiString X_SLUICE_VIP = AsciiString.cached("x-sluice-vip");
-    private static final List<CharSequence> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION, HOP_BY_HOP_KEEP_ALIVE,
+    /** An array walked by index: a List's iterator was garbage on every request and response. */
+    private static final AsciiString[] HOP_BY_HOP = {HttpHeaderNames.CONNECTION, HOP_BY_HOP_KEEP_ALIVE,
         AsciiString.cached("proxy-connection"), HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE,
-        HttpHeaderNames.PROXY_AUTHENTICATE, HttpHeaderNames.PROXY_AUTHORIZATION);
+        HttpHeaderNames.PROXY_AUTHENTICATE, HttpHeaderNames.PROXY_AUTHORIZATION};
 
     private final ListenerRuntime listener;
     private final TransportSupport transport;
@@ -92,6 +95,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
     private Channel inbound;
     private String clientIp;
     private final ArrayDeque<Object> pending = new ArrayDeque<>();
+    /** One listener per connection for every request head's write (a lambda per request was garbage). */
+    private final ChannelFutureListener onHeadWritten = this::headWritten;
     private State state = State.IDLE;
     private boolean inRead;
     private boolean backendFlushPending;
@@ -306,8 +311,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             reject(HttpResponseStatus.BAD_REQUEST, counters.smuggling);
             return;
         }
-        final List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
-        if (hosts.size() > 1 || (hosts.isEmpty() && req.protocolVersion().equals(HttpVersion.HTTP_1_1)))
+        // counted without a list (getAll built one per request): zero or one Host, and HTTP/1.1 needs one
+        final Iterator<? extends CharSequence> hostValues = headers.valueCharSequenceIterator(HttpHeaderNames.HOST);
+        final CharSequence hostValue = hostValues.hasNext() ? hostValues.next() : null;
+        if (hostValues.hasNext() || (hostValue == null && req.protocolVersion().equals(HttpVersion.HTTP_1_1)))
         {
             reject(HttpResponseStatus.BAD_REQUEST, counters.badRequest);
             return;
@@ -328,10 +335,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         final String uri = req.uri();
         final int query = uri.indexOf('?');
         final String path = query >= 0 ? uri.substring(0, query) : uri;
-        final Router.Route route = snapshot.router().route(headers.get(HttpHeaderNames.HOST), path);
+        final String host = hostValue == null ? null : hostValue.toString();
+        final Router.Route route = snapshot.router().route(host, path);
         if (route.redirect() != null)
         {
-            redirect(route.redirect(), headers.get(HttpHeaderNames.HOST), uri);
+            redirect(route.redirect(), host, uri);
             return;
         }
         group = route.group();
@@ -685,7 +693,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
 
     private void sendHead()
     {
-        final Channel target = backend;
         final ServerState chosen = server;
         chosen.inFlight.incrementAndGet();
         chosen.requests.increment();
@@ -703,29 +710,37 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
             // encoder needs the end of the message too, or the next request on it would be refused
             forwardToBackend(LastHttpContent.EMPTY_LAST_CONTENT);
         }
-        headWrite.addListener((ChannelFutureListener)f ->
+        headWrite.addListener(onHeadWritten);
+    }
+
+    /**
+     * {@link #onHeadWritten}: the head's write completed. The channel it was written to is the future's; while that is
+     * still our backend, {@link #server} is still the server it leads to (both change only together).
+     */
+    private void headWritten(final io.netty.channel.ChannelFuture f)
+    {
+        final Channel target = f.channel();
+        if (target != backend || state != State.CONNECTING)
         {
-            if (target != backend || state != State.CONNECTING)
-            {
-                return;
-            }
-            headInFlight = false;
-            if (!f.isSuccess())
-            {
-                // never reached the backend (a pooled connection closed under us): try again
-                detachBackend(true);
-                onConnectFailure(chosen);
-                return;
-            }
-            state = State.FORWARDING;
-            armRequestTimer(TimeUnit.SECONDS.toNanos(snapshot.config().timeouts().requestTimeoutSeconds()));
-            target.read();
-            drainPending();
-            if (state == State.FORWARDING && !requestComplete)
-            {
-                armBodyRateTimer();
-            }
-        });
+            return;
+        }
+        headInFlight = false;
+        if (!f.isSuccess())
+        {
+            // never reached the backend (a pooled connection closed under us): try again
+            final ServerState chosen = server;
+            detachBackend(true);
+            onConnectFailure(chosen);
+            return;
+        }
+        state = State.FORWARDING;
+        armRequestTimer(TimeUnit.SECONDS.toNanos(snapshot.config().timeouts().requestTimeoutSeconds()));
+        target.read();
+        drainPending();
+        if (state == State.FORWARDING && !requestComplete)
+        {
+            armBodyRateTimer();
+        }
     }
 
     // ---------------------------------------------------------------- backend → client
@@ -1374,23 +1389,46 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
     /** RFC 9110 7.6.1: Connection, the headers it names, and the classic hop-by-hop set end at this hop. */
     static void stripHopByHop(final HttpHeaders headers)
     {
-        // most messages have one Connection header or none: no list for them
-        final List<String> connections = headers.contains(HttpHeaderNames.CONNECTION) ? headers.getAll(HttpHeaderNames.CONNECTION)
-            : List.of();
-        for (final String connection : connections)
+        if (headers.contains(HttpHeaderNames.CONNECTION))
         {
-            for (final String token : connection.split(","))
+            // "keep-alive" and "close" (nearly every message's only value) are handled by constant names: only other
+            // values are split (no list, no strings per message for the usual ones)
+            final Iterator<? extends CharSequence> values = headers.valueCharSequenceIterator(HttpHeaderNames.CONNECTION);
+            List<String> named = null;
+            boolean close = false;
+            while (values.hasNext())
             {
-                final String name = token.trim();
-                if (!name.isEmpty() && !HttpHeaderNames.TRANSFER_ENCODING.contentEqualsIgnoreCase(name))
+                final CharSequence value = values.next();
+                if (HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(value))
                 {
-                    headers.remove(name);
+                    close = true;
+                }
+                else if (!HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(value))
+                {
+                    named = named == null ? new ArrayList<>() : named;
+                    named.add(value.toString());
+                }
+            }
+            // removed after the walk: removing while the iterator is open would break it
+            if (close)
+            {
+                headers.remove(HttpHeaderValues.CLOSE);
+            }
+            for (int i = 0; named != null && i < named.size(); i++)
+            {
+                for (final String token : named.get(i).split(","))
+                {
+                    final String name = token.trim();
+                    if (!name.isEmpty() && !HttpHeaderNames.TRANSFER_ENCODING.contentEqualsIgnoreCase(name))
+                    {
+                        headers.remove(name);
+                    }
                 }
             }
         }
-        for (final CharSequence name : HOP_BY_HOP)
+        for (int i = 0; i < HOP_BY_HOP.length; i++)
         {
-            headers.remove(name);
+            headers.remove(HOP_BY_HOP[i]);
         }
     }
 

@@ -92,6 +92,21 @@ class EdgeCodecTest
     }
 
     @Test
+    void shouldRemoveWhatEveryConnectionHeaderNamesIncludingClose()
+    {
+        final HttpHeaders headers = new DefaultHttpHeaders();
+        headers.add("Connection", "Close");
+        headers.add("Connection", "X-A ,x-b");
+        headers.add("Connection", "keep-alive");
+        headers.add("Close", "1");
+        headers.add("X-A", "1");
+        headers.add("X-B", "1");
+        headers.add("X-Kept", "1");
+        FrontendHandler.stripHopByHop(headers);
+        assertThat(headers.names()).containsExactly("X-Kept");
+    }
+
+    @Test
     void shouldFindStripAndPrefixStickyCookies()
     {
         final HttpHeaders headers = new DefaultHttpHeaders();

@@ -52,6 +52,16 @@ class RouterTest
     }
 
     @Test
+    void shouldRouteByPathAloneWhenNoRuleNamesAHost()
+    {
+        final Router router = router(List.of(new Rule(null, "/static", "path"), new Rule(null, "/static/deep", "deep")));
+        assertThat(target(router.route("Any.Host:8080", "/static/deep/x"))).isEqualTo("deep");
+        assertThat(target(router.route("[2001:2::1]:80", "/static/x"))).isEqualTo("path");
+        assertThat(target(router.route(null, "/static"))).isEqualTo("path");
+        assertThat(target(router.route("a.test", "/other"))).isEqualTo("default");
+    }
+
+    @Test
     void shouldPickTheLongestPathPrefixWithinAHost()
     {
         final Router router = router(List.of(

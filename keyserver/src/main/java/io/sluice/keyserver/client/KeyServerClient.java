@@ -46,6 +46,7 @@ import io.sluice.keyserver.KeyServerCounter;
 import io.sluice.keyserver.ipc.ChainCodec;
 import io.sluice.keyserver.ipc.Futex;
 import io.sluice.keyserver.ipc.KeyServerDescriptor;
+import io.sluice.keyserver.ipc.LostSliceGuard;
 import io.sluice.keyserver.ipc.Operation;
 import io.sluice.keyserver.ipc.RequestFlyweight;
 import io.sluice.keyserver.ipc.ResponseFlyweight;
@@ -74,7 +75,7 @@ import io.sluice.nativeio.crypto.RsaPadding;
  * one reader at a time, whoever holds {@link #readingResponses}; while a caller polls, it takes itself out of the
  * signal's sleeper count so the worker does not wake the sleeping poller for a reply the caller reads, see
  * {@link ShmSignal#beginPolling}). After such a caller's yield lost the core for longer than its budget (a contended
- * core), blocked callers park at once for a while ({@link #POLL_BACKOFF_NS}). Asynchronous callers (BoringSSL's
+ * core), blocked callers park at once for a while ({@link LostSliceGuard}). Asynchronous callers (BoringSSL's
  * private-key method) are completed by whichever thread reads their reply: usually the poller, or a blocked caller
  * that holds the reader role while it polls for its own (their dependent stages then run on that caller's thread).
  * <p>
@@ -85,13 +86,6 @@ import io.sluice.nativeio.crypto.RsaPadding;
  */
 public final class KeyServerClient implements AutoCloseable
 {
-    /**
-     * After a blocked caller's yield lost the core for longer than its whole spin budget, blocked callers park at once
-     * (the poller completes them) for this long: on a contended core a yield can
-     * cost a whole scheduler slice (ms: measured p99 1.5-2.7 ms), a parked thread's wake-up does not (p99 ~70 µs), so
-     * each caller loses at most one such slice per period.
-     */
-    private static final long POLL_BACKOFF_NS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final Logger LOG = System.getLogger(KeyServerClient.class.getName());
 
     /**
@@ -169,8 +163,11 @@ public final class KeyServerClient implements AutoCloseable
     private volatile Thread responseReader;
     private final ResponseFlyweight response = new ResponseFlyweight();
     private final MessageHandler responseHandler = this::onResponse;
-    /** Blocked callers park at once until this {@link System#nanoTime} (see {@link #POLL_BACKOFF_NS}). */
-    private volatile long activePollingResumesNs = System.nanoTime();
+    /**
+     * After a blocked caller's yield lost the core for longer than its whole spin budget, blocked callers park at once
+     * (the poller completes them) for a while: each caller loses at most one such slice per period.
+     */
+    private final LostSliceGuard pollGuard = new LostSliceGuard();
     /** How long a caller blocked on a future polls the response ring itself before it parks. */
     private final long spinNs;
 
@@ -565,7 +562,7 @@ public final class KeyServerClient implements AutoCloseable
      */
     private void awaitActively(final CompletableFuture<byte[]> future, final long budgetNs)
     {
-        if (future.isDone() || budgetNs <= 0 || System.nanoTime() - activePollingResumesNs < 0
+        if (future.isDone() || budgetNs <= 0 || !pollGuard.pollingAllowed(pollGuard.nanoTime())
             || responseReader == Thread.currentThread())
         {
             // (the last: a dependent stage run by onResponse blocks on another reply while this thread holds the reader
@@ -589,25 +586,12 @@ public final class KeyServerClient implements AutoCloseable
             signal.beginPolling();
             try
             {
-                final long startNs = System.nanoTime();
+                final long startNs = pollGuard.nanoTime();
                 long nowNs = startNs;
                 while (!future.isDone() && nowNs - startNs < budgetNs)
                 {
-                    if (tryReadResponses(c) <= 0)
-                    {
-                        Thread.yield();
-                        final long afterNs = System.nanoTime();
-                        if (afterNs - nowNs > budgetNs)
-                        {
-                            // the yield handed the core away for a slice: the core is contended, park from now on
-                            activePollingResumesNs = afterNs + POLL_BACKOFF_NS;
-                        }
-                        nowNs = afterNs;
-                    }
-                    else
-                    {
-                        nowNs = System.nanoTime();
-                    }
+                    // a yield that handed the core away for a slice makes blocked callers park from then on
+                    nowNs = tryReadResponses(c) <= 0 ? pollGuard.yield(nowNs, budgetNs) : pollGuard.nanoTime();
                 }
             }
             finally

@@ -22,7 +22,10 @@ import org.agrona.concurrent.YieldingIdleStrategy;
  * core up with {@link Thread#yield()} between polls: a yield returns at once when nothing else is runnable on the core
  * (so the next record is seen within a poll, with no wake-up), and hands the core over when something is (on two
  * shared cores the thread it waits for may be exactly that). Only then does it sleep on the futex; nothing spins
- * unbounded, and an idle consumer sleeps.
+ * unbounded, and an idle consumer sleeps. A yield that lost the core for a whole slice (longer than the budget) means the
+ * core is contended: the consumer then skips the polling phase for a while and sleeps at once ({@link LostSliceGuard},
+ * the guard the client's blocked callers use too), since a polling consumer is woken by nobody and a record committed
+ * during its lost slice would wait for the slice to end.
  * <p>
  * When {@code ready} says there is work that the last {@code doWork} could not take (another worker holds the reader
  * role, a record is claimed but not yet committed) the delegate backs off as before. A delegate that never sleeps
@@ -55,6 +58,7 @@ public final class SignalIdleStrategy implements IdleStrategy
     private final MemorySegment timespec;
     private final long spinNs;
     private final boolean announcePolling;
+    private final LostSliceGuard guard;
     private long spinStartNs = NOT_SPINNING;
     /** The signal this consumer took itself out of the sleeper count on while it polls, or null. */
     private ShmSignal pollingOn;
@@ -100,6 +104,12 @@ public final class SignalIdleStrategy implements IdleStrategy
     public SignalIdleStrategy(final IdleStrategy delegate, final Supplier<ShmSignal> signal, final BooleanSupplier ready,
         final long maxWaitNs, final long spinNs, final boolean announcePolling)
     {
+        this(delegate, signal, ready, maxWaitNs, spinNs, announcePolling, new LostSliceGuard());
+    }
+
+    SignalIdleStrategy(final IdleStrategy delegate, final Supplier<ShmSignal> signal, final BooleanSupplier ready,
+        final long maxWaitNs, final long spinNs, final boolean announcePolling, final LostSliceGuard guard)
+    {
         if (spinNs < 0 || spinNs > MAX_SPIN_NS)
         {
             throw new IllegalArgumentException("spinNs: " + spinNs + " is not in 0.." + MAX_SPIN_NS);
@@ -110,6 +120,7 @@ public final class SignalIdleStrategy implements IdleStrategy
         }
         this.spinNs = spinNs;
         this.announcePolling = announcePolling;
+        this.guard = guard;
         this.delegate = delegate;
         this.signal = signal;
         this.ready = ready;
@@ -133,8 +144,16 @@ public final class SignalIdleStrategy implements IdleStrategy
     {
         if (workCount > 0)
         {
-            spinStartNs = spinNs > 0 ? System.nanoTime() : NOT_SPINNING;
-            if (announcePolling && sleeps && spinNs > 0 && pollingOn == null)
+            spinStartNs = NOT_SPINNING;
+            if (spinNs > 0)
+            {
+                final long nowNs = guard.nanoTime();
+                if (guard.pollingAllowed(nowNs))
+                {
+                    spinStartNs = nowNs;
+                }
+            }
+            if (announcePolling && sleeps && spinStartNs != NOT_SPINNING && pollingOn == null)
             {
                 pollingOn = signal.get();
                 if (pollingOn != null)
@@ -158,9 +177,10 @@ public final class SignalIdleStrategy implements IdleStrategy
         }
         if (spinStartNs != NOT_SPINNING)
         {
-            if (System.nanoTime() - spinStartNs < spinNs)
+            final long nowNs = guard.nanoTime();
+            if (nowNs - spinStartNs < spinNs)
             {
-                Thread.yield();
+                guard.yield(nowNs, spinNs);
                 return;
             }
             spinStartNs = NOT_SPINNING;

@@ -89,6 +89,105 @@ class SignalIdleStrategyTest
     }
 
     @Test
+    void shouldSleepAtOnceAfterWorkWhileAYieldLostTheCoreForLongerThanItsBudget()
+    {
+        final ShmSignal signal = new ShmSignal(new UnsafeBuffer(ByteBuffer.allocateDirect(64)), 0);
+        final FakeCore core = new FakeCore(TimeUnit.MILLISECONDS.toNanos(2));
+        final long spinNs = TimeUnit.MICROSECONDS.toNanos(50);
+        // announcing polling as the crypto workers do: a polling worker is woken by nobody
+        final SignalIdleStrategy idle = new SignalIdleStrategy(new CountingIdle(), () -> signal, () -> false, 1000, spinNs, true,
+            core.guard(TimeUnit.MILLISECONDS.toNanos(100)));
+
+        idle.idle(1);
+        assertThat(signal.sleepers()).as("out of the sleeper count while it polls").isEqualTo(-1);
+        idle.idle(0);
+        assertThat(core.yields).as("polled once, and that yield lost the core for 2 ms").isEqualTo(1);
+
+        // the next burst of work: no polling phase (no yield), straight to the futex, back in the sleeper count
+        idle.idle(1);
+        idle.idle(0);
+        assertThat(core.yields).isEqualTo(1);
+        assertThat(idle.sleepCount()).isEqualTo(1);
+        assertThat(signal.sleepers()).isZero();
+
+        // the back-off over, and the core free again (yields come back at once): it polls after work again
+        core.nowNs += TimeUnit.MILLISECONDS.toNanos(100);
+        core.yieldCostNs = 1000;
+        idle.idle(1);
+        idle.idle(0);
+        idle.idle(0);
+        assertThat(core.yields).isEqualTo(3);
+        assertThat(idle.sleepCount()).isEqualTo(1);
+        idle.idle(1);
+        idle.idle(0);
+        assertThat(core.yields).as("short yields never suspend polling").isEqualTo(4);
+        idle.reset();
+        assertThat(signal.sleepers()).isZero();
+    }
+
+    @Test
+    void shouldKeepPollingAfterWorkWhileYieldsReturnWithinItsBudget()
+    {
+        final ShmSignal signal = new ShmSignal(new UnsafeBuffer(ByteBuffer.allocateDirect(64)), 0);
+        final FakeCore core = new FakeCore(TimeUnit.MICROSECONDS.toNanos(10));
+        final SignalIdleStrategy idle = new SignalIdleStrategy(new CountingIdle(), () -> signal, () -> false, 1000,
+            TimeUnit.MICROSECONDS.toNanos(50), false, core.guard(TimeUnit.MILLISECONDS.toNanos(100)));
+
+        for (int burst = 0; burst < 3; burst++)
+        {
+            idle.idle(1);
+            for (int i = 0; i < 5; i++)
+            {
+                idle.idle(0);
+            }
+        }
+
+        // per burst: yields at 0, 10, 20, 30, 40 µs into the 50 µs budget, then one sleep
+        assertThat(core.yields).isEqualTo(3 * 5);
+        assertThat(idle.sleepCount()).isZero();
+        idle.idle(0);
+        assertThat(idle.sleepCount()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldShareOneLostSliceBetweenTheThreadsUsingAGuard()
+    {
+        final FakeCore core = new FakeCore(TimeUnit.MILLISECONDS.toNanos(3));
+        final LostSliceGuard guard = core.guard(TimeUnit.MILLISECONDS.toNanos(100));
+        final long budgetNs = TimeUnit.MICROSECONDS.toNanos(50);
+
+        assertThat(guard.pollingAllowed(guard.nanoTime())).isTrue();
+        final long afterNs = guard.yield(guard.nanoTime(), budgetNs);
+
+        assertThat(afterNs).isEqualTo(core.nowNs);
+        assertThat(guard.pollingAllowed(afterNs)).isFalse();
+        assertThat(guard.pollingAllowed(afterNs + TimeUnit.MILLISECONDS.toNanos(100) - 1)).isFalse();
+        assertThat(guard.pollingAllowed(afterNs + TimeUnit.MILLISECONDS.toNanos(100))).isTrue();
+    }
+
+    /** A clock that moves only when the polling thread yields (by what the yield costs). */
+    private static final class FakeCore
+    {
+        long nowNs = 1_000_000_000L;
+        long yieldCostNs;
+        int yields;
+
+        FakeCore(final long yieldCostNs)
+        {
+            this.yieldCostNs = yieldCostNs;
+        }
+
+        LostSliceGuard guard(final long backoffNs)
+        {
+            return new LostSliceGuard(() -> nowNs, () ->
+            {
+                yields++;
+                nowNs += yieldCostNs;
+            }, backoffNs);
+        }
+    }
+
+    @Test
     void shouldBeWokenFromItsSleepByTheProducersSignal() throws Exception
     {
         final ShmSignal signal = new ShmSignal(new UnsafeBuffer(ByteBuffer.allocateDirect(64)), 0);

@@ -15,7 +15,14 @@ import java.security.Signature;
 import java.security.spec.MGF1ParameterSpec;
 import java.security.spec.PSSParameterSpec;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.security.PublicKey;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -411,6 +418,123 @@ class KeyServerIpcTest
                 await(() -> responseSignal.sequence() != sequence);
                 assertThat(responseSignal.sequence()).as("the reply signalled the poller's word").isEqualTo(sequence + 1);
             }
+        }
+    }
+
+    @Test
+    void shouldCompleteEveryReplyAtItsOwnRequestWhicheverCallerReadsIt() throws Exception
+    {
+        // callers that block on their replies read the response ring themselves and complete whatever they find there,
+        // other callers' asynchronous replies included (their callbacks then run on the blocked caller's thread): each
+        // reply must still land at the future of the request it answers, exactly once
+        final CertificateChain ecChain = client.getChain("ec").get(5, TimeUnit.SECONDS);
+        final PublicKey ecKey = ecChain.certificates().getFirst().getPublicKey();
+        final int threads = 4;
+        final int requestsPerRound = 150;
+        final Set<String> callerNames = ConcurrentHashMap.newKeySet();
+        final ConcurrentHashMap<String, byte[]> asyncReplies = new ConcurrentHashMap<>();
+        final AtomicInteger callbacksOnAnotherCaller = new AtomicInteger();
+        final AtomicInteger callbacksRunTwice = new AtomicInteger();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final List<CompletableFuture<?>> asyncDone = new ArrayList<>();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        int round = 0;
+        int asyncSent = 0;
+        // rounds until some callback ran on a caller other than its own (the case under test), within a bound
+        while (round < 3 || callbacksOnAnotherCaller.get() == 0 && round < 30 && System.nanoTime() < deadline)
+        {
+            final int r = round++;
+            final List<Thread> callers = new ArrayList<>();
+            final List<CompletableFuture<?>> roundAsync = Collections.synchronizedList(new ArrayList<>());
+            for (int t = 0; t < threads; t++)
+            {
+                final int caller = t;
+                final Thread thread = new Thread(() ->
+                {
+                    try
+                    {
+                        for (int i = 0; i < requestsPerRound; i++)
+                        {
+                            final String id = r + ":" + caller + ":" + i;
+                            final byte[] request = id.getBytes(StandardCharsets.US_ASCII);
+                            final boolean sign = i % 5 == 4;
+                            final CompletableFuture<byte[]> reply = sign
+                                ? client.sign(ecChain.keyId(), SignatureScheme.ECDSA_SECP256R1_SHA256.code(), request)
+                                : client.ping(request);
+                            if ((i + caller) % 2 == 0)
+                            {
+                                // asynchronous, as the proxy's private-key method: a callback, nobody blocks on it
+                                roundAsync.add(reply.whenComplete((bytes, error) ->
+                                {
+                                    final String on = Thread.currentThread().getName();
+                                    if (callerNames.contains(on) && !on.equals("caller-" + r + "-" + caller))
+                                    {
+                                        callbacksOnAnotherCaller.incrementAndGet();
+                                    }
+                                    if (error != null)
+                                    {
+                                        failure.compareAndSet(null, new AssertionError(id + " failed", error));
+                                    }
+                                    else if (asyncReplies.putIfAbsent(id, bytes) != null)
+                                    {
+                                        callbacksRunTwice.incrementAndGet();
+                                    }
+                                }));
+                            }
+                            else
+                            {
+                                final byte[] bytes = i % 4 < 2 ? reply.get(10, TimeUnit.SECONDS) : reply.join();
+                                assertReplyAnswers(id, sign, request, bytes, ecKey);
+                            }
+                        }
+                    }
+                    catch (final Throwable ex)
+                    {
+                        failure.compareAndSet(null, ex);
+                    }
+                }, "caller-" + r + "-" + caller);
+                callerNames.add(thread.getName());
+                callers.add(thread);
+            }
+            callers.forEach(Thread::start);
+            for (final Thread thread : callers)
+            {
+                thread.join(TimeUnit.SECONDS.toMillis(60));
+                assertThat(thread.isAlive()).as("caller %s finished", thread.getName()).isFalse();
+            }
+            asyncDone.addAll(roundAsync);
+            asyncSent += roundAsync.size();
+            assertThat(failure.get()).isNull();
+        }
+        CompletableFuture.allOf(asyncDone.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+
+        assertThat(failure.get()).isNull();
+        assertThat(callbacksRunTwice.get()).isZero();
+        assertThat(asyncReplies).hasSize(asyncSent);
+        for (final Map.Entry<String, byte[]> e : asyncReplies.entrySet())
+        {
+            final String id = e.getKey();
+            final byte[] request = id.getBytes(StandardCharsets.US_ASCII);
+            assertReplyAnswers(id, Integer.parseInt(id.substring(id.lastIndexOf(':') + 1)) % 5 == 4, request, e.getValue(), ecKey);
+        }
+        assertThat(callbacksOnAnotherCaller.get()).as("asynchronous replies completed by another blocked caller").isPositive();
+        assertThat(counter(KeyServerCounter.CLIENT_TIMEOUTS)).isZero();
+    }
+
+    /** A ping's reply echoes its own request; a signature verifies over its own request's message. */
+    private static void assertReplyAnswers(final String id, final boolean sign, final byte[] request, final byte[] reply,
+        final PublicKey key) throws Exception
+    {
+        if (sign)
+        {
+            final Signature v = Signature.getInstance("SHA256withECDSA");
+            v.initVerify(key);
+            v.update(request);
+            assertThat(v.verify(reply)).as("signature for %s", id).isTrue();
+        }
+        else
+        {
+            assertThat(new String(reply, StandardCharsets.US_ASCII)).as("echo for %s", id).isEqualTo(id);
         }
     }
 

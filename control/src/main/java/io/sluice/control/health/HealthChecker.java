@@ -44,10 +44,16 @@ public final class HealthChecker implements ConfigTarget, AutoCloseable
      */
     public record Key(String lb, String listener, String server)
     {
+        /** @return the listener's node-wide name, {@link LoadBalancer#listenerName(String, String)}. */
+        public String listenerName()
+        {
+            return LoadBalancer.listenerName(lb, listener);
+        }
+
         @Override
         public String toString()
         {
-            return lb + "/" + listener + " → " + server;
+            return listenerName() + " → " + server;
         }
     }
 

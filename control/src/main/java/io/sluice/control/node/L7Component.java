@@ -109,16 +109,22 @@ final class L7Component implements NodeComponent
             proxy.apply(config);
         }
         // A fresh proxy (or new listeners) starts every server up; tell it what the health checker already knows.
-        for (final HttpListener listener : config.listeners())
+        for (final LoadBalancer lb : next.loadBalancers())
         {
-            for (final ServerGroup group : listener.serverGroups())
+            for (final io.sluice.control.config.Listener l : lb.listeners())
             {
-                for (final Server server : group.servers())
+                if (!l.isL7())
                 {
-                    final String[] lbAndKey = listener.name().split("/", 2);
-                    if (!health.isUp(new HealthChecker.Key(lbAndKey[0], lbAndKey[1], server.key())))
+                    continue;
+                }
+                for (final String groupName : serverGroupNames(l))
+                {
+                    for (final io.sluice.control.config.ServerGroup.Server server : lb.serverGroup(groupName).servers())
                     {
-                        proxy.setServerState(listener.name(), server.key(), false);
+                        if (!health.isUp(new HealthChecker.Key(lb.name(), l.key(), server.key())))
+                        {
+                            proxy.setServerState(lb.listenerName(l), server.key(), false);
+                        }
                     }
                 }
             }
@@ -274,7 +280,8 @@ final class L7Component implements NodeComponent
             config.node().accessLog() ? accessLog : null, Upstream.DEFAULT);
     }
 
-    private static HttpListener listener(final LoadBalancer lb, final io.sluice.control.config.Listener l, final TlsContexts tls)
+    /** The listener's default group, then its rules' groups, each once. */
+    private static Set<String> serverGroupNames(final io.sluice.control.config.Listener l)
     {
         final Set<String> groupNames = new LinkedHashSet<>();
         if (l.serverGroup() != null)
@@ -282,8 +289,13 @@ final class L7Component implements NodeComponent
             groupNames.add(l.serverGroup());
         }
         l.rules().forEach(rule -> groupNames.add(rule.serverGroup()));
+        return groupNames;
+    }
+
+    private static HttpListener listener(final LoadBalancer lb, final io.sluice.control.config.Listener l, final TlsContexts tls)
+    {
         final List<ServerGroup> groups = new ArrayList<>();
-        for (final String name : groupNames)
+        for (final String name : serverGroupNames(l))
         {
             final io.sluice.control.config.ServerGroup group = lb.serverGroup(name);
             final List<Server> servers = new ArrayList<>();
@@ -350,13 +362,19 @@ final class L7Component implements NodeComponent
         return mbps * 1_000_000L / 8;
     }
 
+    /** The running proxy, or null before the first apply (tests). */
+    L7Proxy proxy()
+    {
+        return proxy;
+    }
+
     @Override
     public void onHealthChange(final HealthChecker.Key key, final boolean up)
     {
         final L7Proxy running = proxy;
         if (running != null)
         {
-            running.setServerState(LoadBalancer.listenerName(key.lb(), key.listener()), key.server(), up);
+            running.setServerState(key.listenerName(), key.server(), up);
         }
     }
 

@@ -6,19 +6,21 @@ import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.status.AtomicCounter;
 
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The node's control-plane agent: keeps the counters file's heartbeat and uptime current and runs commands handed
- * to it by other threads (API, health checks, signal handling), one at a time, so node state has a single writer.
+ * The node's liveness agent: keeps the counters file's heartbeat and uptime current, so that {@code sluice stat} (another
+ * process reading the file) can tell a live node from a dead or hung one, and counts its duty cycles.
  * <p>
- * It is not on any data path, so it sleeps whenever it has nothing to do: its {@link #idleStrategy()} parks until the
- * next heartbeat is due (at most {@link #MAX_PARK_MS}) and {@link #enqueue} unparks it, so a command runs at once and an
- * idle node costs ~10 wake-ups a second instead of the 1 000 of a 1 ms back-off (l7perf measured ~13 ms CPU/s idle and
- * 1–3 µs per proxied request at bench rates for the 1 ms back-off).
+ * It is not a command queue: config changes and health transitions go straight to the components, each of which keeps
+ * its own state single-writer ({@link NodeComponent#apply} and the health listeners are {@code synchronized} per
+ * component, and the fastpath's own {@code Conductor} hands commands to the forwarders through its queues). Routing
+ * them through this thread as well would add a hop and a second ordering to reason about for nothing.
+ * <p>
+ * It is not on any data path, so it sleeps between heartbeats: its {@link #idleStrategy()} parks until the next one is
+ * due (at most {@link #MAX_PARK_MS}), so an idle node costs ~10 wake-ups a second instead of the 1 000 of a 1 ms
+ * back-off (l7perf measured ~13 ms CPU/s idle and 1–3 µs per proxied request at bench rates for the 1 ms back-off).
  */
 final class NodeConductor implements Agent
 {
@@ -28,16 +30,13 @@ final class NodeConductor implements Agent
      */
     static final long MAX_PARK_MS = 100;
     private static final long HEARTBEAT_INTERVAL_MS = 1000;
-    private static final int COMMAND_LIMIT = 16;
 
     private final CountersFile countersFile;
     private final EpochClock clock;
     private final AtomicCounter uptime;
     private final AtomicCounter dutyCycles;
     private final long startMs;
-    private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final IdleStrategy idleStrategy = new UntilNextDuty();
-    private volatile Thread thread;
     private long nextHeartbeatMs;
 
     NodeConductor(final CountersFile countersFile, final EpochClock clock, final AtomicCounter uptime, final AtomicCounter dutyCycles)
@@ -49,28 +48,10 @@ final class NodeConductor implements Agent
         this.startMs = clock.time();
     }
 
-    /** Runs {@code command} on the conductor thread, waking it if it is parked. */
-    void enqueue(final Runnable command)
-    {
-        commands.add(command);
-        final Thread conductorThread = thread;
-        if (conductorThread != null)
-        {
-            // a permit given between the idle check and the park makes that park return at once: no lost wake-up
-            LockSupport.unpark(conductorThread);
-        }
-    }
-
-    /** The idle strategy to run this agent with: parks until the next duty, woken early by {@link #enqueue}. */
+    /** The idle strategy to run this agent with: parks until the next heartbeat is due. */
     IdleStrategy idleStrategy()
     {
         return idleStrategy;
-    }
-
-    @Override
-    public void onStart()
-    {
-        thread = Thread.currentThread();
     }
 
     @Override
@@ -78,12 +59,6 @@ final class NodeConductor implements Agent
     {
         final long nowMs = clock.time();
         int work = 0;
-        Runnable command;
-        while (work < COMMAND_LIMIT && (command = commands.poll()) != null)
-        {
-            command.run();
-            work++;
-        }
         if (nowMs >= nextHeartbeatMs)
         {
             countersFile.heartbeat(nowMs);
@@ -95,13 +70,9 @@ final class NodeConductor implements Agent
         return work;
     }
 
-    /** How long an idle conductor may sleep now: 0 with a command queued or a duty due, else until the next heartbeat. */
+    /** How long an idle conductor may sleep now: 0 with the heartbeat due, else until it is (at most the longest park). */
     long idleMs()
     {
-        if (!commands.isEmpty())
-        {
-            return 0;
-        }
         return Math.max(0, Math.min(MAX_PARK_MS, nextHeartbeatMs - clock.time()));
     }
 

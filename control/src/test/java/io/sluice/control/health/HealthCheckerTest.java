@@ -55,6 +55,17 @@ class HealthCheckerTest
     }
 
     @Test
+    void shouldNameATargetByItsListenersNodeWideName()
+    {
+        final SluiceConfig config = config("http", 8080, "{}");
+        final var lb = config.loadBalancers().getFirst();
+        final HealthChecker.Key key = new HealthChecker.Key("web", "http:80", "127.0.0.1:8080");
+
+        assertThat(key.listenerName()).isEqualTo(lb.listenerName(lb.listeners().getFirst())).isEqualTo("web/http:80");
+        assertThat(key).hasToString("web/http:80 → 127.0.0.1:8080");
+    }
+
+    @Test
     void shouldMarkATcpServerDownWhenItStopsAndUpWhenItReturns() throws Exception
     {
         ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());

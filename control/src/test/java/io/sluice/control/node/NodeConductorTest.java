@@ -10,7 +10,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,50 +42,34 @@ class NodeConductorTest
     }
 
     @Test
-    void shouldNotSleepWhileACommandIsQueued()
+    void shouldKeepTheHeartbeatAndUptimeOnItsOwnThreadAndStopWhenClosed() throws Exception
     {
         try (CountersFile file = CountersFile.create(dir.resolve(CountersFile.FILE_NAME), 64, "n"))
         {
-            final CachedEpochClock clock = new CachedEpochClock();
-            final NodeConductor conductor = conductor(file, clock);
-            conductor.doWork();
-            final int[] ran = new int[1];
-
-            conductor.enqueue(() -> ran[0]++);
-
-            assertThat(conductor.idleMs()).isZero();
-            assertThat(conductor.doWork()).isEqualTo(1);
-            assertThat(ran[0]).isEqualTo(1);
-            assertThat(conductor.idleMs()).isPositive();
-        }
-    }
-
-    @Test
-    void shouldRunAnEnqueuedCommandOnItsThreadAndKeepTheHeartbeat() throws Exception
-    {
-        try (CountersFile file = CountersFile.create(dir.resolve(CountersFile.FILE_NAME), 64, "n"))
-        {
-            final NodeConductor conductor = conductor(file, SystemEpochClock.INSTANCE);
+            final AtomicCounter uptime = file.manager().newCounter("uptime");
+            final AtomicCounter cycles = file.manager().newCounter("cycles");
+            final NodeConductor conductor = new NodeConductor(file, SystemEpochClock.INSTANCE, uptime, cycles);
             final AgentRunner runner = new AgentRunner(conductor.idleStrategy(), Throwable::printStackTrace, null, conductor);
             AgentRunner.startOnThread(runner);
             try
             {
-                final CountDownLatch ran = new CountDownLatch(1);
-                final Thread[] ranOn = new Thread[1];
-                conductor.enqueue(() ->
-                {
-                    ranOn[0] = Thread.currentThread();
-                    ran.countDown();
-                });
-                assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
-                assertThat(ranOn[0].getName()).isEqualTo("sluice-conductor");
-                // the heartbeat follows the commands in the same duty cycle
                 final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (file.heartbeatMs() == 0 && System.nanoTime() < deadline)
+                // the conductor's first heartbeat replaces the one the file was created with
+                final long created = file.heartbeatMs();
+                while (file.heartbeatMs() == created && System.nanoTime() < deadline)
                 {
                     Thread.sleep(10);
                 }
-                assertThat(file.heartbeatMs()).isPositive();
+                final long first = file.heartbeatMs();
+                assertThat(first).isNotEqualTo(created);
+                // the next heartbeat a second later: the thread parks between them, and wakes for them
+                while (file.heartbeatMs() == first && System.nanoTime() < deadline)
+                {
+                    Thread.sleep(10);
+                }
+                assertThat(file.heartbeatMs()).isGreaterThanOrEqualTo(first + 1000);
+                assertThat(uptime.get()).isGreaterThanOrEqualTo(1);
+                assertThat(cycles.get()).as("parked between heartbeats, not spinning").isLessThan(1000);
             }
             finally
             {

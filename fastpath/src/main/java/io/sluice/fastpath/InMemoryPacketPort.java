@@ -1,5 +1,6 @@
 package io.sluice.fastpath;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -10,7 +11,13 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * A {@link PacketPort} over memory, for tests and benchmarks: frames injected with {@link #inject} are received by
  * the next {@link #poll}; transmitted frames are collected for {@link #drainTransmitted}. Frames live in fixed
- * 2 KiB slots of one buffer, like UMEM chunks. The test-side calls (inject, drain) allocate; poll does not.
+ * 2 KiB slots of one buffer, like UMEM chunks.
+ * <p>
+ * Transmission follows {@code io.PacketIoPort} over AF_XDP: a frame the handler keeps and a frame {@link #send} queues
+ * (another port's frame leaving by this one) wait, as in a tx ring, until the end of this port's next poll pushes them
+ * out; poll returns the frames it received plus the frames it pushed out, so a duty cycle that only flushed counts as
+ * work here as it does there. Each frame sent is copied out to a new array (the test side reads them later); receiving
+ * allocates nothing.
  */
 public final class InMemoryPacketPort implements PacketPort
 {
@@ -20,6 +27,9 @@ public final class InMemoryPacketPort implements PacketPort
     private final UnsafeBuffer umem;
     private final int slots;
     private final ConcurrentLinkedQueue<byte[]> rx = new ConcurrentLinkedQueue<>();
+    /** Sent, not pushed out yet (the tx ring before the kick); the forwarder's thread only. */
+    private final ArrayDeque<byte[]> queued = new ArrayDeque<>();
+    /** Pushed out, for the test side. */
     private final ConcurrentLinkedQueue<byte[]> tx = new ConcurrentLinkedQueue<>();
     private final int[] batchLengths;
     private long received;
@@ -90,12 +100,25 @@ public final class InMemoryPacketPort implements PacketPort
             {
                 final byte[] out = new byte[batchLengths[i]];
                 umem.getBytes(i * FRAME_SIZE, out);
-                tx.add(out);
-                transmitted++;
+                queued.add(out);
             }
         }
         received += n;
-        return n;
+        return n + flush();
+    }
+
+    /** Every poll, as PacketIoPort's: frames other ports queued here since the last poll leave too. */
+    private int flush()
+    {
+        int flushed = 0;
+        byte[] frame;
+        while ((frame = queued.poll()) != null)
+        {
+            tx.add(frame);
+            flushed++;
+        }
+        transmitted += flushed;
+        return flushed;
     }
 
     @Override
@@ -103,8 +126,7 @@ public final class InMemoryPacketPort implements PacketPort
     {
         final byte[] out = new byte[length];
         buffer.getBytes(offset, out);
-        tx.add(out);
-        transmitted++;
+        queued.add(out);
         return true;
     }
 

@@ -13,10 +13,13 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,9 +38,10 @@ class TestbedTest
             assertThat(Files.exists(TestbedState.fileFor(prefix))).isTrue();
             for (final String node : testbed.nodes())
             {
-                for (final String line : testbed.execChecked(node, "ip", "-o", "link").output().split("\n"))
+                final List<String> names = linkNames(testbed.execChecked(node, "ip", "-o", "link").output());
+                assertThat(names).contains("lo");
+                for (final String name : names)
                 {
-                    final String name = line.split(":")[1].strip().split("@")[0];
                     assertThat(name.length()).isLessThanOrEqualTo(15);
                     assertThat(name.equals("lo") || name.startsWith(prefix + "-")).as(name).isTrue();
                 }
@@ -47,6 +51,44 @@ class TestbedTest
         assertThat(Commands.run("ip", "-o", "link").output()).doesNotContain(prefix);
         assertThat(Files.exists(TestbedState.fileFor(prefix))).isFalse();
         assertThat(Files.exists(TestbedState.runDir(prefix))).isFalse();
+    }
+
+    @Test
+    void shouldReadLinkNamesFromIpOutputWithPeersAndItsErrorLines()
+    {
+        // ip -o link, stdout and stderr merged as Commands returns them: a veth whose peer is in another namespace
+        // (name@ifN), one whose peer is here (name@peer), an altname, and the error ip prints (exit 0) when a namespace
+        // some other process deletes vanishes while ip maps link-netnsids to names (a 32-character "name" once)
+        final String output = """
+            1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    \
+            link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
+            Error: Peer netns reference is invalid.
+            2: ta1f-lb1-rtr@if3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default \
+            qlen 1000\\    link/ether 02:00:00:00:01:10 brd ff:ff:ff:ff:ff:ff link-netns ta1f-router\\    altname ta1f-alt
+            4: ta1f-x@ta1f-y: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000\\    \
+            link/ether 02:00:00:00:01:11 brd ff:ff:ff:ff:ff:ff
+            """;
+
+        assertThat(linkNames(output)).containsExactly("lo", "ta1f-lb1-rtr", "ta1f-x");
+    }
+
+    /**
+     * The link names in {@code ip -o link} output ({@code INDEX: NAME[@PEER]: <FLAGS> ...} per link); other lines are
+     * ip's messages on stderr, which {@link Commands} merges into the output.
+     */
+    private static List<String> linkNames(final String ipOLinkOutput)
+    {
+        final Pattern link = Pattern.compile("^\\d+: ([^:@\\s]+)(?:@[^:\\s]+)?: <");
+        final List<String> names = new ArrayList<>();
+        for (final String line : ipOLinkOutput.split("\n"))
+        {
+            final Matcher m = link.matcher(line);
+            if (m.find())
+            {
+                names.add(m.group(1));
+            }
+        }
+        return names;
     }
 
     @Test

@@ -13,24 +13,25 @@ package io.sluice.fastpath.lb;
  * sources; against spoofed random sources only the listener bucket and SYN proxy help. Single writer (the forwarder),
  * primitive arrays allocated once per table generation, no allocation per flow.
  * <p>
- * Credit is kept in flow-nanoseconds (one flow costs 10^9) so any rate up to 10^9 flows/s refills with integer
- * arithmetic and no rounding loss.
+ * Each bucket is the {@link TokenBucket}'s algorithm (a theoretical arrival time; a flow moves it 1/rate forwards,
+ * rounded up to the nanosecond, so rates up to 10^9 flows/s), single-writer: one long per bucket, no atomics. The
+ * burst window is rate × that rounded cost (one second, a few ns more when the rate does not divide 10^9), so a full
+ * bucket holds exactly one second of flows.
  */
 public final class NewFlowLimiter
 {
     public static final int SOURCE_SLOTS = 4096;
-    private static final long FLOW = 1_000_000_000L;
 
     private final long listenerRate;
-    private final long listenerBurst;
-    private long listenerCredit;
-    private long listenerLastNs = Long.MIN_VALUE;
+    private final long listenerCostNs;
+    private final long listenerBurstNs;
+    private long listenerTat = TokenBucket.FULL;
 
     private final long sourceRate;
-    private final long sourceBurst;
+    private final long sourceCostNs;
+    private final long sourceBurstNs;
     private final long[] sourceKeys;
-    private final long[] sourceCredit;
-    private final long[] sourceLastNs;
+    private final long[] sourceTat;
 
     /**
      * @param perSecond          listener-wide new flows per second, 0 = unlimited.
@@ -40,14 +41,14 @@ public final class NewFlowLimiter
     public NewFlowLimiter(final int perSecond, final int perSourcePerSecond, final int forwarderCount)
     {
         this.listenerRate = share(perSecond, forwarderCount);
-        this.listenerBurst = listenerRate * FLOW;
-        this.listenerCredit = listenerBurst;
+        this.listenerCostNs = listenerRate > 0 ? TokenBucket.cost(1, listenerRate) : 0;
+        this.listenerBurstNs = listenerRate * listenerCostNs;
         this.sourceRate = share(perSourcePerSecond, forwarderCount);
-        this.sourceBurst = sourceRate * FLOW;
+        this.sourceCostNs = sourceRate > 0 ? TokenBucket.cost(1, sourceRate) : 0;
+        this.sourceBurstNs = sourceRate * sourceCostNs;
         final int slots = sourceRate > 0 ? SOURCE_SLOTS : 0;
         this.sourceKeys = new long[slots];
-        this.sourceCredit = new long[slots];
-        this.sourceLastNs = new long[slots];
+        this.sourceTat = new long[slots];
     }
 
     /** Null when neither limit is set (the data path then skips the check). */
@@ -69,17 +70,12 @@ public final class NewFlowLimiter
         {
             return true;
         }
-        if (listenerLastNs == Long.MIN_VALUE)
-        {
-            listenerLastNs = nowNs;
-        }
-        listenerCredit = refill(listenerCredit, nowNs - listenerLastNs, listenerRate, listenerBurst);
-        listenerLastNs = nowNs;
-        if (listenerCredit < FLOW)
+        final long start = TokenBucket.windowStart(listenerTat, nowNs, listenerBurstNs);
+        if (TokenBucket.available(start, nowNs, listenerRate) < 1)
         {
             return false;
         }
-        listenerCredit -= FLOW;
+        listenerTat = start + listenerCostNs;
         return true;
     }
 
@@ -96,36 +92,17 @@ public final class NewFlowLimiter
         }
         final int slot = (int)(sourceHash ^ (sourceHash >>> 32)) & (SOURCE_SLOTS - 1);
         final long key = sourceHash | 1;
-        long credit;
         if (sourceKeys[slot] != key)
         {
             sourceKeys[slot] = key;
-            credit = sourceBurst;
+            sourceTat[slot] = TokenBucket.FULL;
         }
-        else
+        final long start = TokenBucket.windowStart(sourceTat[slot], nowNs, sourceBurstNs);
+        if (TokenBucket.available(start, nowNs, sourceRate) < 1)
         {
-            credit = refill(sourceCredit[slot], nowNs - sourceLastNs[slot], sourceRate, sourceBurst);
-        }
-        sourceLastNs[slot] = nowNs;
-        if (credit < FLOW)
-        {
-            sourceCredit[slot] = credit;
             return false;
         }
-        sourceCredit[slot] = credit - FLOW;
+        sourceTat[slot] = start + sourceCostNs;
         return true;
-    }
-
-    private static long refill(final long credit, final long elapsedNs, final long rate, final long burst)
-    {
-        if (elapsedNs <= 0)
-        {
-            return credit;
-        }
-        if (elapsedNs >= FLOW)
-        {
-            return burst;
-        }
-        return Math.min(burst, credit + elapsedNs * rate);
     }
 }

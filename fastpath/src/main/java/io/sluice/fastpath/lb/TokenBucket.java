@@ -10,6 +10,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * takes chunks of {@link #grantBytes()} and spends them locally, so the shared cache line is touched about once per
  * chunk. The rate is {@code limit ÷ share} where the share (live nodes of a cluster) can change at any time; the
  * change applies to the next grant. No allocation, lock-free.
+ * <p>
+ * The algorithm's three steps ({@link #windowStart}, {@link #available}, {@link #cost}) are shared with the
+ * single-writer buckets of {@link NewFlowLimiter} (new flows per listener and per client address, one forwarder each),
+ * which keep their theoretical arrival times in plain fields and arrays instead of an {@link AtomicLong}.
  */
 public final class TokenBucket
 {
@@ -18,10 +22,13 @@ public final class TokenBucket
     /** Largest local grant: a forwarder never sits on more than this of the shared bucket. */
     public static final long MAX_GRANT_BYTES = 64 * 1024;
 
+    /** The theoretical arrival time of a bucket never taken from: full. */
+    static final long FULL = Long.MIN_VALUE;
+
     private static final long NS_PER_S = 1_000_000_000L;
 
     private final long limitBytesPerSecond;
-    private final AtomicLong theoreticalArrivalNs = new AtomicLong(Long.MIN_VALUE);
+    private final AtomicLong theoreticalArrivalNs = new AtomicLong(FULL);
     private volatile long bytesPerSecond;
     private volatile long grantBytes;
     private volatile int share = 1;
@@ -76,26 +83,40 @@ public final class TokenBucket
         while (true)
         {
             final long tat = theoreticalArrivalNs.get();
-            final long base = tat == Long.MIN_VALUE || tat < nowNs - BURST_NS ? nowNs - BURST_NS : tat;
-            final long elapsed = nowNs - base;
-            if (elapsed <= 0)
-            {
-                return 0;
-            }
+            final long base = windowStart(tat, nowNs, BURST_NS);
             // elapsed ≤ BURST_NS (1e8) and rate ≤ 1.25e10 B/s (100 Gbit/s): the product stays below 2^63.
-            final long available = elapsed * rate / NS_PER_S;
-            final long granted = Math.min(w, available);
+            final long granted = Math.min(w, available(base, nowNs, rate));
             if (granted <= 0)
             {
                 return 0;
             }
-            // Rounded up: the bucket never gives more than the rate.
-            final long cost = (granted * NS_PER_S + rate - 1) / rate;
-            if (theoreticalArrivalNs.compareAndSet(tat, base + cost))
+            if (theoreticalArrivalNs.compareAndSet(tat, base + cost(granted, rate)))
             {
                 return granted;
             }
         }
+    }
+
+    /**
+     * Where a bucket's window starts at {@code nowNs}: its theoretical arrival time, or {@code nowNs - burstNs} when that
+     * lies further back (a bucket idle for a whole burst, or {@link #FULL}, holds {@code rate × burstNs} and no more).
+     */
+    static long windowStart(final long theoreticalArrivalNs, final long nowNs, final long burstNs)
+    {
+        return theoreticalArrivalNs == FULL || theoreticalArrivalNs < nowNs - burstNs ? nowNs - burstNs : theoreticalArrivalNs;
+    }
+
+    /** What a bucket whose window starts at {@code windowStartNs} holds at {@code nowNs} ((now - start) × rate ≤ 2^63). */
+    static long available(final long windowStartNs, final long nowNs, final long perSecond)
+    {
+        final long elapsed = nowNs - windowStartNs;
+        return elapsed <= 0 ? 0 : elapsed * perSecond / NS_PER_S;
+    }
+
+    /** The window time {@code tokens} take, rounded up: the bucket never gives more than the rate. */
+    static long cost(final long tokens, final long perSecond)
+    {
+        return (tokens * NS_PER_S + perSecond - 1) / perSecond;
     }
 
     /** Size of one local grant (≈ 1/16 of the burst, at most {@link #MAX_GRANT_BYTES}). */

@@ -171,6 +171,7 @@ public final class Benchmarks
     {
         return (ctx, target, seconds) ->
         {
+            FirstAnswer.await(ctx, "http://" + target.urlHost() + ":" + target.port() + "/");
             final Wrk.Result result = Wrk.run(ctx.testbed(), "http://" + target.urlHost() + ":" + target.port() + "/", 1,
                 WRK_CONNECTIONS, Math.max(1, (int)Math.round(seconds)), ctx.settings().loadCpu());
             if (result.requests() == 0)

@@ -1,9 +1,7 @@
 package io.sluice.fastpath;
 
-import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Frames waiting for a next hop's MAC: the first frames of a flow to a neighbour the kernel has not resolved yet are
@@ -23,15 +21,13 @@ public final class NeighbourQueue
         void resend(MutableDirectBuffer buffer, int offset, int length);
     }
 
-    private final int slotSize;
     private final int capacity;
     private final int perNeighbour;
     private final long holdNs;
-    private final UnsafeBuffer frames;
+    private final FrameSlots frames;
     private final long[] high;
     private final long[] low;
     private final long[] deadline;
-    private final int[] length;
     private int size;
     private boolean draining;
 
@@ -45,20 +41,18 @@ public final class NeighbourQueue
     {
         this.capacity = capacity;
         this.perNeighbour = perNeighbour;
-        this.slotSize = slotSize;
         this.holdNs = holdNs;
-        this.frames = new UnsafeBuffer(BufferUtil.allocateDirectAligned(capacity * slotSize, 64));
+        this.frames = new FrameSlots(capacity, slotSize);
         this.high = new long[capacity];
         this.low = new long[capacity];
         this.deadline = new long[capacity];
-        this.length = new int[capacity];
     }
 
     /** @return true when the frame was queued; false (full, too long, too many for this neighbour): drop it. */
     public boolean offer(final long nextHopHigh, final long nextHopLow, final DirectBuffer buffer, final int offset,
         final int frameLength, final long nowNs)
     {
-        if (draining || size == capacity || frameLength > slotSize)
+        if (draining || size == capacity || !frames.fits(frameLength))
         {
             return false;
         }
@@ -70,11 +64,10 @@ public final class NeighbourQueue
                 return false;
             }
         }
-        frames.putBytes(size * slotSize, buffer, offset, frameLength);
+        frames.put(size, buffer, offset, frameLength);
         high[size] = nextHopHigh;
         low[size] = nextHopLow;
         deadline[size] = nowNs + holdNs;
-        length[size] = frameLength;
         size++;
         return true;
     }
@@ -105,7 +98,7 @@ public final class NeighbourQueue
         {
             if (neighbours.nextHopMac(high[i], low[i]) != NeighbourTable.NO_MAC)
             {
-                resend.resend(frames, i * slotSize, length[i]);
+                resend.resend(frames.buffer(), frames.offset(i), frames.length(i));
                 work++;
             }
             else if (nowNs - deadline[i] >= 0)
@@ -117,11 +110,10 @@ public final class NeighbourQueue
             {
                 if (kept != i)
                 {
-                    frames.putBytes(kept * slotSize, frames, i * slotSize, length[i]);
+                    frames.move(i, kept);
                     high[kept] = high[i];
                     low[kept] = low[i];
                     deadline[kept] = deadline[i];
-                    length[kept] = length[i];
                 }
                 kept++;
             }

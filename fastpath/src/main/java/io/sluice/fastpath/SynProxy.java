@@ -54,11 +54,10 @@ public final class SynProxy
     /** Client segments held while the backend has not answered yet (per forwarder), replayed once it has. */
     public static final int HELD_SLOTS = 64;
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[SCRATCH_BYTES]);
-    private final UnsafeBuffer held = new UnsafeBuffer(new byte[HELD_SLOTS * SCRATCH_BYTES]);
+    private final FrameSlots held = new FrameSlots(HELD_SLOTS, SCRATCH_BYTES);
     private final UnsafeBuffer replay = new UnsafeBuffer(new byte[SCRATCH_BYTES]);
     private final int[] heldRecords = new int[HELD_SLOTS];
     private final long[] heldKeys = new long[HELD_SLOTS];
-    private final int[] heldLengths = new int[HELD_SLOTS];
     private int heldCursor;
     private int heldCount;
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
@@ -92,20 +91,19 @@ public final class SynProxy
      */
     public boolean hold(final DirectBuffer buffer, final int offset, final int length, final int record, final long key)
     {
-        if (length > SCRATCH_BYTES)
+        if (!held.fits(length))
         {
             return false;
         }
         final int slot = heldCursor;
         heldCursor = (heldCursor + 1) % HELD_SLOTS;
-        if (heldLengths[slot] == 0)
+        if (held.length(slot) == 0)
         {
             heldCount++;
         }
-        held.putBytes(slot * SCRATCH_BYTES, buffer, offset, length);
+        held.put(slot, buffer, offset, length);
         heldRecords[slot] = record;
         heldKeys[slot] = key;
-        heldLengths[slot] = length;
         return true;
     }
 
@@ -123,11 +121,11 @@ public final class SynProxy
         for (int i = 0; i < HELD_SLOTS; i++)
         {
             final int slot = (heldCursor + i) % HELD_SLOTS;
-            final int length = heldLengths[slot];
+            final int length = held.length(slot);
             if (length != 0 && heldRecords[slot] == record && heldKeys[slot] == key)
             {
-                replay.putBytes(0, held, slot * SCRATCH_BYTES, length);
-                heldLengths[slot] = 0;
+                replay.putBytes(0, held.buffer(), held.offset(slot), length);
+                held.clear(slot);
                 heldCount--;
                 return length;
             }

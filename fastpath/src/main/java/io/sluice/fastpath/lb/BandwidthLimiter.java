@@ -1,9 +1,8 @@
 package io.sluice.fastpath.lb;
 
+import io.sluice.fastpath.FrameSlots;
 import io.sluice.fastpath.PacketPort;
-import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.Arrays;
 
@@ -16,7 +15,7 @@ import java.util.Arrays;
  * retransmission timer (≥ 200 ms, an idle bucket) — a bulk transfer got ~43 % of the peak. A short queue turns the
  * excess into delay that TCP's ACK clock follows, and losses into single tail drops that fast retransmit repairs.
  * <p>
- * Frames are copied (already rewritten) into a fixed pool of {@link #SLOT_BYTES}-byte slots allocated once; queues
+ * Frames are copied (already rewritten) into a fixed pool of {@link #SLOT_BYTES}-byte {@link FrameSlots}; queues
  * are intrusive lists of slot indexes by listener id; only listeners with a waiting frame are visited per duty cycle.
  * Single writer (the forwarder), no allocation after construction.
  */
@@ -33,9 +32,8 @@ public final class BandwidthLimiter
 
     private static final int NONE = -1;
 
-    private final UnsafeBuffer pool;
+    private final FrameSlots pool;
     private final int[] next;
-    private final int[] frameLength;
     private final int[] ipLength;
     private final int[] egress;
     private final int[] head;
@@ -49,9 +47,8 @@ public final class BandwidthLimiter
 
     public BandwidthLimiter(final int slots, final int maxListenerIds)
     {
-        pool = new UnsafeBuffer(BufferUtil.allocateDirectAligned(slots * SLOT_BYTES, 64));
+        pool = new FrameSlots(slots, SLOT_BYTES);
         next = new int[slots];
-        frameLength = new int[slots];
         ipLength = new int[slots];
         egress = new int[slots];
         head = new int[maxListenerIds];
@@ -81,7 +78,7 @@ public final class BandwidthLimiter
         {
             return PASS;
         }
-        if (freeCount == 0 || frameBytes > SLOT_BYTES || queuedBytes[id] + ipBytes > bw.queueLimitBytes())
+        if (freeCount == 0 || !pool.fits(frameBytes) || queuedBytes[id] + ipBytes > bw.queueLimitBytes())
         {
             return DROP;
         }
@@ -95,8 +92,7 @@ public final class BandwidthLimiter
         final int slot = freeHead;
         freeHead = next[slot];
         freeCount--;
-        pool.putBytes(slot * SLOT_BYTES, buffer, offset, length);
-        frameLength[slot] = length;
+        pool.put(slot, buffer, offset, length);
         ipLength[slot] = ipBytes;
         egress[slot] = egressPort;
         next[slot] = NONE;
@@ -140,7 +136,7 @@ public final class BandwidthLimiter
                 }
                 if (bw != null)
                 {
-                    if (!ports[egress[slot]].send(pool, slot * SLOT_BYTES, frameLength[slot]))
+                    if (!ports[egress[slot]].send(pool.buffer(), pool.offset(slot), pool.length(slot)))
                     {
                         if (pay)
                         {

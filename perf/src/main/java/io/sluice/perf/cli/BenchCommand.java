@@ -25,7 +25,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {"Run benchmarks (sluice and the baselines side by side on the namespace testbed), or render a report.",
-        "  bench l4|l7|tls|sync|all [--json] [--runs N] [--seconds S] [--out FILE] [--markdown FILE]",
+        "  bench l4|l7|tls|sync|all [--json] [--runs N] [--seconds S] [--cases NAME,...] [--subjects NAME,...] [--out FILE]"
+            + " [--markdown FILE]",
         "  bench report --from FILE [--out FILE]   (Markdown for docs/PERFORMANCE.md)"})
 public final class BenchCommand implements Callable<Integer>
 {
@@ -62,6 +63,10 @@ public final class BenchCommand implements Callable<Integer>
     @Option(names = "--subjects", split = ",", paramLabel = "NAME", description = "run only these subjects (e.g. sluice-shared,nginx); "
         + "default: every subject of each case")
     List<String> subjects = new ArrayList<>();
+
+    @Option(names = "--cases", split = ",", paramLabel = "NAME", description = "run only these cases (e.g. tcp-connect); "
+        + "default: every case of each benchmark")
+    List<String> cases = new ArrayList<>();
 
     @Option(names = "--out", description = "bench: write the JSON here; report: write the Markdown here (default stdout)")
     Path out;
@@ -102,6 +107,19 @@ public final class BenchCommand implements Callable<Integer>
                     "WHAT: '" + name + "' is not one of l4, l7, tls, sync, all, report");
             }
         }
+        if (!cases.isEmpty())
+        {
+            final List<String> known = (what.contains("all") ? Benchmarks.NAMES : what).stream()
+                .flatMap(name -> Benchmarks.cases(name).stream()).map(c -> c.name()).toList();
+            for (final String name : cases)
+            {
+                if (!known.contains(name))
+                {
+                    throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--cases: '" + name + "' is not a case of " + what + " (" + String.join(", ", known) + ")");
+                }
+            }
+        }
         if (runs < 3)
         {
             spec.commandLine().getErr().println("warning: --runs " + runs + " < 3: a median of fewer than 3 runs is not a result");
@@ -109,6 +127,7 @@ public final class BenchCommand implements Callable<Integer>
         final Settings unpinned = new Settings(runs, seconds, warmup, backends, -1, -1, profile);
         final Settings settings = pin ? unpinned.pinned() : unpinned;
         final BenchReport report = new Harness(settings, System.err).onlySubjects(new java.util.HashSet<>(subjects))
+            .onlyCases(new java.util.HashSet<>(cases))
             .run(what, commandLine());
         if (out != null)
         {
@@ -156,6 +175,16 @@ public final class BenchCommand implements Callable<Integer>
         {
             parts.add("--backends");
             parts.add(Integer.toString(backends));
+        }
+        if (!cases.isEmpty())
+        {
+            parts.add("--cases");
+            parts.add(String.join(",", cases));
+        }
+        if (!subjects.isEmpty())
+        {
+            parts.add("--subjects");
+            parts.add(String.join(",", subjects));
         }
         if (out != null)
         {

@@ -26,6 +26,7 @@ public final class Harness
     private final PrintStream progress;
     private String testbedPrefix;
     private java.util.Set<String> onlySubjects;
+    private java.util.Set<String> onlyCases;
 
     public Harness(final Settings settings, final PrintStream progress)
     {
@@ -44,6 +45,16 @@ public final class Harness
     public Harness onlySubjects(final java.util.Set<String> names)
     {
         this.onlySubjects = names == null || names.isEmpty() ? null : java.util.Set.copyOf(names);
+        return this;
+    }
+
+    /**
+     * Runs only the cases with these names (null or empty: all), e.g. {@code tcp-connect} alone; a benchmark none of whose
+     * cases is named is reported with no cases.
+     */
+    public Harness onlyCases(final java.util.Set<String> names)
+    {
+        this.onlyCases = names == null || names.isEmpty() ? null : java.util.Set.copyOf(names);
         return this;
     }
 
@@ -83,6 +94,10 @@ public final class Harness
                 final List<BenchReport.Case> cases = new ArrayList<>();
                 for (final BenchCase benchCase : Benchmarks.cases(name))
                 {
+                    if (onlyCases != null && !onlyCases.contains(benchCase.name()))
+                    {
+                        continue;
+                    }
                     cases.add(runCase(ctx, name, benchCase));
                 }
                 results.add(new BenchReport.Benchmark(name, Benchmarks.title(name), "ok", null, cases));

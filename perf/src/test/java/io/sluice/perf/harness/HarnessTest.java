@@ -65,6 +65,29 @@ class HarnessTest
             "sluice-shared");
     }
 
+    @Test
+    void shouldRunOnlyTheNamedCasesAndSubjects() throws Exception
+    {
+        final Settings settings = Settings.defaults().withRuns(1).withRunSeconds(1).withWarmupSeconds(0);
+
+        final BenchReport report = new Harness(settings, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+            .testbedPrefix("tb" + Long.toHexString(ProcessHandle.current().pid()) + "c")
+            .onlyCases(java.util.Set.of("tcp-connect")).onlySubjects(java.util.Set.of("direct"))
+            .run(List.of("l4"), "test");
+
+        assertThat(report.benchmarks()).singleElement().satisfies(b ->
+            assertThat(b.cases()).singleElement().satisfies(c ->
+            {
+                assertThat(c.name()).isEqualTo("tcp-connect");
+                assertThat(c.subjects()).singleElement().satisfies(s ->
+                {
+                    assertThat(s.name()).isEqualTo("direct");
+                    assertThat(s.status()).isEqualTo("ok");
+                    assertThat(s.median()).isPositive();
+                });
+            }));
+    }
+
     /**
      * Without a distribution (control is built after perf in a fresh reactor) every sluice subject is missing with
      * how to build one; with one, every sluice subject (L7, L4 through the fastpath on lb1's two links, keyless TLS)

@@ -247,7 +247,7 @@ final class FastpathComponent implements NodeComponent
             }
             final boolean backoff = "backoff".equals(profile.idleKind());
             return new PollingIdleStrategy(fds, backoff ? profile.maxSpins() : 0, backoff ? profile.maxYields() : 0,
-                (int)Math.max(1, profile.maxParkNanos() / 1_000_000L));
+                (int)Math.max(1, profile.maxParkNanos() / 1_000_000L), profile.forwarderNice());
         };
         if (!profile.pinThreads())
         {

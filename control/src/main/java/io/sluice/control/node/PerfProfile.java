@@ -30,14 +30,17 @@ import java.util.Set;
  * @param cpus          CPUs to pin to, e.g. "2-5,8"; empty = all online CPUs.
  * @param xdpBusyPoll   set SO_BUSY_POLL / SO_PREFER_BUSY_POLL on AF_XDP sockets.
  * @param l7IoThreads   event loops of the L7 proxy; 0 = one per CPU.
+ * @param forwarderNice nice value of the fastpath forwarder threads that sleep in poll(2) (backoff, sleeping); 0 = unchanged.
  */
 public record PerfProfile(String name, String idleKind, int maxSpins, int maxYields, long minParkNanos, long maxParkNanos,
-    boolean pinThreads, String cpus, boolean xdpBusyPoll, int l7IoThreads)
+    boolean pinThreads, String cpus, boolean xdpBusyPoll, int l7IoThreads,
+    int forwarderNice)
 {
     public static final List<String> NAMES = List.of("latency", "throughput", "balanced", "shared");
     private static final Set<String> IDLE_KINDS = Set.of("busy-spin", "yielding", "backoff", "sleeping");
     private static final Set<String> KEYS = Set.of("idle.strategy", "idle.maxSpins", "idle.maxYields", "idle.minParkNanos",
-        "idle.maxParkNanos", "threads.pin", "threads.cpus", "xdp.busyPoll", "l7.ioThreads");
+        "idle.maxParkNanos", "threads.pin", "threads.cpus", "xdp.busyPoll", "l7.ioThreads",
+        "threads.forwarderNice");
 
     /** A fresh idle strategy for one thread (strategies hold per-thread state). */
     public IdleStrategy newIdleStrategy()
@@ -123,13 +126,15 @@ public record PerfProfile(String name, String idleKind, int maxSpins, int maxYie
             errors.add("threads.cpus: \"" + cpus + "\" is not a CPU list like 2-5,8");
         }
         final long ioThreads = number(p, "l7.ioThreads", 0, 0, 1024, errors);
+        final long forwarderNice = number(p, "threads.forwarderNice", 0, -20, 19, errors);
         if (!errors.isEmpty())
         {
             throw new IllegalArgumentException(source + ": " + String.join("; ", errors));
         }
         return new PerfProfile(name, idle, (int)maxSpins, (int)maxYields, minPark, maxPark,
             Boolean.parseBoolean(p.getProperty("threads.pin", "false").trim()), cpus,
-            Boolean.parseBoolean(p.getProperty("xdp.busyPoll", "false").trim()), (int)ioThreads);
+            Boolean.parseBoolean(p.getProperty("xdp.busyPoll", "false").trim()), (int)ioThreads,
+            (int)forwarderNice);
     }
 
     private static long number(final Properties p, final String key, final long fallback, final long min, final long max,

@@ -18,6 +18,7 @@ class PerfProfileTest
         assertThat(shared.newIdleStrategy()).isInstanceOf(BackoffIdleStrategy.class);
         assertThat(shared.pinThreads()).isFalse();
         assertThat(shared.maxParkNanos()).isEqualTo(1_000_000L);
+        assertThat(shared.forwarderNice()).as("forwarders get a larger share of a saturated machine").isEqualTo(-10);
     }
 
     @Test
@@ -51,6 +52,18 @@ class PerfProfileTest
             .hasMessageContaining("idle.strategy: \"spin\" is not one of busy-spin | yielding | backoff | sleeping")
             .hasMessageContaining("idle.maxSpins: -1 is not in 0..1000000")
             .hasMessageContaining("threads.cpu: unknown key");
+    }
+
+    @Test
+    void shouldAcceptForwarderNiceWithinTheKernelsRangeOnly()
+    {
+        final Properties p = new Properties();
+        p.setProperty("threads.forwarderNice", "-10");
+        assertThat(PerfProfile.parse("x", p, "x").forwarderNice()).isEqualTo(-10);
+        assertThat(PerfProfile.parse("x", new Properties(), "x").forwarderNice()).isZero();
+        p.setProperty("threads.forwarderNice", "-21");
+        assertThatThrownBy(() -> PerfProfile.parse("x", p, "x.properties"))
+            .hasMessageContaining("threads.forwarderNice: -21 is not in -20..19");
     }
 
     @Test

@@ -17,14 +17,27 @@ import io.sluice.nativeio.Libc;
  * <p>
  * The poll timeout ({@code maxParkMs}) still bounds how late the forwarder sees what does not signal a socket:
  * frames handed off by another forwarder, a new table generation, session expiry.
+ * <p>
+ * The thread that first idles with it (the forwarder's own) gets the nice value it was given: in copy mode a forwarder
+ * is the one thread every frame of every flow crosses, and on a CPU-bound machine it got no more of a core than any one
+ * of the client or backend threads it serves, while nftables' equivalent work runs in softirq, ahead of every task.
+ * A moderate boost (-10: about 9 × the weight of a nice-0 task) measured better than none and than a strong one (-19,
+ * or SCHED_FIFO), which preempts on every frame and forwards one frame per duty cycle (docs/fastpath.md, session 4).
  */
 public final class PollingIdleStrategy implements IdleStrategy
 {
+    /** setpriority(2), x86_64 (arch/x86/entry/syscalls/syscall_64.tbl), and PRIO_PROCESS (uapi/linux/resource.h). */
+    private static final long SYS_SETPRIORITY = 141;
+    private static final int PRIO_PROCESS = 0;
+
     private final MemorySegment pollFds;
     private final int count;
     private final int maxSpins;
     private final int maxYields;
     private final int timeoutMs;
+    private final int threadNice;
+    private boolean niceApplied;
+    private int niceResult = Integer.MIN_VALUE;
     private int spins;
     private int yields;
     private long polls;
@@ -37,11 +50,25 @@ public final class PollingIdleStrategy implements IdleStrategy
      */
     public PollingIdleStrategy(final int[] fds, final int maxSpins, final int maxYields, final int timeoutMs)
     {
-        if (timeoutMs < 1 || maxSpins < 0 || maxYields < 0)
+        this(fds, maxSpins, maxYields, timeoutMs, 0);
+    }
+
+    /**
+     * @param fds        the sockets to wait on (AF_XDP or packet sockets); none: parks {@code timeoutMs} instead.
+     * @param maxSpins   idle cycles spent spinning before yielding.
+     * @param maxYields  idle cycles spent yielding before polling.
+     * @param timeoutMs  longest sleep in poll, ≥ 1.
+     * @param threadNice nice value (-20..19) the first idling thread sets for itself; 0 leaves it as it is.
+     */
+    public PollingIdleStrategy(final int[] fds, final int maxSpins, final int maxYields, final int timeoutMs, final int threadNice)
+    {
+        if (timeoutMs < 1 || maxSpins < 0 || maxYields < 0 || threadNice < -20 || threadNice > 19)
         {
-            throw new IllegalArgumentException("timeoutMs ≥ 1, maxSpins and maxYields ≥ 0: " + timeoutMs + ", " + maxSpins
-                + ", " + maxYields);
+            throw new IllegalArgumentException("timeoutMs ≥ 1, maxSpins and maxYields ≥ 0, threadNice in -20..19: " + timeoutMs
+                + ", " + maxSpins + ", " + maxYields + ", " + threadNice);
         }
+        this.threadNice = threadNice;
+        this.niceApplied = threadNice == 0;
         this.count = fds.length;
         this.maxSpins = maxSpins;
         this.maxYields = maxYields;
@@ -58,6 +85,10 @@ public final class PollingIdleStrategy implements IdleStrategy
     @Override
     public void idle(final int workCount)
     {
+        if (!niceApplied)
+        {
+            applyNice();
+        }
         if (workCount > 0)
         {
             reset();
@@ -71,6 +102,10 @@ public final class PollingIdleStrategy implements IdleStrategy
     @Override
     public void idle()
     {
+        if (!niceApplied)
+        {
+            applyNice();
+        }
         if (spins < maxSpins)
         {
             spins++;
@@ -97,6 +132,28 @@ public final class PollingIdleStrategy implements IdleStrategy
     {
         spins = 0;
         yields = 0;
+    }
+
+    /**
+     * {@code setpriority(PRIO_PROCESS, gettid(), nice)}: on Linux a thread id names one thread, so only the forwarder's
+     * own thread is raised. A negative value needs CAP_SYS_NICE (the node runs as root for AF_XDP anyway); refused, the
+     * thread stays as it was, with one warning in the log ({@link #niceResult()} says so too).
+     */
+    private void applyNice()
+    {
+        niceApplied = true;
+        niceResult = (int)Libc.syscall(SYS_SETPRIORITY, PRIO_PROCESS, Libc.gettid(), threadNice, 0, 0, 0);
+        if (niceResult < 0)
+        {
+            System.getLogger(PollingIdleStrategy.class.getName()).log(System.Logger.Level.WARNING,
+                "could not set nice " + threadNice + " for " + Thread.currentThread().getName() + ": errno " + -niceResult);
+        }
+    }
+
+    /** 0 once the nice value was set, -errno when it was refused, {@code Integer.MIN_VALUE} before (or none asked). */
+    public int niceResult()
+    {
+        return niceResult;
     }
 
     /** poll(2) calls made (diagnostics). */

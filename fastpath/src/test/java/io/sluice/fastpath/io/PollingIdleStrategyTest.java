@@ -70,4 +70,36 @@ class PollingIdleStrategyTest
         idle.idle(0);
         assertThat(idle.polls()).isZero();
     }
+
+    @Test
+    void shouldSetTheNiceValueOfTheThreadThatIdlesOnly() throws Exception
+    {
+        final PollingIdleStrategy idle = new PollingIdleStrategy(new int[0], 1, 0, 1, 7);
+        final int[] nice = new int[2];
+        final Thread forwarder = Thread.ofPlatform().start(() ->
+        {
+            nice[0] = niceOfCurrentThread();
+            idle.idle(1);
+            nice[1] = niceOfCurrentThread();
+        });
+        forwarder.join(10_000);
+        assertThat(idle.niceResult()).isZero();
+        assertThat(nice[1]).isEqualTo(7).isNotEqualTo(nice[0]);
+        assertThat(niceOfCurrentThread()).as("the caller's own thread is untouched").isEqualTo(nice[0]);
+    }
+
+    /** Field 19 of /proc/thread-self/stat (after the parenthesised command name, which may hold spaces). */
+    private static int niceOfCurrentThread()
+    {
+        try
+        {
+            final String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/stat"));
+            final String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Integer.parseInt(fields[16]);
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
+    }
 }

@@ -67,17 +67,7 @@ public final class Schedulers
         @Override
         public int select(final long flowHash, final long sourceHash, final int[] activeByBackend)
         {
-            final int n = backends.length;
-            for (int i = 0; i < n; i++)
-            {
-                final int candidate = cursor;
-                cursor = cursor + 1 == n ? 0 : cursor + 1;
-                if (backends[candidate].available())
-                {
-                    return candidate;
-                }
-            }
-            return NONE;
+            return take(peek(flowHash, sourceHash, activeByBackend), flowHash, sourceHash, activeByBackend);
         }
 
         @Override
@@ -155,28 +145,8 @@ public final class Schedulers
         @Override
         public int select(final long flowHash, final long sourceHash, final int[] activeByBackend)
         {
-            final int[] current = currentWeights;
-            final int[] w = weights;
-            final int n = current.length;
-            if (n == 0)
-            {
-                return NONE;
-            }
-            int best = 0;
-            int bestWeight = current[0] + w[0];
-            current[0] = bestWeight;
-            for (int i = 1; i < n; i++)
-            {
-                final int c = current[i] + w[i];
-                current[i] = c;
-                if (c > bestWeight)
-                {
-                    best = i;
-                    bestWeight = c;
-                }
-            }
-            current[best] = bestWeight - total;
-            return indexes[best];
+            // two passes over the (few) backends: the choice, then every running weight's update
+            return take(peek(flowHash, sourceHash, activeByBackend), flowHash, sourceHash, activeByBackend);
         }
 
         @Override
@@ -189,7 +159,7 @@ public final class Schedulers
             {
                 return NONE;
             }
-            // The same choice as select (first of the largest running weights after adding every weight), unwritten.
+            // Smooth WRR's choice: the first of the largest running weights after adding every weight; take writes it.
             int best = 0;
             int bestWeight = current[0] + w[0];
             for (int i = 1; i < n; i++)

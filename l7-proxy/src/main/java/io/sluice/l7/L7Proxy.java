@@ -281,6 +281,12 @@ public final class L7Proxy implements AutoCloseable
         return runtime != null && runtime.setServerState(server, up);
     }
 
+    /** The Netty transport the proxy's event loops and sockets run on (fixed at start). */
+    public Transport transport()
+    {
+        return transport.transport();
+    }
+
     /** The address a listener is bound to (for tests and the node's status), or null. */
     public synchronized InetSocketAddress localAddress(final String listener)
     {

@@ -276,7 +276,13 @@ final class L7Component implements NodeComponent
         }
         final int ioThreads = profile.l7IoThreads() > 0 ? profile.l7IoThreads() : Runtime.getRuntime().availableProcessors();
         // node.accessLog is read at node start like the rest of the node section; the proxy opens its log once, at start
-        return new ProxyConfig(listeners, Transport.IO_URING, Math.min(256, ioThreads), drainTimeoutMs,
+        final Transport transport = switch (profile.l7Transport())
+        {
+            case "epoll" -> Transport.EPOLL;
+            case "nio" -> Transport.NIO;
+            default -> Transport.IO_URING;
+        };
+        return new ProxyConfig(listeners, transport, Math.min(256, ioThreads), drainTimeoutMs,
             config.node().accessLog() ? accessLog : null, Upstream.DEFAULT);
     }
 

@@ -31,16 +31,18 @@ import java.util.Set;
  * @param xdpBusyPoll   set SO_BUSY_POLL / SO_PREFER_BUSY_POLL on AF_XDP sockets.
  * @param l7IoThreads   event loops of the L7 proxy; 0 = one per CPU.
  * @param forwarderNice nice value of the fastpath forwarder threads that sleep in poll(2) (backoff, sleeping); 0 = unchanged.
+ * @param l7Transport   the L7 proxy's Netty transport: io_uring | epoll | nio.
  */
 public record PerfProfile(String name, String idleKind, int maxSpins, int maxYields, long minParkNanos, long maxParkNanos,
     boolean pinThreads, String cpus, boolean xdpBusyPoll, int l7IoThreads,
-    int forwarderNice)
+    int forwarderNice, String l7Transport)
 {
     public static final List<String> NAMES = List.of("latency", "throughput", "balanced", "shared");
     private static final Set<String> IDLE_KINDS = Set.of("busy-spin", "yielding", "backoff", "sleeping");
+    private static final Set<String> L7_TRANSPORTS = Set.of("io_uring", "epoll", "nio");
     private static final Set<String> KEYS = Set.of("idle.strategy", "idle.maxSpins", "idle.maxYields", "idle.minParkNanos",
         "idle.maxParkNanos", "threads.pin", "threads.cpus", "xdp.busyPoll", "l7.ioThreads",
-        "threads.forwarderNice");
+        "threads.forwarderNice", "l7.transport");
 
     /** A fresh idle strategy for one thread (strategies hold per-thread state). */
     public IdleStrategy newIdleStrategy()
@@ -127,6 +129,11 @@ public record PerfProfile(String name, String idleKind, int maxSpins, int maxYie
         }
         final long ioThreads = number(p, "l7.ioThreads", 0, 0, 1024, errors);
         final long forwarderNice = number(p, "threads.forwarderNice", 0, -20, 19, errors);
+        final String transport = p.getProperty("l7.transport", "io_uring").trim();
+        if (!L7_TRANSPORTS.contains(transport))
+        {
+            errors.add("l7.transport: \"" + transport + "\" is not one of io_uring | epoll | nio");
+        }
         if (!errors.isEmpty())
         {
             throw new IllegalArgumentException(source + ": " + String.join("; ", errors));
@@ -134,7 +141,7 @@ public record PerfProfile(String name, String idleKind, int maxSpins, int maxYie
         return new PerfProfile(name, idle, (int)maxSpins, (int)maxYields, minPark, maxPark,
             Boolean.parseBoolean(p.getProperty("threads.pin", "false").trim()), cpus,
             Boolean.parseBoolean(p.getProperty("xdp.busyPoll", "false").trim()), (int)ioThreads,
-            (int)forwarderNice);
+            (int)forwarderNice, transport);
     }
 
     private static long number(final Properties p, final String key, final long fallback, final long min, final long max,

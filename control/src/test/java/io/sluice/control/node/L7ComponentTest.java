@@ -5,6 +5,7 @@ import io.sluice.control.config.ConfigLoader;
 import io.sluice.control.config.LoadBalancer;
 import io.sluice.control.config.SluiceConfig;
 import io.sluice.control.health.HealthChecker;
+import io.sluice.l7.Transport;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.ConcurrentCountersManager;
 import org.agrona.concurrent.status.CountersManager;
@@ -23,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -98,6 +100,52 @@ class L7ComponentTest
             health.close();
             up.stop(0);
             failing.stop(0);
+        }
+    }
+
+    @Test
+    void shouldServeOnTheTransportTheProfileNames() throws Exception
+    {
+        final CountersManager counters = new ConcurrentCountersManager(new UnsafeBuffer(new byte[1 << 20]),
+            new UnsafeBuffer(new byte[1 << 18]));
+        final HttpServer up = server(200);
+        final int listenerPort;
+        try (ServerSocket b = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
+        {
+            listenerPort = b.getLocalPort();
+        }
+        final SluiceConfig config = ConfigLoader.parse("""
+            apiVersion: sluice/v1
+            node: {name: tl, stateDir: %s, accessLog: false}
+            loadBalancers:
+              - name: web
+                vip: 127.0.0.1
+                listeners:
+                  - {protocol: http, port: %d, serverGroup: app, scheduler: rr}
+                serverGroups: [{name: app, servers: [{address: 127.0.0.1, port: %d}]}]
+            """.formatted(dir.resolve("state"), listenerPort, up.getAddress().getPort()), "test");
+        final Properties epoll = new Properties();
+        epoll.setProperty("l7.transport", "epoll");
+        final HealthChecker health = new HealthChecker(counters, (key, isUp) ->
+        {
+        });
+        final L7Component l7 = new L7Component(counters, PerfProfile.parse("shared", epoll, "test"), 1,
+            dir.resolve("access.log"), health);
+        try
+        {
+            l7.apply(config.withLoadBalancers(List.of()), config);
+            assertThat(l7.proxy().transport()).isEqualTo(Transport.EPOLL);
+            final HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + listenerPort + "/")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo("ok");
+        }
+        finally
+        {
+            l7.close();
+            health.close();
+            up.stop(0);
         }
     }
 

@@ -67,6 +67,18 @@ class PerfProfileTest
     }
 
     @Test
+    void shouldNameTheL7TransportOrRefuseAnUnknownOne()
+    {
+        assertThat(PerfProfile.parse("x", new Properties(), "x").l7Transport()).isEqualTo("io_uring");
+        final Properties p = new Properties();
+        p.setProperty("l7.transport", "epoll");
+        assertThat(PerfProfile.parse("x", p, "x").l7Transport()).isEqualTo("epoll");
+        p.setProperty("l7.transport", "kqueue");
+        assertThatThrownBy(() -> PerfProfile.parse("x", p, "x.properties"))
+            .hasMessageContaining("l7.transport: \"kqueue\" is not one of io_uring | epoll | nio");
+    }
+
+    @Test
     void shouldExpandCpuLists()
     {
         final Properties p = new Properties();

@@ -38,18 +38,13 @@ class L7ComponentTest
     @Test
     void shouldStartANewProxyWithTheServersTheHealthCheckerAlreadyHoldsDown() throws Exception
     {
-        final CountersManager counters = new ConcurrentCountersManager(new UnsafeBuffer(new byte[1 << 20]),
-            new UnsafeBuffer(new byte[1 << 18]));
+        final CountersManager counters = counters();
         // both servers accept connections (the proxy would skip one that refuses them by itself): the failing one
         // answers 503, which only its health check judges
         final HttpServer up = server(200);
         final HttpServer failing = server(503);
         final int downPort = failing.getAddress().getPort();
-        final int listenerPort;
-        try (ServerSocket b = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
-        {
-            listenerPort = b.getLocalPort();
-        }
+        final int listenerPort = freePort();
         final SluiceConfig config = ConfigLoader.parse("""
             apiVersion: sluice/v1
             node: {name: tl, stateDir: %s, accessLog: false}
@@ -106,14 +101,9 @@ class L7ComponentTest
     @Test
     void shouldServeOnTheTransportTheProfileNames() throws Exception
     {
-        final CountersManager counters = new ConcurrentCountersManager(new UnsafeBuffer(new byte[1 << 20]),
-            new UnsafeBuffer(new byte[1 << 18]));
+        final CountersManager counters = counters();
         final HttpServer up = server(200);
-        final int listenerPort;
-        try (ServerSocket b = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
-        {
-            listenerPort = b.getLocalPort();
-        }
+        final int listenerPort = freePort();
         final SluiceConfig config = ConfigLoader.parse("""
             apiVersion: sluice/v1
             node: {name: tl, stateDir: %s, accessLog: false}
@@ -146,6 +136,19 @@ class L7ComponentTest
             l7.close();
             health.close();
             up.stop(0);
+        }
+    }
+
+    private static CountersManager counters()
+    {
+        return new ConcurrentCountersManager(new UnsafeBuffer(new byte[1 << 20]), new UnsafeBuffer(new byte[1 << 18]));
+    }
+
+    private static int freePort() throws IOException
+    {
+        try (ServerSocket b = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
+        {
+            return b.getLocalPort();
         }
     }
 

@@ -28,4 +28,20 @@ public interface Scheduler
      * the same result and the same state change, without choosing again.
      */
     int take(int peeked, long flowHash, long sourceHash, int[] activeByBackend);
+
+    /** A scheduler whose choice changes no state (wlc, sh, Maglev): peeking is selecting and taking is free. */
+    interface Stateless extends Scheduler
+    {
+        @Override
+        default int peek(final long flowHash, final long sourceHash, final int[] activeByBackend)
+        {
+            return select(flowHash, sourceHash, activeByBackend);
+        }
+
+        @Override
+        default int take(final int peeked, final long flowHash, final long sourceHash, final int[] activeByBackend)
+        {
+            return peeked;
+        }
+    }
 }

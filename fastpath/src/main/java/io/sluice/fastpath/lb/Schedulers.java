@@ -194,7 +194,7 @@ public final class Schedulers
     }
 
     /** Least active sessions per unit of weight (compared by cross-multiplying), as LVS wlc; ties go to the first. */
-    static final class WeightedLeastConnection implements Scheduler
+    static final class WeightedLeastConnection implements Scheduler.Stateless
     {
         private final BackendState[] backends;
 
@@ -226,21 +226,9 @@ public final class Schedulers
             }
             return best;
         }
-
-        @Override
-        public int peek(final long flowHash, final long sourceHash, final int[] activeByBackend)
-        {
-            return select(flowHash, sourceHash, activeByBackend);
-        }
-
-        @Override
-        public int take(final int peeked, final long flowHash, final long sourceHash, final int[] activeByBackend)
-        {
-            return peeked;
-        }
     }
 
-    static final class HashTable implements Scheduler
+    static final class HashTable implements Scheduler.Stateless
     {
         private final MaglevTable table;
         private final boolean bySource;
@@ -255,18 +243,6 @@ public final class Schedulers
         public int select(final long flowHash, final long sourceHash, final int[] activeByBackend)
         {
             return table.lookup(bySource ? sourceHash : flowHash);
-        }
-
-        @Override
-        public int peek(final long flowHash, final long sourceHash, final int[] activeByBackend)
-        {
-            return select(flowHash, sourceHash, activeByBackend);
-        }
-
-        @Override
-        public int take(final int peeked, final long flowHash, final long sourceHash, final int[] activeByBackend)
-        {
-            return peeked;
         }
     }
 }

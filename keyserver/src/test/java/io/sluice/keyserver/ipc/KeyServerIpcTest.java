@@ -392,7 +392,6 @@ class KeyServerIpcTest
             d.ticketRotationMs(), "auto"), counters, KeyServer::defaultIdleStrategy, TimeUnit.SECONDS.toNanos(1));
         client = KeyServerClient.start(new KeyServerClient.Configuration(shm, 5000, 1000, 1000, 10_000), counters);
         await(client::isConnected);
-        final byte[] keyId = client.getChain("ec").get(5, TimeUnit.SECONDS).keyId();
         try (RawClient raw = new RawClient(server.shmFile(), 3))
         {
             int clientSlot = -1;
@@ -406,6 +405,11 @@ class KeyServerIpcTest
             assertThat(clientSlot).isNotNegative();
             final ShmSignal requestSignal = raw.layout.requestSignal(raw.file);
             final ShmSignal responseSignal = raw.layout.responseSignal(raw.file, clientSlot);
+            // the chain's reply may come from the server's request reader (not one of the two workers the loop waits
+            // for), which bumps the word after committing: wait for that bump, or it could land inside the first round
+            final int beforeChain = responseSignal.sequence();
+            final byte[] keyId = client.getChain("ec").get(5, TimeUnit.SECONDS).keyId();
+            await(() -> responseSignal.sequence() != beforeChain);
             final byte[] message = "transcript".getBytes(StandardCharsets.US_ASCII);
             for (int i = 0; i < 60; i++)
             {

@@ -136,7 +136,7 @@ public final class Node implements AutoCloseable
         startCluster(manager, fastpath, l7);
         addComponent(l7, nothing, effective);
 
-        // The conductor is not on the packet path: whatever the profile it sleeps until its next heartbeat.
+        // The conductor is not on the packet path: whatever the profile it sleeps between heartbeats.
         final NodeConductor conductor = new NodeConductor(countersFile, SystemEpochClock.INSTANCE,
             counters.get(ControlCounter.NODE_UPTIME_SECONDS), counters.get(ControlCounter.NODE_CONDUCTOR_DUTY_CYCLES));
         conductorRunner = new AgentRunner(conductor.idleStrategy(), this::onAgentError, null, conductor);

@@ -134,15 +134,6 @@ public final class Sluice implements Subject
         return new Sluice(Mode.TCP, null);
     }
 
-    /**
-     * L4 tcp with a named perf profile (the subject is then {@code sluice-PROFILE}): an A/B of idle settings in one run,
-     * the profile file taken from the distribution's {@code profiles/} directory when it has one.
-     */
-    public static Sluice tcp(final String profile)
-    {
-        return new Sluice(Mode.TCP, profile);
-    }
-
     /** L4: udp listeners on the generator's ports (one per flow's port) to the sinks, FullNAT through the fastpath. */
     public static Sluice udp()
     {

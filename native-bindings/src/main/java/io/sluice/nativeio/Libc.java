@@ -480,6 +480,22 @@ public final class Libc
         return (int)syscall(SYS_GETTID, 0, 0, 0, 0, 0, 0);
     }
 
+    /** setpriority(2) (syscall_64.tbl) and PRIO_PROCESS (uapi/linux/resource.h). */
+    public static final long SYS_SETPRIORITY = 141;
+    public static final int PRIO_PROCESS = 0;
+
+    /**
+     * {@code setpriority(PRIO_PROCESS, gettid(), nice)}: on Linux a thread id names one thread, so only the calling thread
+     * changes. A negative value needs CAP_SYS_NICE.
+     *
+     * @param nice -20..19.
+     * @return 0, or -errno.
+     */
+    public static int setCurrentThreadNice(final int nice)
+    {
+        return (int)syscall(SYS_SETPRIORITY, PRIO_PROCESS, gettid(), nice, 0, 0, 0);
+    }
+
     /** futex(2) (syscall_64.tbl) and its shared (not {@code _PRIVATE}) operations, uapi/linux/futex.h. */
     public static final long SYS_FUTEX = 202;
     public static final int FUTEX_WAIT = 0;

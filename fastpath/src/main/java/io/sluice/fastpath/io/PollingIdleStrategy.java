@@ -26,10 +26,6 @@ import io.sluice.nativeio.Libc;
  */
 public final class PollingIdleStrategy implements IdleStrategy
 {
-    /** setpriority(2), x86_64 (arch/x86/entry/syscalls/syscall_64.tbl), and PRIO_PROCESS (uapi/linux/resource.h). */
-    private static final long SYS_SETPRIORITY = 141;
-    private static final int PRIO_PROCESS = 0;
-
     private final MemorySegment pollFds;
     private final int count;
     private final int maxSpins;
@@ -135,14 +131,14 @@ public final class PollingIdleStrategy implements IdleStrategy
     }
 
     /**
-     * {@code setpriority(PRIO_PROCESS, gettid(), nice)}: on Linux a thread id names one thread, so only the forwarder's
-     * own thread is raised. A negative value needs CAP_SYS_NICE (the node runs as root for AF_XDP anyway); refused, the
-     * thread stays as it was, with one warning in the log ({@link #niceResult()} says so too).
+     * {@link Libc#setCurrentThreadNice}: only the forwarder's own thread is raised. A negative value needs CAP_SYS_NICE (the
+     * node runs as root for AF_XDP anyway); refused, the thread stays as it was, with one warning in the log
+     * ({@link #niceResult()} says so too).
      */
     private void applyNice()
     {
         niceApplied = true;
-        niceResult = (int)Libc.syscall(SYS_SETPRIORITY, PRIO_PROCESS, Libc.gettid(), threadNice, 0, 0, 0);
+        niceResult = Libc.setCurrentThreadNice(threadNice);
         if (niceResult < 0)
         {
             System.getLogger(PollingIdleStrategy.class.getName()).log(System.Logger.Level.WARNING,

@@ -429,9 +429,9 @@ class KeyServerIpcTest
                     assertThat(payload).isNotEmpty();
                 }
                 // the worker commits the reply, then bumps the word: a caller reading its own reply may see the record
-                // before the bump
+                // before the bump. The reply must have signalled the poller's word; how often is not fixed (a blocked
+                // caller that leaves a record behind bumps it again to hand the rest to the poller)
                 await(() -> responseSignal.sequence() != sequence);
-                assertThat(responseSignal.sequence()).as("the reply signalled the poller's word").isEqualTo(sequence + 1);
             }
         }
     }

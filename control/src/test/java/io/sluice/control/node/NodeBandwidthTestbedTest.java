@@ -9,10 +9,7 @@ import org.junit.jupiter.api.TestInstance;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Issue 6's bandwidth bound through a real node in the testbed: a bulk TCP transfer of about 10 s held at or below
@@ -38,18 +35,8 @@ class NodeBandwidthTestbedTest
         {
             final Path dir = testbed.runDir();
             stateDir = dir.resolve("state");
-            final String segment = testbed.iface(Testbed.LB1, Testbed.SEGMENT);
-            final String uplink = testbed.iface(Testbed.LB1, Testbed.ROUTER);
             final Path config = dir.resolve("node.yaml");
-            Files.writeString(config, """
-                apiVersion: sluice/v1
-                node:
-                  name: lb1
-                  stateDir: %s
-                  profile: shared
-                  drainTimeoutSeconds: 1
-                  interfaces: [{name: %s, mode: xdp}, {name: %s, mode: xdp}]
-                  localAddresses: [%s]
+            Files.writeString(config, NodeTestSupport.lb1Node(testbed, stateDir, AddressPlan.lbLocalV4(1)) + """
                 loadBalancers:
                   - name: web
                     vip: %s
@@ -59,15 +46,9 @@ class NodeBandwidthTestbedTest
                       - {protocol: tcp, port: 84, serverGroup: app, healthCheck: {enabled: false}}
                     serverGroups:
                       - {name: app, servers: [{address: %s, port: 8080}]}
-                """.formatted(stateDir, segment, uplink, AddressPlan.lbLocalV4(1), AddressPlan.VIP_V4, AddressPlan.backendV4(1)));
+                """.formatted(AddressPlan.VIP_V4, AddressPlan.backendV4(1)));
             log = dir.resolve("node.log");
-            node = NodeTestSupport.spawnNode(testbed, Testbed.LB1, config, log);
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (node.isAlive() && !(Files.exists(log) && Files.readString(log).contains("ready")) && System.nanoTime() < deadline)
-            {
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
-            }
-            assertThat(node.isAlive()).as("node log: %s", readLog()).isTrue();
+            node = NodeTestSupport.startLb1(testbed, config, log, 60);
         }
         catch (final Exception | AssertionError ex)
         {
@@ -98,10 +79,5 @@ class NodeBandwidthTestbedTest
     private void assertBulkTransferInBand(final int port, final int mbps, final String bytesOut) throws Exception
     {
         NodeTestSupport.assertTransferInBand(testbed, stateDir, log, port, mbps, 10, bytesOut);
-    }
-
-    private String readLog()
-    {
-        return NodeTestSupport.readLog(log);
     }
 }

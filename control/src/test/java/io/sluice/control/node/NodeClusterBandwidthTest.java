@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static io.sluice.control.node.NodeTestSupport.awaitTrue;
+import static io.sluice.control.node.NodeTestSupport.isReady;
 import static io.sluice.control.node.NodeTestSupport.readLog;
 import static io.sluice.control.node.NodeTestSupport.stat;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -50,15 +51,7 @@ class NodeClusterBandwidthTest
             state1 = dir.resolve("state1");
             state2 = dir.resolve("state2");
             final Path config1 = dir.resolve("lb1.yaml");
-            Files.writeString(config1, """
-                apiVersion: sluice/v1
-                node:
-                  name: lb1
-                  stateDir: %s
-                  profile: shared
-                  drainTimeoutSeconds: 1
-                  interfaces: [{name: %s, mode: xdp}, {name: %s, mode: xdp}]
-                  localAddresses: [%s]
+            Files.writeString(config1, NodeTestSupport.lb1Node(testbed, state1, AddressPlan.lbLocalV4(1)) + """
                 cluster: {peers: [%s], keyFile: %s, heartbeatMillis: %d, deadAfterMillis: %d}
                 loadBalancers:
                   - name: web
@@ -67,8 +60,7 @@ class NodeClusterBandwidthTest
                       - {protocol: tcp, port: 83, serverGroup: app, bandwidthMbps: %d, healthCheck: {enabled: false}}
                     serverGroups:
                       - {name: app, servers: [{address: %s, port: 8080}]}
-                """.formatted(state1, testbed.iface(Testbed.LB1, Testbed.SEGMENT), testbed.iface(Testbed.LB1, Testbed.ROUTER),
-                AddressPlan.lbLocalV4(1), AddressPlan.lbSegmentV4(2), key, HEARTBEAT_MILLIS, DEAD_AFTER_MILLIS, AddressPlan.VIP_V4,
+                """.formatted(AddressPlan.lbSegmentV4(2), key, HEARTBEAT_MILLIS, DEAD_AFTER_MILLIS, AddressPlan.VIP_V4,
                 PEAK_MBPS, AddressPlan.backendV4(1)));
             // lb2 runs only the control side (no data interface): its heartbeats are what lb1 counts.
             final Path config2 = dir.resolve("lb2.yaml");
@@ -86,7 +78,7 @@ class NodeClusterBandwidthTest
             log2 = dir.resolve("lb2.log");
             lb1 = NodeTestSupport.spawnNode(testbed, Testbed.LB1, config1, log1);
             lb2 = NodeTestSupport.spawnNode(testbed, Testbed.LB2, config2, log2);
-            awaitTrue(() -> ready(lb1, log1) && ready(lb2, log2) || !lb1.isAlive() || !lb2.isAlive(), 90);
+            awaitTrue(() -> isReady(lb1, log1) && isReady(lb2, log2) || !lb1.isAlive() || !lb2.isAlive(), 90);
             assertThat(lb1.isAlive() && lb2.isAlive()).as("lb1: %s\nlb2: %s", readLog(log1), readLog(log2)).isTrue();
         }
         catch (final Exception | AssertionError ex)
@@ -140,10 +132,5 @@ class NodeClusterBandwidthTest
     private void assertTransferInBand(final double mbps) throws Exception
     {
         NodeTestSupport.assertTransferInBand(testbed, state1, log1, 83, mbps, 6, "fastpath.listener.bytes_out.web.tcp.83");
-    }
-
-    private static boolean ready(final Process node, final Path log) throws IOException
-    {
-        return node.isAlive() && Files.exists(log) && Files.readString(log).contains("ready");
     }
 }

@@ -55,15 +55,8 @@ class NodeFuzzTest
             dir = testbed.runDir();
             stateDir = dir.resolve("state");
             final Path config = dir.resolve("node.yaml");
-            Files.writeString(config, """
-                apiVersion: sluice/v1
-                node:
-                  name: lb1
-                  stateDir: %s
-                  profile: shared
-                  drainTimeoutSeconds: 1
-                  interfaces: [{name: %s, mode: xdp}, {name: %s, mode: xdp}]
-                  localAddresses: [%s]
+            Files.writeString(config, NodeTestSupport.lb1Node(testbed, stateDir,
+                AddressPlan.lbLocalV4(1) + ", \"" + AddressPlan.lbLocalV6(1) + "\"") + """
                 loadBalancers:
                   - name: web
                     vip: %s
@@ -75,17 +68,9 @@ class NodeFuzzTest
                     vip: "%s"
                     listeners: [{protocol: tcp, port: 80, serverGroup: app6, healthCheck: {enabled: false}}]
                     serverGroups: [{name: app6, servers: [{address: "%s", port: 8080}]}]
-                """.formatted(stateDir, testbed.iface(Testbed.LB1, Testbed.SEGMENT), testbed.iface(Testbed.LB1, Testbed.ROUTER),
-                AddressPlan.lbLocalV4(1) + ", \"" + AddressPlan.lbLocalV6(1) + "\"", AddressPlan.VIP_V4, AddressPlan.backendV4(1),
-                AddressPlan.VIP_V6, AddressPlan.backendV6(1)));
+                """.formatted(AddressPlan.VIP_V4, AddressPlan.backendV4(1), AddressPlan.VIP_V6, AddressPlan.backendV6(1)));
             log = dir.resolve("node.log");
-            node = NodeTestSupport.spawnNode(testbed, Testbed.LB1, config, log);
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!(Files.exists(log) && Files.readString(log).contains("ready")) && node.isAlive() && System.nanoTime() < deadline)
-            {
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
-            }
-            assertThat(node.isAlive()).as("node log: %s", NodeTestSupport.readLog(log)).isTrue();
+            node = NodeTestSupport.startLb1(testbed, config, log, 60);
         }
         catch (final Exception | AssertionError ex)
         {

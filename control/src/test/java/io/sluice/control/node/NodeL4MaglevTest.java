@@ -46,15 +46,7 @@ class NodeL4MaglevTest
             {
                 servers.append(k > 1 ? ", " : "").append("{address: ").append(AddressPlan.backendV4(k)).append(", port: 8080}");
             }
-            Files.writeString(config, """
-                apiVersion: sluice/v1
-                node:
-                  name: lb1
-                  stateDir: %s
-                  profile: shared
-                  drainTimeoutSeconds: 1
-                  interfaces: [{name: %s, mode: xdp}, {name: %s, mode: xdp}]
-                  localAddresses: [%s]
+            Files.writeString(config, NodeTestSupport.lb1Node(testbed, stateDir, AddressPlan.lbLocalV4(1)) + """
                 loadBalancers:
                   - name: web
                     vip: %s
@@ -63,14 +55,11 @@ class NodeL4MaglevTest
                          healthCheck: {intervalSeconds: 1, timeoutSeconds: 1, healthyThreshold: 1, unhealthyThreshold: 1}}
                     serverGroups:
                       - {name: app, servers: [%s]}
-                """.formatted(stateDir, testbed.iface(Testbed.LB1, Testbed.SEGMENT), testbed.iface(Testbed.LB1, Testbed.ROUTER),
-                AddressPlan.lbLocalV4(1), AddressPlan.VIP_V4, servers));
+                """.formatted(AddressPlan.VIP_V4, servers));
             final Path log = dir.resolve("node.log");
-            final Process node = NodeTestSupport.spawnNode(testbed, Testbed.LB1, config, log);
+            final Process node = NodeTestSupport.startLb1(testbed, config, log, 90);
             try
             {
-                awaitTrue(() -> Files.exists(log) && Files.readString(log).contains("ready") || !node.isAlive(), 90);
-                assertThat(node.isAlive()).as("node log: %s", NodeTestSupport.readLog(log)).isTrue();
                 awaitTrue(() -> fetchBackend(testbed, FIRST_PORT - 1) != null, 60);
 
                 final String[] before = backendsOf(testbed);

@@ -50,19 +50,9 @@ class NodeL4TestbedTest
         {
             dir = testbed.runDir();
             stateDir = dir.resolve("state");
-            final String segment = testbed.iface(Testbed.LB1, Testbed.SEGMENT);
-            final String uplink = testbed.iface(Testbed.LB1, Testbed.ROUTER);
             final Path config = dir.resolve("node.yaml");
-            // The segment first: the node adds its local addresses (and VIPs) on the first data interface.
-            Files.writeString(config, """
-                apiVersion: sluice/v1
-                node:
-                  name: lb1
-                  stateDir: %s
-                  profile: shared
-                  drainTimeoutSeconds: 1
-                  interfaces: [{name: %s, mode: xdp}, {name: %s, mode: xdp}]
-                  localAddresses: [%s, "%s"]
+            Files.writeString(config, NodeTestSupport.lb1Node(testbed, stateDir,
+                AddressPlan.lbLocalV4(1) + ", \"" + AddressPlan.lbLocalV6(1) + "\"") + """
                 loadBalancers:
                   - name: web
                     vip: %s
@@ -80,13 +70,10 @@ class NodeL4TestbedTest
                     vip: "%s"
                     listeners: [{protocol: tcp, port: 80, serverGroup: app6, healthCheck: {enabled: false}}]
                     serverGroups: [{name: app6, servers: [{address: "%s", port: 8080}]}]
-                """.formatted(stateDir, segment, uplink, AddressPlan.lbLocalV4(1), AddressPlan.lbLocalV6(1), AddressPlan.VIP_V4,
-                AddressPlan.backendV4(1), AddressPlan.backendV4(2), AddressPlan.backendV4(1), AddressPlan.backendV4(1), AddressPlan.VIP_V6,
-                AddressPlan.backendV6(1)));
+                """.formatted(AddressPlan.VIP_V4, AddressPlan.backendV4(1), AddressPlan.backendV4(2), AddressPlan.backendV4(1),
+                AddressPlan.backendV4(1), AddressPlan.VIP_V6, AddressPlan.backendV6(1)));
             log = dir.resolve("node.log");
-            node = NodeTestSupport.spawnNode(testbed, Testbed.LB1, config, log);
-            awaitTrue(() -> Files.exists(log) && Files.readString(log).contains("ready") || !node.isAlive(), 60);
-            assertThat(node.isAlive()).as("node log: %s", readLog()).isTrue();
+            node = NodeTestSupport.startLb1(testbed, config, log, 60);
         }
         catch (final Exception | AssertionError ex)
         {

@@ -69,15 +69,7 @@ class NodeSynFloodTest
             final Path dir = testbed.runDir();
             stateDir = dir.resolve("state");
             final Path config = dir.resolve("node.yaml");
-            Files.writeString(config, """
-                apiVersion: sluice/v1
-                node:
-                  name: lb1
-                  stateDir: %s
-                  profile: shared
-                  drainTimeoutSeconds: 1
-                  interfaces: [{name: %s, mode: xdp}, {name: %s, mode: xdp}]
-                  localAddresses: [%s]
+            Files.writeString(config, NodeTestSupport.lb1Node(testbed, stateDir, AddressPlan.lbLocalV4(1)) + """
                 loadBalancers:
                   - name: web
                     vip: %s
@@ -87,12 +79,9 @@ class NodeSynFloodTest
                       - {protocol: tcp, port: 85, serverGroup: app, toa: true, healthCheck: {enabled: false}}
                     serverGroups:
                       - {name: app, servers: [{address: %s, port: 8080}]}
-                """.formatted(stateDir, testbed.iface(Testbed.LB1, Testbed.SEGMENT), testbed.iface(Testbed.LB1, Testbed.ROUTER),
-                AddressPlan.lbLocalV4(1), AddressPlan.VIP_V4, AddressPlan.backendV4(1)));
+                """.formatted(AddressPlan.VIP_V4, AddressPlan.backendV4(1)));
             log = dir.resolve("node.log");
-            node = NodeTestSupport.spawnNode(testbed, Testbed.LB1, config, log);
-            awaitTrue(() -> Files.exists(log) && Files.readString(log).contains("ready") || !node.isAlive(), 60);
-            assertThat(node.isAlive()).as("node log: %s", readLog()).isTrue();
+            node = NodeTestSupport.startLb1(testbed, config, log, 60);
         }
         catch (final Exception | AssertionError ex)
         {

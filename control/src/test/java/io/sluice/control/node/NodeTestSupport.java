@@ -96,6 +96,50 @@ final class NodeTestSupport
             "io.sluice.control.cli.Main", List.of("node", "--config", config.toString())));
     }
 
+    /**
+     * The head of a config for a node in lb1 on both of lb1's links, the backend segment first (the node adds its local
+     * addresses and VIPs on its first data interface): what follows it (loadBalancers, cluster) is the test's own.
+     *
+     * @param localAddresses the YAML list's items, e.g. {@code 198.18.2.10, "2001:2:0:2::10"}.
+     */
+    static String lb1Node(final Testbed testbed, final Path stateDir, final String localAddresses)
+    {
+        return """
+            apiVersion: sluice/v1
+            node:
+              name: lb1
+              stateDir: %s
+              profile: shared
+              drainTimeoutSeconds: 1
+              interfaces: [{name: %s, mode: xdp}, {name: %s, mode: xdp}]
+              localAddresses: [%s]
+            """.formatted(stateDir, testbed.iface(Testbed.LB1, Testbed.SEGMENT), testbed.iface(Testbed.LB1, Testbed.ROUTER),
+            localAddresses);
+    }
+
+    /** {@link #spawnNode} in the testbed's lb1, then waits until its log says it is ready; asserts it is still alive. */
+    static Process startLb1(final Testbed testbed, final Path config, final Path log, final int seconds) throws Exception
+    {
+        final Process node = spawnNode(testbed, Testbed.LB1, config, log);
+        try
+        {
+            awaitTrue(() -> isReady(node, log) || !node.isAlive(), seconds);
+            assertThat(node.isAlive()).as("node log: %s", readLog(log)).isTrue();
+            return node;
+        }
+        catch (final Exception | AssertionError ex)
+        {
+            testbed.stop(node, 10_000);
+            throw ex;
+        }
+    }
+
+    /** The node is alive and its log says it is ready. */
+    static boolean isReady(final Process node, final Path log) throws IOException
+    {
+        return node.isAlive() && Files.exists(log) && Files.readString(log).contains("ready");
+    }
+
     /** Stops the node (if it was started) and then the testbed, the testbed even if stopping the node fails. */
     static void stopNode(final Testbed testbed, final Process node)
     {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The latency tail of a whole `sluice node` beside HAProxy (nbthread 1) and nginx (1 worker), alternating round by
-# round in a namespace of its own (lt<pid>, lo only, VIP 198.18.0.10, everything unpinned): wrk -t1 -c64 keep-alive GET
-# through each proxy to one backend nginx answering 100 bytes. Per round: req/s, p50/p90/p99/p99.9/max (wrk's own
+# round in a namespace of its own (lt<pid>, lo only, VIP 198.18.0.10, everything unpinned): wrk -t1 -c64 (CONNS) keep-alive
+# GET through each proxy to one backend nginx answering 100 bytes. Per round: req/s, p50/p90/p99/p99.9/max (wrk's own
 # histogram, through a Lua done() hook), CPU-µs per request of the proxy process (schedstat of all its threads), and
 # for the nodes the bytes their event loops allocated per request (jcmd Thread.print -e), the safepoints (stop-the-world
 # pauses: count, total, longest; from the node's -Xlog:safepoint) the round saw, and the node's RSS.
@@ -10,6 +10,13 @@
 # SLUICE_DIST_B names another one for node B (e.g. before/after a change: SLUICE_DIST=<main's> SLUICE_DIST_B=<yours>).
 # NICE=-10 runs every process of the bench (load, backend, all proxies alike) at that nice value, so that on a VM shared
 # with other work the tail is less about who else got the CPU (it does not change how the subjects compare otherwise).
+# CONNS=N runs wrk with N connections instead of 64 (every subject alike); SKIP_NGINX=1 leaves the nginx proxy out of the
+# rounds (more rounds of the others in the same time; not NGINX=, which nginx itself reads as inherited sockets).
+# For the io_uring submission batching of the nodes (perf tracepoints, per node round): URING_STAT=1 prints
+# io_uring_enter calls per request, SQEs per io_uring_enter and CQEs per request; URING_HIST=1 prints the percentiles of
+# SQEs handed to each io_uring_enter that submitted any (its to_submit argument), i.e. how many operations a loop
+# iteration queued before the kernel saw the first of them. Netty's ring size (-Dio.netty.iouring.ringSize=N, 16..)
+# caps that batch: a full submission queue is submitted at once.
 # Usage: l7-proxy/bench/l7-tail-bench.sh [profile] [warmup] [seconds] [rounds]
 set -euo pipefail
 PROFILE=${1:-shared}
@@ -115,6 +122,23 @@ NODE_B=
 if [ -n "${NODE_B_OPTS:-}" ]; then
     NODE_B=$(start_node b 83 "$NODE_B_OPTS" "${SLUICE_DIST_B:-$DIST}")
     PIDS+=("$NODE_B")
+    # NODE_B_SLICE_NS: ask the scheduler (EEVDF, sched_setattr's sched_runtime, Linux 6.12+) for this time slice for node
+    # B's event-loop threads instead of the default (se.slice in /proc/PID/sched, 1.4 ms here); nice stays as it was
+    if [ -n "${NODE_B_SLICE_NS:-}" ]; then
+        python3 - "$NODE_B" sluice-l7 "$NODE_B_SLICE_NS" <<'PY'
+import ctypes, os, struct, sys
+pid, prefix, slice_ns = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+libc = ctypes.CDLL(None, use_errno=True)
+for tid in os.listdir(f"/proc/{pid}/task"):
+    name = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+    if name.startswith(prefix):
+        nice = os.getpriority(os.PRIO_PROCESS, int(tid))
+        # struct sched_attr (SCHED_ATTR_SIZE_VER0): size, policy SCHED_OTHER, flags, nice, priority, runtime, deadline, period
+        attr = ctypes.create_string_buffer(struct.pack("IIQiIQQQ", 48, 0, 0, nice, 0, slice_ns, 0, 0), 48)
+        ok = libc.syscall(314, int(tid), attr, 0) == 0  # SYS_sched_setattr on x86_64
+        print(f"node B thread {name}: slice {slice_ns} ns {'set' if ok else os.strerror(ctypes.get_errno())}")
+PY
+    fi
 fi
 sleep 1
 NGINX_WORKER=$(pgrep -P "$(cat "$WORK/proxy.pid")" | head -1)
@@ -143,25 +167,48 @@ run() # name pid port [gc-log]
 {
     local c0 c1 t0 t1 out a0=0 a1=0
     [ -n "${4:-}" ] && a0=$(loop_alloc "$2")
+    local perfpid=
+    if [ -n "${URING_STAT:-}" ] && [ -n "${4:-}" ]; then
+        perf stat -x, -e syscalls:sys_enter_io_uring_enter,io_uring:io_uring_submit_req,io_uring:io_uring_complete \
+            -p "$2" -o "$WORK/uring.stat" 2>/dev/null &
+        perfpid=$!
+    elif [ -n "${URING_HIST:-}" ] && [ -n "${4:-}" ]; then
+        perf record -q -e syscalls:sys_enter_io_uring_enter -p "$2" -o "$WORK/uring.data" >/dev/null 2>&1 &
+        perfpid=$!
+    fi
     c0=$(cpu_ns "$2"); t0=$(now_s)
-    out=$("${IN_NS[@]}" wrk -t1 -c64 -d"${SECONDS_PER_ROUND}s" -s "$WORK/pct.lua" "http://$VIP:$3/")
+    out=$("${IN_NS[@]}" wrk -t1 -c"${CONNS:-64}" -d"${SECONDS_PER_ROUND}s" -s "$WORK/pct.lua" "http://$VIP:$3/")
     c1=$(cpu_ns "$2"); t1=$(now_s)
     [ -n "${4:-}" ] && a1=$(loop_alloc "$2")
+    local uring=""
+    if [ -n "$perfpid" ]; then
+        kill -INT "$perfpid"; wait "$perfpid" 2>/dev/null || true
+        [ -n "${URING_STAT:-}" ] && uring=$(awk -F, -v n="$(awk '$1 == "PCT" {print $2}' <<<"$out")" '$3 ~ /io_uring_enter/ {e = $1} $3 ~ /submit_req/ {s = $1}
+            $3 ~ /io_uring_complete/ {c = $1} END {printf "  enter/req %.2f SQE/enter %.1f CQE/req %.1f", e / n, s / e, c / n}' \
+            "$WORK/uring.stat")
+        # URING_HIST: SQEs handed to each io_uring_enter that submitted any (to_submit), as percentiles
+        [ -n "${URING_HIST:-}" ] && uring=$(perf script -i "$WORK/uring.data" -F trace 2>/dev/null | python3 -c '
+import re, sys
+v = sorted(n for n in (int(m.group(1), 16) for m in re.finditer(r"to_submit: 0x([0-9a-f]+)", sys.stdin.read())) if n > 0)
+if v:
+    print("  SQE per submitting enter: n %d p50 %d p90 %d p99 %d max %d" % (len(v), v[len(v) // 2], v[int(len(v) * .9)],
+        v[int(len(v) * .99)], v[-1]))')
+    fi
     local gc=""
     [ -n "${4:-}" ] && gc="alloc $(awk -v d="$((a1 - a0))" -v n="$(awk '$1 == "PCT" {print $2}' <<<"$out")" \
-        'BEGIN {printf "%.0f", d / n}') B/req  $(pauses "$4" "$t0" "$t1")  rss $(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$2/status") MB"
+        'BEGIN {printf "%.0f", d / n}') B/req  $(pauses "$4" "$t0" "$t1")  rss $(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$2/status") MB$uring"
     awk -v name="$1" -v c="$((c1 - c0))" -v s="$SECONDS_PER_ROUND" -v gc="$gc" -v load="$(cut -d' ' -f1 /proc/loadavg)" '
         $1 == "PCT" { n = $2; printf "%-10s %6.0f req/s  p50 %5.2f p90 %5.2f p99 %5.2f p99.9 %6.2f max %6.1f ms  %5.1f CPU-us/req  %s  load %s\n",
             name, n / ($8 / 1e6), $3 / 1e3, $4 / 1e3, $5 / 1e3, $6 / 1e3, $7 / 1e3, c / 1e3 / n, gc, load }' <<<"$out"
 }
-echo "node A: ${NODE_A_OPTS:-default} ($DIST)${NODE_B:+; node B: $NODE_B_OPTS (${SLUICE_DIST_B:-$DIST})}; profile $PROFILE; $(date -u +%H:%M:%S) UTC"
-"${IN_NS[@]}" wrk -t1 -c64 -d"${WARMUP}s" "http://$VIP:80/" >/dev/null
-[ -n "$NODE_B" ] && "${IN_NS[@]}" wrk -t1 -c64 -d"${WARMUP}s" "http://$VIP:83/" >/dev/null
-"${IN_NS[@]}" wrk -t1 -c64 -d2s "http://$VIP:82/" >/dev/null
+echo "node A: ${NODE_A_OPTS:-default} ($DIST)${NODE_B:+; node B: $NODE_B_OPTS (${SLUICE_DIST_B:-$DIST})}; profile $PROFILE; wrk -c${CONNS:-64}; $(date -u +%H:%M:%S) UTC"
+"${IN_NS[@]}" wrk -t1 -c"${CONNS:-64}" -d"${WARMUP}s" "http://$VIP:80/" >/dev/null
+[ -n "$NODE_B" ] && "${IN_NS[@]}" wrk -t1 -c"${CONNS:-64}" -d"${WARMUP}s" "http://$VIP:83/" >/dev/null
+"${IN_NS[@]}" wrk -t1 -c"${CONNS:-64}" -d2s "http://$VIP:82/" >/dev/null
 for _ in $(seq "$ROUNDS"); do
     run haproxy "$HAPROXY" 82
     run sluice-A "$NODE_A" 80 "$WORK/a.gc"
-    run nginx "$NGINX_WORKER" 81
+    [ -n "${SKIP_NGINX:-}" ] || run nginx "$NGINX_WORKER" 81
     [ -n "$NODE_B" ] && run sluice-B "$NODE_B" 83 "$WORK/b.gc"
 done
 # JFR_DUMP=FILE: dump node A's flight recording (start it with NODE_A_OPTS=-XX:StartFlightRecording...) before it stops

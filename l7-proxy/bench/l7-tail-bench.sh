@@ -10,6 +10,9 @@
 # SLUICE_DIST_B names another one for node B (e.g. before/after a change: SLUICE_DIST=<main's> SLUICE_DIST_B=<yours>).
 # NICE=-10 runs every process of the bench (load, backend, all proxies alike) at that nice value, so that on a VM shared
 # with other work the tail is less about who else got the CPU (it does not change how the subjects compare otherwise).
+# "runq" is the share of the round's wall time the proxy's serving threads (HAProxy's, the nodes' event loops) spent
+# runnable but waiting for a CPU (schedstat), i.e. how long the other work on the machine held them up, then how many
+# times they got a CPU in the round and the mean wait per time (the same wait in fewer, longer pieces stalls more).
 # CONNS=N runs wrk with N connections instead of 64 (every subject alike); SKIP_NGINX=1 leaves the nginx proxy out of the
 # rounds (more rounds of the others in the same time; not NGINX=, which nginx itself reads as inherited sockets).
 # For the io_uring submission batching of the nodes (perf tracepoints, per node round): URING_STAT=1 prints
@@ -144,6 +147,19 @@ sleep 1
 NGINX_WORKER=$(pgrep -P "$(cat "$WORK/proxy.pid")" | head -1)
 HAPROXY=$(cat "$WORK/haproxy.pid")
 cpu_ns() { local s=0; for t in /proc/"$1"/task/*; do s=$((s + $(cut -d' ' -f1 "$t/schedstat"))); done; echo "$s"; }
+# time runnable but waiting for a CPU (schedstat's second field, ns) of the process's threads named PREFIX* (all: ""), and
+# how many times they were put on a CPU (its third field)
+wait_ns() # pid prefix
+{
+    local s=0 n=0 t w c
+    for t in /proc/"$1"/task/*; do
+        case "$(cat "$t/comm" 2>/dev/null)" in "$2"*)
+            read -r _ w c <"$t/schedstat" || continue
+            s=$((s + w)); n=$((n + c)) ;;
+        esac
+    done
+    echo "$s $n"
+}
 # stop-the-world time between two times (s): every safepoint the node's -Xlog:safepoint logged (GC pauses of any
 # collector, and any other VM operation), counted from reaching it to leaving it
 pauses() # log from-s to-s
@@ -165,7 +181,7 @@ loop_alloc()
 }
 run() # name pid port [gc-log]
 {
-    local c0 c1 t0 t1 out a0=0 a1=0
+    local c0 c1 w0 w1 t0 t1 out a0=0 a1=0
     [ -n "${4:-}" ] && a0=$(loop_alloc "$2")
     local perfpid=
     if [ -n "${URING_STAT:-}" ] && [ -n "${4:-}" ]; then
@@ -176,9 +192,10 @@ run() # name pid port [gc-log]
         perf record -q -e syscalls:sys_enter_io_uring_enter -p "$2" -o "$WORK/uring.data" >/dev/null 2>&1 &
         perfpid=$!
     fi
-    c0=$(cpu_ns "$2"); t0=$(now_s)
+    local prefix=""; [ -n "${4:-}" ] && prefix=sluice-l7
+    c0=$(cpu_ns "$2"); w0=$(wait_ns "$2" "$prefix"); t0=$(now_s)
     out=$("${IN_NS[@]}" wrk -t1 -c"${CONNS:-64}" -d"${SECONDS_PER_ROUND}s" -s "$WORK/pct.lua" "http://$VIP:$3/")
-    c1=$(cpu_ns "$2"); t1=$(now_s)
+    c1=$(cpu_ns "$2"); w1=$(wait_ns "$2" "$prefix"); t1=$(now_s)
     [ -n "${4:-}" ] && a1=$(loop_alloc "$2")
     local uring=""
     if [ -n "$perfpid" ]; then
@@ -197,9 +214,11 @@ if v:
     local gc=""
     [ -n "${4:-}" ] && gc="alloc $(awk -v d="$((a1 - a0))" -v n="$(awk '$1 == "PCT" {print $2}' <<<"$out")" \
         'BEGIN {printf "%.0f", d / n}') B/req  $(pauses "$4" "$t0" "$t1")  rss $(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$2/status") MB$uring"
-    awk -v name="$1" -v c="$((c1 - c0))" -v s="$SECONDS_PER_ROUND" -v gc="$gc" -v load="$(cut -d' ' -f1 /proc/loadavg)" '
-        $1 == "PCT" { n = $2; printf "%-10s %6.0f req/s  p50 %5.2f p90 %5.2f p99 %5.2f p99.9 %6.2f max %6.1f ms  %5.1f CPU-us/req  %s  load %s\n",
-            name, n / ($8 / 1e6), $3 / 1e3, $4 / 1e3, $5 / 1e3, $6 / 1e3, $7 / 1e3, c / 1e3 / n, gc, load }' <<<"$out"
+    local wd=$(( ${w1% *} - ${w0% *} )) wn=$(( ${w1#* } - ${w0#* } ))
+    awk -v name="$1" -v c="$((c1 - c0))" -v w="$wd" -v wn="$wn" -v s="$SECONDS_PER_ROUND" -v gc="$gc" -v load="$(cut -d' ' -f1 /proc/loadavg)" '
+        $1 == "PCT" { n = $2; printf "%-10s %6.0f req/s  p50 %5.2f p90 %5.2f p99 %5.2f p99.9 %6.2f max %6.1f ms  %5.1f CPU-us/req  runq %4.1f%% %6d x %4.0f us  %s  load %s\n",
+            name, n / ($8 / 1e6), $3 / 1e3, $4 / 1e3, $5 / 1e3, $6 / 1e3, $7 / 1e3, c / 1e3 / n, w / 1e7 / s, wn,
+            wn ? w / 1e3 / wn : 0, gc, load }' <<<"$out"
 }
 echo "node A: ${NODE_A_OPTS:-default} ($DIST)${NODE_B:+; node B: $NODE_B_OPTS (${SLUICE_DIST_B:-$DIST})}; profile $PROFILE; wrk -c${CONNS:-64}; $(date -u +%H:%M:%S) UTC"
 "${IN_NS[@]}" wrk -t1 -c"${CONNS:-64}" -d"${WARMUP}s" "http://$VIP:80/" >/dev/null

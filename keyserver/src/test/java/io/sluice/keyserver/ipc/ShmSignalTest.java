@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.MappedByteBuffer;
@@ -24,6 +25,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import io.sluice.nativeio.Libc;
 
 /**
  * The futex event count over two separate mappings of one file, as two processes see it (a shared futex is keyed by
@@ -146,9 +149,14 @@ class ShmSignalTest
         {
             final MemorySegment timespec = Arena.ofAuto().allocate(Futex.TIMESPEC_LENGTH, 8);
             final UnsafeBuffer seen = new UnsafeBuffer(first);
-            final Future<Long> waiter = pool.submit(() -> waiterSide.awaitResult(() -> seen.getIntVolatile(TURN) == 1, timespec,
-                LONG_WAIT_NS));
-            awaitCondition(() -> pollerSide.sleepers() == 1);
+            final AtomicInteger waiterTid = new AtomicInteger();
+            final Future<Long> waiter = pool.submit(() ->
+            {
+                waiterTid.set(Libc.gettid());
+                return waiterSide.awaitResult(() -> seen.getIntVolatile(TURN) == 1, timespec, LONG_WAIT_NS);
+            });
+            // asleep in the kernel, not only announced: a sequence bump between the two would end the wait with EAGAIN
+            awaitCondition(() -> pollerSide.sleepers() == 1 && asleep(waiterTid.get()));
 
             pollerSide.beginPolling();
             assertThat(pollerSide.signal()).as("the polling consumer covers the sleeper: no wake syscall").isFalse();
@@ -224,6 +232,18 @@ class ShmSignalTest
         finally
         {
             pool.shutdownNow();
+        }
+    }
+
+    private static boolean asleep(final int tid)
+    {
+        try
+        {
+            return FutexProbe.asleepOnFutex(tid);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
         }
     }
 

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -284,15 +282,7 @@ class SignalIdleStrategyTest
 
         boolean asleepOnFutex() throws IOException
         {
-            final int t = tid.get();
-            if (t == 0)
-            {
-                return false;
-            }
-            final Path task = Path.of("/proc/self/task/" + t);
-            final String stat = Files.readString(task.resolve("stat"));
-            final char state = stat.charAt(stat.lastIndexOf(')') + 2);
-            return state == 'S' && Files.readString(task.resolve("wchan")).startsWith("futex");
+            return FutexProbe.asleepOnFutex(tid.get());
         }
 
         void join() throws Exception

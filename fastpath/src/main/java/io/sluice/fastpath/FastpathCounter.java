@@ -109,6 +109,8 @@ public enum FastpathCounter
     INSTANCE_DROP_BANDWIDTH(374, "fastpath.instance.drop.bandwidth"),
     INSTANCE_BANDWIDTH_DELAYED(375, "fastpath.instance.bandwidth.delayed"),
 
+    // Hand-off wake-ups (380): a forwarder handed a frame to an owner asleep in poll(2) and woke it (io.EventFdDoorbell).
+    HANDOFF_WAKEUPS(380, "fastpath.handoff.wakeups"),
     // Duty-cycle accounting (390–391): wall time of the doWork calls that did work, and how many there were, so work
     // time per packet (÷ packets_in + packets_out) and frames per busy cycle come out of the counters file.
     FORWARDER_WORK_NANOS(390, "fastpath.forwarder.work_ns"),

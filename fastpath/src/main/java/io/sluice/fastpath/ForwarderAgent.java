@@ -80,6 +80,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private static final int GLOBAL_EARLY_DATA_HELD = FastpathCounter.SYNPROXY_EARLY_DATA_HELD.slot();
     private static final int GLOBAL_WORK_NANOS = FastpathCounter.FORWARDER_WORK_NANOS.slot();
     private static final int GLOBAL_BUSY_CYCLES = FastpathCounter.FORWARDER_BUSY_CYCLES.slot();
+    private static final int GLOBAL_HANDOFF_WAKEUPS = FastpathCounter.HANDOFF_WAKEUPS.slot();
     /** synProxy: the ACK's cookie verified, go on creating the session (never a frame length). */
     private static final int SYNPROXY_PROCEED = -2;
     private static final int L_NEW = FastpathCounter.LISTENER_NEW_SESSIONS.slot();
@@ -108,6 +109,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private final int[] activeByBackend = new int[MAX_IDS];
     private final RingBuffer[] outbound;
     private final RingBuffer[] inbound;
+    private HandoffWakeup[] wakeups;
     private final MessageHandler handoffHandler = this::onHandedOff;
     private final NeighbourQueue neighbourQueue = new NeighbourQueue(64, 4, 2048, 1_000_000_000L);
     private final NeighbourQueue.Resend neighbourResolved = (b, o, l) -> onHandedOff(HANDOFF_MSG_TYPE, b, o, l);
@@ -212,6 +214,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         this.global = global;
         this.outbound = outbound;
         this.inbound = inbound;
+        this.wakeups = new HandoffWakeup[forwarderCount];
+        java.util.Arrays.fill(wakeups, HandoffWakeup.NONE);
         this.snatPortMin = snatPortMin;
         this.snatPortMax = snatPortMax;
         this.firstSnatPort = snatPortMin + Math.floorMod(index - snatPortMin, forwarderCount);
@@ -246,6 +250,33 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     public Verdict lastVerdict()
     {
         return lastVerdict;
+    }
+
+    /**
+     * How to wake each forwarder (by index) after handing it a frame; set before the forwarder threads start (the
+     * array is read without synchronisation). Default: {@link HandoffWakeup#NONE} for all.
+     */
+    public void handoffWakeups(final HandoffWakeup[] byForwarder)
+    {
+        if (byForwarder.length != forwarderCount)
+        {
+            throw new IllegalArgumentException("handoffWakeups: " + byForwarder.length + " given for " + forwarderCount
+                + " forwarders");
+        }
+        this.wakeups = byForwarder.clone();
+    }
+
+    /** True when another forwarder has handed this one frames it has not read yet (its idle strategy's last check). */
+    public boolean hasHandedOffFrames()
+    {
+        for (final RingBuffer ring : inbound)
+        {
+            if (ring.producerPosition() != ring.consumerPosition())
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Conductor side: publish a new table generation; the forwarder swaps it in at its next duty cycle. */
@@ -1456,6 +1487,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     {
         if (outbound[owner].write(HANDOFF_MSG_TYPE, buffer, offset, length))
         {
+            if (wakeups[owner].wake())
+            {
+                global.increment(GLOBAL_HANDOFF_WAKEUPS);
+            }
             return drop(Verdict.HANDOFF);
         }
         return drop(Verdict.DROP_HANDOFF_FULL);

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -73,4 +74,56 @@ class OwnershipTest
         }
     }
 
+    @Test
+    void shouldRingTheOwnersDoorbellForEveryFrameHandedToIt()
+    {
+        try (Harness h = new Harness(2, 4096))
+        {
+            h.conductor.addListener(Listener.of("web", ListenerKey.of("198.18.1.100", Protocol.TCP, 80),
+                List.of(Backend.of("198.18.10.2", 8080, 100))));
+            h.runUntilIdle();
+            final int[] rung = new int[2];
+            // forwarder 1 is "asleep" (its doorbell answers true: woken), forwarder 0 is awake (false)
+            final HandoffWakeup[] wakeups = {() -> ++rung[0] < 0, () -> ++rung[1] > 0};
+            for (final ForwarderAgent f : h.forwarders)
+            {
+                f.handoffWakeups(wakeups);
+            }
+            int handedToOne = 0;
+            int handedToZero = 0;
+            for (int flow = 0; flow < 64; flow++)
+            {
+                final byte[] syn = PacketBuilder.tcp().from("198.18.0.7", 30000 + flow).to("198.18.1.100", 80)
+                    .flags(TcpFlyweight.SYN).build();
+                // every SYN arrives at forwarder 0: the ones forwarder 1 owns are handed off (and it rings 1's doorbell)
+                h.ports.get(0).inject(syn);
+                h.forwarders[0].doWork();
+                if (h.forwarders[1].hasHandedOffFrames())
+                {
+                    handedToOne++;
+                }
+                h.runUntilIdle();
+                assertThat(h.forwarders[1].hasHandedOffFrames()).as("the owner read what it was handed").isFalse();
+                h.drainAll();
+                // and its reply arrives at forwarder 1: the ones forwarder 0 owns go back the other way
+                final byte[] reply = PacketBuilder.tcp().macs(Harness.BACKEND_MAC_1, PacketBuilder.LB_MAC)
+                    .from("198.18.10.2", 8080).to("198.18.2.10", 1024 + 2 * flow).flags(TcpFlyweight.RST).build();
+                h.ports.get(1).inject(reply);
+                h.forwarders[1].doWork();
+                if (h.forwarders[0].hasHandedOffFrames())
+                {
+                    handedToZero++;
+                }
+                h.runUntilIdle();
+                h.drainAll();
+            }
+            assertThat(handedToOne).isGreaterThan(0);
+            assertThat(handedToZero).isGreaterThan(0);
+            assertThat(rung[1]).isEqualTo(handedToOne);
+            assertThat(rung[0]).isEqualTo(handedToZero);
+            assertThat(h.counter(FastpathCounter.HANDOFFS)).isEqualTo(handedToOne + handedToZero);
+            assertThat(h.counter(FastpathCounter.HANDOFF_WAKEUPS)).as("only the sleeping owner's wake-ups count")
+                .isEqualTo(handedToOne);
+        }
+    }
 }

@@ -496,6 +496,22 @@ public final class Libc
         return (int)syscall(SYS_SETPRIORITY, PRIO_PROCESS, gettid(), nice, 0, 0, 0);
     }
 
+    /** eventfd2(2) (syscall_64.tbl) and its flags (uapi/linux/eventfd.h: the O_ values). */
+    public static final long SYS_EVENTFD2 = 290;
+    public static final int EFD_NONBLOCK = 0x800;
+    public static final int EFD_CLOEXEC = 0x80000;
+
+    /**
+     * {@code eventfd2(initval, flags)}: a counter a thread can poll(2) on; an 8-byte write adds to it and makes it
+     * readable, an 8-byte read returns and clears it.
+     *
+     * @return the fd, or -errno.
+     */
+    public static int eventfd(final int initialValue, final int flags)
+    {
+        return (int)syscall(SYS_EVENTFD2, initialValue, flags, 0, 0, 0, 0);
+    }
+
     /** futex(2) (syscall_64.tbl) and its shared (not {@code _PRIVATE}) operations, uapi/linux/futex.h. */
     public static final long SYS_FUTEX = 202;
     public static final int FUTEX_WAIT = 0;

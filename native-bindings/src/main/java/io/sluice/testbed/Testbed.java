@@ -48,6 +48,7 @@ public final class Testbed implements AutoCloseable
     private final int backends;
     private final boolean ecmp;
     private final boolean management;
+    private final int lbQueues;
     private final AddressPlan addresses;
     private final List<Process> processes = Collections.synchronizedList(new ArrayList<>());
     private final Thread shutdownHook;
@@ -61,6 +62,7 @@ public final class Testbed implements AutoCloseable
         this.backends = builder.backends;
         this.ecmp = builder.ecmp;
         this.management = builder.management;
+        this.lbQueues = builder.lbQueues;
         this.addresses = new AddressPlan(managementOctet(prefix));
         this.shutdownHook = new Thread(this::closeQuietly, "testbed-" + prefix + "-cleanup");
     }
@@ -624,8 +626,37 @@ public final class Testbed implements AutoCloseable
 
     private void veth(final String a, final String b)
     {
-        Commands.check("ip", "link", "add", iface(a, b), "netns", ns(a), "type", "veth",
-            "peer", "name", iface(b, a), "netns", ns(b));
+        final List<String> cmd = new ArrayList<>(List.of("ip", "link", "add", iface(a, b), "netns", ns(a)));
+        final boolean lbLink = a.equals(LB1) || a.equals(LB2) || b.equals(LB1) || b.equals(LB2);
+        final List<String> queues = lbLink && lbQueues > 1
+            ? List.of("numtxqueues", Integer.toString(lbQueues), "numrxqueues", Integer.toString(lbQueues)) : List.of();
+        cmd.addAll(queues);
+        cmd.addAll(List.of("type", "veth", "peer", "name", iface(b, a), "netns", ns(b)));
+        cmd.addAll(queues);
+        Commands.check(cmd.toArray(new String[0]));
+    }
+
+    /** Rx/tx queues the LB nodes' veths (router and segment links, both ends) were created with; 1 by default. */
+    public int lbQueues()
+    {
+        return lbQueues;
+    }
+
+    /**
+     * Sets the rx and tx queues in use on both ends of the veth between {@code node} and {@code peer} ({@code ethtool -L};
+     * at most what the veth was created with: {@link Builder#lbQueues}, or the kernel's default allocation of one per
+     * possible CPU when created without a count). A veth hands a frame to the peer's rx queue numbered like the tx queue
+     * the sender picked (its XPS or flow hash), so an AF_XDP socket per queue sees a share of the flows.
+     */
+    public void setLinkQueues(final String node, final String peer, final int queues)
+    {
+        if (queues < 1)
+        {
+            throw new IllegalArgumentException("queues: " + queues + " is not >= 1");
+        }
+        final String count = Integer.toString(queues);
+        execChecked(node, "ethtool", "-L", iface(node, peer), "rx", count, "tx", count);
+        execChecked(peer, "ethtool", "-L", iface(peer, node), "rx", count, "tx", count);
     }
 
     private void createLinks()
@@ -812,6 +843,7 @@ public final class Testbed implements AutoCloseable
         private boolean servers = true;
         private boolean nginx = true;
         private boolean keep;
+        private int lbQueues = 1;
 
         private Builder()
         {
@@ -850,6 +882,20 @@ public final class Testbed implements AutoCloseable
         public Builder management(final boolean value)
         {
             this.management = value;
+            return this;
+        }
+
+        /**
+         * Rx and tx queues of the LB nodes' veths (router ↔ lb1/lb2, lb1/lb2 ↔ segment, both ends); 1 by default.
+         * A node with N forwarders needs N queues on every data interface.
+         */
+        public Builder lbQueues(final int count)
+        {
+            if (count < 1 || count > 64)
+            {
+                throw new IllegalArgumentException("lbQueues: " + count + " is not in 1..64");
+            }
+            this.lbQueues = count;
             return this;
         }
 

@@ -54,6 +54,36 @@ class TestbedTest
     }
 
     @Test
+    void shouldCreateTheLbLinksWithTheQueuesAskedForAndSwitchThemLive() throws Exception
+    {
+        final String prefix = "fq" + Long.toHexString(ProcessHandle.current().pid()) + "q";
+        try (Testbed testbed = Testbed.builder().prefix(prefix).backends(1).lbQueues(2).servers(false).build())
+        {
+            assertThat(testbed.lbQueues()).isEqualTo(2);
+            for (final String[] link : List.of(new String[] {Testbed.LB1, Testbed.ROUTER}, new String[] {Testbed.ROUTER, Testbed.LB1},
+                new String[] {Testbed.LB1, Testbed.SEGMENT}, new String[] {Testbed.SEGMENT, Testbed.LB2}))
+            {
+                assertThat(queuesInUse(testbed, link[0], link[1])).as(link[0] + " → " + link[1]).containsExactly(2, 2);
+            }
+            assertThat(queuesInUse(testbed, Testbed.CLIENT, Testbed.ROUTER)).as("not an LB link").containsExactly(1, 1);
+            testbed.setLinkQueues(Testbed.LB1, Testbed.ROUTER, 1);
+            assertThat(queuesInUse(testbed, Testbed.LB1, Testbed.ROUTER)).containsExactly(1, 1);
+            assertThat(queuesInUse(testbed, Testbed.ROUTER, Testbed.LB1)).containsExactly(1, 1);
+        }
+    }
+
+    /** {rx, tx} queues in use on {@code node}'s end of its veth to {@code peer} (ethtool -l, current settings). */
+    private static List<Integer> queuesInUse(final Testbed testbed, final String node, final String peer)
+    {
+        final String output = testbed.execChecked(node, "ethtool", "-l", testbed.iface(node, peer)).output();
+        final String current = output.substring(output.indexOf("Current hardware settings:"));
+        final Matcher rx = Pattern.compile("RX:\\s+(\\d+)").matcher(current);
+        final Matcher tx = Pattern.compile("TX:\\s+(\\d+)").matcher(current);
+        assertThat(rx.find() && tx.find()).as(output).isTrue();
+        return List.of(Integer.parseInt(rx.group(1)), Integer.parseInt(tx.group(1)));
+    }
+
+    @Test
     void shouldReadLinkNamesFromIpOutputWithPeersAndItsErrorLines()
     {
         // ip -o link, stdout and stderr merged as Commands returns them: a veth whose peer is in another namespace

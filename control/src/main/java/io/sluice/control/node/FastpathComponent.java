@@ -7,6 +7,7 @@ import io.sluice.control.config.ServerGroup;
 import io.sluice.control.config.SluiceConfig;
 import io.sluice.control.health.HealthChecker;
 import io.sluice.fastpath.Conductor;
+import io.sluice.fastpath.ForwarderAgent;
 import io.sluice.fastpath.ForwarderConfiguration;
 import io.sluice.fastpath.NeighbourCache;
 import io.sluice.fastpath.NeighbourTable;
@@ -18,6 +19,7 @@ import io.sluice.fastpath.config.ListenerKey;
 import io.sluice.fastpath.config.NodeSettings;
 import io.sluice.fastpath.config.Protocol;
 import io.sluice.fastpath.config.SchedulerKind;
+import io.sluice.fastpath.io.EventFdDoorbell;
 import io.sluice.fastpath.io.KernelNeighbourResolver;
 import io.sluice.fastpath.io.PacketIoPort;
 import io.sluice.fastpath.io.PollingIdleStrategy;
@@ -149,7 +151,9 @@ final class FastpathComponent implements NodeComponent
         conductor = new Conductor(new NodeSettings(forwarders, (int)Math.min(Integer.MAX_VALUE, node.sessionCapacity()), locals,
             NodeSettings.DEFAULT_SNAT_PORT_MIN, NodeSettings.DEFAULT_SNAT_PORT_MAX), ForwarderConfiguration.DEFAULT, counters,
             neighbours, ports, new SystemNanoClock());
-        runners = conductor.start(idleStrategies(profile, ports), ex -> LOG.log(System.Logger.Level.ERROR, "forwarder", ex), null);
+        final EventFdDoorbell[] doorbells = doorbells(profile, ports);
+        runners = conductor.start(idleStrategies(profile, ports, doorbells),
+            ex -> LOG.log(System.Logger.Level.ERROR, "forwarder", ex), null);
     }
 
     private void addNativeCounters(final NativeCounters set)
@@ -226,10 +230,38 @@ final class FastpathComponent implements NodeComponent
     }
 
     /**
+     * With several forwarders that sleep in poll(2): one eventfd doorbell per forwarder, so a frame handed to a sleeping
+     * owner wakes it instead of waiting for the poll timeout; every forwarder is told how to wake the others. Null when
+     * the forwarders never sleep in poll (one forwarder, busy-spinning profiles, sockets without an fd).
+     */
+    private EventFdDoorbell[] doorbells(final PerfProfile profile, final PacketIoPort[][] ports)
+    {
+        final boolean polls = "backoff".equals(profile.idleKind()) || "sleeping".equals(profile.idleKind());
+        final boolean pollable = java.util.Arrays.stream(ports).flatMap(java.util.Arrays::stream).allMatch(p -> p.pollFd() >= 0);
+        if (ports.length < 2 || !polls || !pollable)
+        {
+            return null;
+        }
+        final ForwarderAgent[] agents = conductor.forwarders();
+        final EventFdDoorbell[] doorbells = new EventFdDoorbell[agents.length];
+        for (int i = 0; i < agents.length; i++)
+        {
+            doorbells[i] = new EventFdDoorbell(agents[i]::hasHandedOffFrames);
+            resources.add(doorbells[i]);
+        }
+        for (final ForwarderAgent agent : agents)
+        {
+            agent.handoffWakeups(doorbells);
+        }
+        return doorbells;
+    }
+
+    /**
      * The profile's idle strategy; pinned profiles pin forwarder i to the i-th CPU of the profile's list. Profiles that
      * park (backoff, sleeping) sleep in poll(2) on forwarder i's sockets instead, so an arriving frame wakes it at once.
      */
-    private static Supplier<IdleStrategy> idleStrategies(final PerfProfile profile, final PacketIoPort[][] ports)
+    private static Supplier<IdleStrategy> idleStrategies(final PerfProfile profile, final PacketIoPort[][] ports,
+        final EventFdDoorbell[] doorbells)
     {
         final AtomicInteger forwarder = new AtomicInteger();
         final Supplier<IdleStrategy> base = () ->
@@ -247,7 +279,8 @@ final class FastpathComponent implements NodeComponent
             }
             final boolean backoff = "backoff".equals(profile.idleKind());
             return new PollingIdleStrategy(fds, backoff ? profile.maxSpins() : 0, backoff ? profile.maxYields() : 0,
-                (int)Math.max(1, profile.maxParkNanos() / 1_000_000L), profile.forwarderNice());
+                (int)Math.max(1, profile.maxParkNanos() / 1_000_000L), profile.forwarderNice(),
+                doorbells == null ? null : doorbells[i % doorbells.length]);
         };
         if (!profile.pinThreads())
         {

@@ -15,8 +15,9 @@ import io.sluice.nativeio.Libc;
  * kernel's 50 µs timer slack even for a 1 µs park — and every TCP handshake through sluice crossed that delay three
  * times: new connections per second were bound by forwarder wake-up latency, not by work.
  * <p>
- * The poll timeout ({@code maxParkMs}) still bounds how late the forwarder sees what does not signal a socket:
- * frames handed off by another forwarder, a new table generation, session expiry.
+ * The poll timeout ({@code maxParkMs}) still bounds how late the forwarder sees what does not signal a socket: a new
+ * table generation, session expiry; and frames handed off by another forwarder unless a {@link EventFdDoorbell} is
+ * given, whose eventfd joins the poll set and is written by a forwarder that hands this one a frame while it sleeps.
  * <p>
  * The thread that first idles with it (the forwarder's own) gets the nice value it was given: in copy mode a forwarder
  * is the one thread every frame of every flow crosses, and on a CPU-bound machine it got no more of a core than any one
@@ -32,6 +33,8 @@ public final class PollingIdleStrategy implements IdleStrategy
     private final int maxYields;
     private final int timeoutMs;
     private final int threadNice;
+    private final EventFdDoorbell doorbell;
+    private final long doorbellRevents;
     private boolean niceApplied;
     private int niceResult = Integer.MIN_VALUE;
     private int spins;
@@ -58,6 +61,25 @@ public final class PollingIdleStrategy implements IdleStrategy
      */
     public PollingIdleStrategy(final int[] fds, final int maxSpins, final int maxYields, final int timeoutMs, final int threadNice)
     {
+        this(fds, maxSpins, maxYields, timeoutMs, threadNice, null);
+    }
+
+    /**
+     * @param fds        the sockets to wait on (AF_XDP or packet sockets, at least one when {@code doorbell} is given);
+     *                   none: parks {@code timeoutMs} instead.
+     * @param maxSpins   idle cycles spent spinning before yielding.
+     * @param maxYields  idle cycles spent yielding before polling.
+     * @param timeoutMs  longest sleep in poll, ≥ 1.
+     * @param threadNice nice value (-20..19) the first idling thread sets for itself; 0 leaves it as it is.
+     * @param doorbell   wakes the poll when another forwarder hands this one a frame; null: none (one forwarder).
+     */
+    public PollingIdleStrategy(final int[] fds, final int maxSpins, final int maxYields, final int timeoutMs, final int threadNice,
+        final EventFdDoorbell doorbell)
+    {
+        if (doorbell != null && fds.length == 0)
+        {
+            throw new IllegalArgumentException("doorbell: needs at least one socket to poll");
+        }
         if (timeoutMs < 1 || maxSpins < 0 || maxYields < 0 || threadNice < -20 || threadNice > 19)
         {
             throw new IllegalArgumentException("timeoutMs ≥ 1, maxSpins and maxYields ≥ 0, threadNice in -20..19: " + timeoutMs
@@ -65,17 +87,20 @@ public final class PollingIdleStrategy implements IdleStrategy
         }
         this.threadNice = threadNice;
         this.niceApplied = threadNice == 0;
-        this.count = fds.length;
+        this.doorbell = doorbell;
+        this.count = fds.length + (doorbell == null ? 0 : 1);
         this.maxSpins = maxSpins;
         this.maxYields = maxYields;
         this.timeoutMs = timeoutMs;
-        this.pollFds = Arena.ofAuto().allocate(Libc.POLLFD, Math.max(1, fds.length));
-        for (int i = 0; i < fds.length; i++)
+        this.pollFds = Arena.ofAuto().allocate(Libc.POLLFD, Math.max(1, count));
+        for (int i = 0; i < count; i++)
         {
             final long base = i * Libc.POLLFD.byteSize();
-            pollFds.set(java.lang.foreign.ValueLayout.JAVA_INT, base, fds[i]);
+            pollFds.set(java.lang.foreign.ValueLayout.JAVA_INT, base, i < fds.length ? fds[i] : doorbell.fd());
             pollFds.set(java.lang.foreign.ValueLayout.JAVA_SHORT, base + 4, Libc.POLLIN);
         }
+        // struct pollfd { int fd; short events; short revents; }: the doorbell is the last entry
+        this.doorbellRevents = (count - 1) * Libc.POLLFD.byteSize() + 6;
     }
 
     @Override
@@ -116,10 +141,17 @@ public final class PollingIdleStrategy implements IdleStrategy
         {
             LockSupport.parkNanos(timeoutMs * 1_000_000L);
         }
-        else
+        else if (doorbell == null)
         {
             polls++;
             Libc.poll(pollFds, count, timeoutMs);
+        }
+        else if (doorbell.arm())
+        {
+            polls++;
+            final int ready = Libc.poll(pollFds, count, timeoutMs);
+            doorbell.disarm(ready > 0 && (pollFds.get(java.lang.foreign.ValueLayout.JAVA_SHORT, doorbellRevents) & Libc.POLLIN)
+                != 0);
         }
     }
 

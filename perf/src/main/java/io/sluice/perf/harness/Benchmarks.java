@@ -72,7 +72,7 @@ public final class Benchmarks
                 new BenchCase("tcp-connect", "TCP connections/s", "connections/s", "CPU-µs/connection",
                     TCP_CONCURRENCY + " client threads: connect, 1-byte echo, close with RST", true, tcpConnect(),
                     List.of(References.direct(BackendPorts.TCP_ECHO), NftablesDnat.forEcho(), Haproxy.tcp(),
-                        Sluice.tcp())));
+                        Sluice.tcp(), Sluice.tcp(2))));
             case "l7" -> List.of(
                 new BenchCase("http1-keepalive", "HTTP/1.1 keep-alive, 100-byte responses", "requests/s", "CPU-µs/request",
                     "wrk -t1 -c" + WRK_CONNECTIONS + " GET / (backends: nginx, 100-byte body)", false, wrk(),

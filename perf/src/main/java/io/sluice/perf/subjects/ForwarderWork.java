@@ -28,7 +28,10 @@ final class ForwarderWork
     {
     }
 
-    /** @return work ns, busy cycles, packets in, packets out, xsk rx drops, tx_full; null without a counters file (yet). */
+    /**
+     * @return work ns, busy cycles, packets in, packets out, xsk rx drops, tx_full, hand-offs, hand-off wake-ups; null
+     *     without a counters file (yet).
+     */
     static long[] read(final Path stateDir)
     {
         if (stateDir == null)
@@ -38,7 +41,7 @@ final class ForwarderWork
         try (CountersFile file = CountersFile.openForReading(stateDir.resolve(CountersFile.FILE_NAME)))
         {
             final CounterSnapshot snapshot = CounterSnapshot.take(file.reader());
-            final long[] values = new long[NAMES.length + 2];
+            final long[] values = new long[NAMES.length + 4];
             for (int i = 0; i < NAMES.length; i++)
             {
                 values[i] = snapshot.value(NAMES[i]);
@@ -53,6 +56,8 @@ final class ForwarderWork
                 }
             }
             values[NAMES.length + 1] = snapshot.value(FastpathCounter.DROP_TX_FULL.label());
+            values[NAMES.length + 2] = snapshot.value(FastpathCounter.HANDOFFS.label());
+            values[NAMES.length + 3] = snapshot.value(FastpathCounter.HANDOFF_WAKEUPS.label());
             return values;
         }
         catch (final RuntimeException ex)
@@ -63,7 +68,9 @@ final class ForwarderWork
 
     /**
      * forwarderWorkNsPerPacket, forwarderWorkUsPerUnit, packetsPerBusyCycle, xskRxDropPercent (frames the kernel dropped
-     * at the sockets' rx side, as a share of the frames that arrived for the forwarders) and txFullPerUnit between two
+     * at the sockets' rx side, as a share of the frames that arrived for the forwarders), txFullPerUnit and
+     * handoffsPerUnit (frames a forwarder passed to the flow's owner: only with more than one forwarder) and
+     * handoffWakeupsPerUnit (of those, the ones that found the owner asleep in poll(2) and woke it) between two
      * readings (empty when either is missing).
      */
     static Map<String, Double> perUnit(final long[] start, final long[] end, final double units)
@@ -90,6 +97,8 @@ final class ForwarderWork
         final double arrived = packets + rxDrops;
         extra.put("xskRxDropPercent", arrived > 0 ? 100 * rxDrops / arrived : 0);
         extra.put("txFullPerUnit", (end[NAMES.length + 1] - start[NAMES.length + 1]) / units);
+        extra.put("handoffsPerUnit", (end[NAMES.length + 2] - start[NAMES.length + 2]) / units);
+        extra.put("handoffWakeupsPerUnit", (end[NAMES.length + 3] - start[NAMES.length + 3]) / units);
         return extra;
     }
 }

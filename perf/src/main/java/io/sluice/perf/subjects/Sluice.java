@@ -91,6 +91,8 @@ public final class Sluice implements Subject
     private final Mode mode;
     private final String profile;
     private final Certificates.KeyType tlsKey;
+    private final int forwarders;
+    private boolean queuesSet;
     private Process process;
     private Process keyServer;
     private Path log;
@@ -103,14 +105,15 @@ public final class Sluice implements Subject
 
     private Sluice(final Mode mode, final String profile)
     {
-        this(mode, profile, null);
+        this(mode, profile, null, 1);
     }
 
-    private Sluice(final Mode mode, final String profile, final Certificates.KeyType tlsKey)
+    private Sluice(final Mode mode, final String profile, final Certificates.KeyType tlsKey, final int forwarders)
     {
         this.mode = mode;
         this.profile = profile;
         this.tlsKey = tlsKey;
+        this.forwarders = forwarders;
     }
 
     /**
@@ -119,7 +122,7 @@ public final class Sluice implements Subject
      */
     public static Sluice tls(final Certificates.KeyType keyType)
     {
-        return new Sluice(Mode.TLS, null, keyType);
+        return new Sluice(Mode.TLS, null, keyType, 1);
     }
 
     /** L7: an http listener on VIP:80 to the backends' HTTP port, as nginx and HAProxy proxy it. */
@@ -134,6 +137,16 @@ public final class Sluice implements Subject
         return new Sluice(Mode.TCP, null);
     }
 
+    /**
+     * L4 TCP with {@code forwarders} forwarders ({@code sluice-Nfw}): lb1's uplink and segment veths get N queues for the
+     * run (both ends, {@code ethtool -L}; back to the testbed's count at stop), forwarder i serves queue i of each; a
+     * frame that arrives on a queue whose forwarder does not own its flow is handed off to the owner.
+     */
+    public static Sluice tcp(final int forwarders)
+    {
+        return new Sluice(Mode.TCP, null, null, forwarders);
+    }
+
     /** L4: udp listeners on the generator's ports (one per flow's port) to the sinks, FullNAT through the fastpath. */
     public static Sluice udp()
     {
@@ -143,6 +156,10 @@ public final class Sluice implements Subject
     @Override
     public String name()
     {
+        if (forwarders > 1)
+        {
+            return "sluice-" + forwarders + "fw";
+        }
         return profile == null ? "sluice" : "sluice-" + profile;
     }
 
@@ -167,7 +184,9 @@ public final class Sluice implements Subject
                 + (int)(JIT_QUIET_SLICES * TLS_WARMUP_SLICE_SECONDS) + " s (≤ " + (int)TLS_MAX_EXTRA_WARMUP_SECONDS + " s more)";
             case TCP, UDP -> "sluice node: L4 " + mode.name().toLowerCase(java.util.Locale.ROOT) + " FullNAT through the AF_XDP "
                 + "fastpath (copy mode, native XDP on lb1's uplink and segment veths), local address "
-                + AddressPlan.lbLocalV4(1) + (mode == Mode.UDP ? ", maglev (5-tuple)" : ", round robin") + ", no health checks";
+                + AddressPlan.lbLocalV4(1) + (mode == Mode.UDP ? ", maglev (5-tuple)" : ", round robin") + ", no health checks"
+                + (forwarders > 1 ? ", " + forwarders + " forwarders on " + forwarders + "-queue veths (hand-offs between them)"
+                : ", 1 forwarder");
         };
     }
 
@@ -185,6 +204,12 @@ public final class Sluice implements Subject
     @Override
     public Optional<String> unavailable(final BenchContext ctx)
     {
+        if (forwarders > Runtime.getRuntime().availableProcessors())
+        {
+            // a veth created without a queue count gets one per possible CPU: the most ethtool -L can switch on
+            return Optional.of(forwarders + " forwarders need " + forwarders + " veth queues; veths here have one per CPU ("
+                + Runtime.getRuntime().availableProcessors() + ")");
+        }
         return Launcher.find().isPresent() ? Optional.empty() : Optional.of(Launcher.MISSING);
     }
 
@@ -202,6 +227,12 @@ public final class Sluice implements Subject
         if (mode == Mode.TLS)
         {
             startKeyServer(ctx, dir, shm);
+        }
+        if (forwarders > 1)
+        {
+            queuesSet = true;
+            testbed.setLinkQueues(Testbed.LB1, Testbed.ROUTER, forwarders);
+            testbed.setLinkQueues(Testbed.LB1, Testbed.SEGMENT, forwarders);
         }
         final Path config = dir.resolve("node.yaml");
         Files.writeString(config, config(ctx, stateDir, shm));
@@ -346,6 +377,10 @@ public final class Sluice implements Subject
             yaml.append("    serverGroups:\n      - name: app\n        servers: [").append(serverList(testbed, BackendPorts.HTTP))
                 .append("]\n");
             return yaml.toString();
+        }
+        if (forwarders > 1)
+        {
+            yaml.append("  forwarders: ").append(forwarders).append('\n');
         }
         yaml.append("  interfaces: [{name: ").append(testbed.iface(Testbed.LB1, Testbed.ROUTER)).append(", mode: xdp}, {name: ")
             .append(testbed.iface(Testbed.LB1, Testbed.SEGMENT)).append(", mode: xdp}]\n");
@@ -519,6 +554,13 @@ public final class Sluice implements Subject
         {
             ctx.testbed().stop(keyServer, STOP_GRACE_MS);
             keyServer = null;
+        }
+        if (queuesSet)
+        {
+            // the other subjects of the run (one forwarder, kernel baselines) see the testbed as it was built
+            queuesSet = false;
+            ctx.testbed().setLinkQueues(Testbed.LB1, Testbed.ROUTER, ctx.testbed().lbQueues());
+            ctx.testbed().setLinkQueues(Testbed.LB1, Testbed.SEGMENT, ctx.testbed().lbQueues());
         }
     }
 

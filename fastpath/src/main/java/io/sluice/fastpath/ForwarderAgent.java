@@ -382,7 +382,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             warmNewFlow(keyHash, handedOff);
         }
         final int ref = sessions.lookup(keyHash, srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
-        if (ref != SessionTable.NOT_FOUND)
+        if (ref != SessionTable.NOT_FOUND && !(pureSyn() && endedClosingSession(ref)))
         {
             return forward(buffer, offset, length, SessionTable.recordOf(ref), SessionTable.directionOf(ref));
         }
@@ -1204,6 +1204,30 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     }
 
     /** A TCP segment with SYN and neither ACK nor RST: almost always a new flow (warmNewFlow runs for exactly these). */
+    /**
+     * A client's pure SYN on a 5-tuple whose session saw a FIN: the client reused its port within the closing timeout.
+     * That session ends here and the SYN starts a new one (scheduled afresh, with its own SNAT port), instead of riding
+     * the closing session to the old backend and expiring with it, mid-connection, when the closing timeout runs out.
+     *
+     * @return true when the session was ended (the frame is a new flow now).
+     */
+    private boolean endedClosingSession(final int ref)
+    {
+        if (SessionTable.directionOf(ref) != SessionLayout.DIRECTION_CLIENT)
+        {
+            return false;
+        }
+        final int record = SessionTable.recordOf(ref);
+        final int base = SessionTable.offset(record);
+        if (Records.getByte(sessions.address(base) + STATE_OFFSET) != SessionLayout.STATE_TCP_CLOSING)
+        {
+            return false;
+        }
+        sessions.close(record);
+        sessionEnded(base);
+        return true;
+    }
+
     private boolean pureSyn()
     {
         return protocol == Ipv4Flyweight.PROTOCOL_TCP &&

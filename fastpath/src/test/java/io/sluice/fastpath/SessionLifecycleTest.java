@@ -94,6 +94,34 @@ class SessionLifecycleTest
     }
 
     @Test
+    void shouldStartANewSessionWhenAClientReusesAClosingSessionsPort()
+    {
+        try (Harness h = harness(900))
+        {
+            establish(h);
+            h.send(0, client(FIN | ACK));
+            h.send(0, backend(FIN | ACK));
+            h.send(0, client(ACK));
+            h.clock.advanceSeconds(5);
+            h.runUntilIdle();
+            // the same client port again, 5 s into the 10 s closing timeout: a new connection, not the old one's tail
+            assertThat(h.send(0, client(SYN))).hasSize(1);
+            assertThat(h.counter(FastpathCounter.NEW_SESSIONS)).isEqualTo(2);
+            assertThat(h.counter(FastpathCounter.ACTIVE_SESSIONS)).isEqualTo(1);
+            assertThat(h.counter("fastpath.listener.sessions.active." + LISTENER_LABEL)).isEqualTo(1);
+            assertThat(h.send(0, backend(SYN | ACK))).hasSize(1);
+            assertThat(h.send(0, client(ACK))).hasSize(1);
+            // past the old session's closing timeout the new connection lives on
+            h.clock.advanceSeconds(60);
+            h.runUntilIdle();
+            assertThat(h.send(0, client(ACK))).hasSize(1);
+            assertThat(h.send(0, backend(ACK))).hasSize(1);
+            assertThat(h.forwarders[0].sessions().liveCount()).isEqualTo(1);
+            assertThat(h.counter(FastpathCounter.ACTIVE_SESSIONS)).isEqualTo(1);
+        }
+    }
+
+    @Test
     void shouldCloseQuicklyAfterFin()
     {
         try (Harness h = harness(900))

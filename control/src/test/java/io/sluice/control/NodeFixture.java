@@ -32,6 +32,7 @@ public final class NodeFixture implements AutoCloseable
     private final String netns;
     private final Path dir;
     private final List<Process> spawned = new ArrayList<>();
+    private final List<String> peers = new ArrayList<>();
     private Process node;
     private Path log;
 
@@ -46,6 +47,16 @@ public final class NodeFixture implements AutoCloseable
     public String netns()
     {
         return netns;
+    }
+
+    /** A namespace beside the node's (its name plus {@code suffix}, loopback up) for backends and clients; close() deletes it. */
+    public String addPeerNetns(final String suffix) throws Exception
+    {
+        final String name = netns + suffix;
+        run("ip", "netns", "add", name);
+        peers.add(name);
+        run("ip", "-n", name, "link", "set", "lo", "up");
+        return name;
     }
 
     /** Starts {@code sluice node --config config [extra...]} in the namespace and waits for "ready". */
@@ -108,10 +119,17 @@ public final class NodeFixture implements AutoCloseable
         return exec(command);
     }
 
-    /** Starts a long-running Java main of the test class path in the namespace (a backend); the caller destroys it. */
+    /** Starts a long-running Java main of the test class path in the node's namespace (a backend); close() ends it. */
     public Process spawnJava(final Path log, final String mainClass, final String... args) throws IOException
     {
-        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns,
+        return spawnJavaIn(netns, log, mainClass, args);
+    }
+
+    /** {@link #spawnJava} in another namespace (one of {@link #addPeerNetns}). */
+    public Process spawnJavaIn(final String namespace, final Path log, final String mainClass, final String... args)
+        throws IOException
+    {
+        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace,
             ProcessHandle.current().info().command().orElseThrow()));
         command.addAll(List.of(System.getProperty("sluice.jvm.flags", "--enable-native-access=ALL-UNNAMED").split(" ")));
         command.addAll(List.of("-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), mainClass));
@@ -173,6 +191,16 @@ public final class NodeFixture implements AutoCloseable
         {
             node.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
-        run("ip", "netns", "del", netns);
+        try
+        {
+            for (final String peer : peers)
+            {
+                run("ip", "netns", "del", peer);
+            }
+        }
+        finally
+        {
+            run("ip", "netns", "del", netns);
+        }
     }
 }

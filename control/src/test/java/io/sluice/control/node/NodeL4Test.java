@@ -42,11 +42,9 @@ class NodeL4Test
     void start() throws Exception
     {
         lb = new NodeFixture("sl-l4", dir);
-        net = lb.netns() + "n";
+        net = lb.addPeerNetns("n");
         final String lbIf = "l4" + ProcessHandle.current().pid() % 100000 + "l";
         final String netIf = "l4" + ProcessHandle.current().pid() % 100000 + "n";
-        NodeFixture.run("ip", "netns", "add", net);
-        NodeFixture.run("ip", "-n", net, "link", "set", "lo", "up");
         NodeFixture.run("ip", "-n", lb.netns(), "link", "add", lbIf, "type", "veth", "peer", "name", netIf, "netns", net);
         NodeFixture.run("ip", "-n", lb.netns(), "addr", "add", "198.18.0.1/24", "dev", lbIf);
         NodeFixture.run("ip", "-n", lb.netns(), "addr", "add", "2001:2::1/64", "dev", lbIf, "nodad");
@@ -66,7 +64,8 @@ class NodeL4Test
         NodeFixture.run("ip", "-n", net, "route", "add", "198.18.0.10/32", "dev", netIf, "src", "198.18.0.3");
         NodeFixture.run("ip", "-n", net, "-6", "route", "add", "2001:2::10/128", "dev", netIf, "src", "2001:2::3");
 
-        final Process backend = spawnInNet("io.sluice.testbed.servers.BackendMain", "--name", "be1", "--http", "8080", "--udp-echo", "7");
+        final Process backend = lb.spawnJavaIn(net, dir.resolve("backend.log"),
+            "io.sluice.testbed.servers.BackendMain", "--name", "be1", "--http", "8080", "--udp-echo", "7");
         awaitTrue(() -> NodeFixture.run("ip", "netns", "exec", net, "curl", "-s", "http://198.18.0.3:8080/health").contains("ok"), 30);
         assertThat(backend.isAlive()).isTrue();
 
@@ -98,36 +97,10 @@ class NodeL4Test
         lb.startNode(config);
     }
 
-    private final java.util.List<Process> spawned = new java.util.ArrayList<>();
-
-    private Process spawnInNet(final String main, final String... args) throws Exception
-    {
-        final java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("ip", "netns", "exec", net,
-            ProcessHandle.current().info().command().orElseThrow()));
-        command.addAll(java.util.List.of(System.getProperty("sluice.jvm.flags").split(" ")));
-        command.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), main));
-        command.addAll(java.util.List.of(args));
-        final Process process = new ProcessBuilder(command).redirectErrorStream(true)
-            .redirectOutput(dir.resolve("backend.log").toFile()).start();
-        spawned.add(process);
-        return process;
-    }
-
     @AfterEach
     void stop() throws Exception
     {
-        for (final Process process : spawned)
-        {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-        try
-        {
-            lb.close();
-        }
-        finally
-        {
-            NodeFixture.run("ip", "netns", "del", net);
-        }
+        lb.close();
     }
 
     @Test

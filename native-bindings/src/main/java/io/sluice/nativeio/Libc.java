@@ -512,6 +512,87 @@ public final class Libc
         return (int)syscall(SYS_EVENTFD2, initialValue, flags, 0, 0, 0, 0);
     }
 
+    /** getpriority(2) and sched_setattr(2) (syscall_64.tbl); SCHED_OTHER (uapi/linux/sched.h). */
+    public static final long SYS_GETPRIORITY = 140;
+    public static final long SYS_SCHED_SETATTR = 314;
+    public static final int SCHED_OTHER = 0;
+    /** The first (and smallest) sched_attr the kernel accepts: no utilization clamps (uapi/linux/sched/types.h). */
+    public static final int SCHED_ATTR_SIZE_VER0 = 48;
+    /** EEVDF's bounds on a requested slice (kernel/sched/syscalls.c clamps sched_runtime to 0.1 ms..100 ms). */
+    public static final long MIN_SLICE_NANOS = 100_000L;
+    public static final long MAX_SLICE_NANOS = 100_000_000L;
+
+    /**
+     * struct sched_attr as of SCHED_ATTR_SIZE_VER0, include/uapi/linux/sched/types.h
+     * (https://github.com/torvalds/linux/blob/master/include/uapi/linux/sched/types.h). For SCHED_OTHER since Linux 6.12
+     * {@code sched_runtime} is the requested EEVDF time slice in ns (0 = the default, {@code sched_base_slice}).
+     */
+    public static final StructLayout SCHED_ATTR = MemoryLayout.structLayout(
+        JAVA_INT.withName("size"),
+        JAVA_INT.withName("sched_policy"),
+        JAVA_LONG.withName("sched_flags"),
+        JAVA_INT.withName("sched_nice"),
+        JAVA_INT.withName("sched_priority"),
+        JAVA_LONG.withName("sched_runtime"),
+        JAVA_LONG.withName("sched_deadline"),
+        JAVA_LONG.withName("sched_period"))
+        .withName("sched_attr");
+    private static final long SCHED_ATTR_SIZE = offset("size");
+    private static final long SCHED_ATTR_POLICY = offset("sched_policy");
+    private static final long SCHED_ATTR_NICE = offset("sched_nice");
+    private static final long SCHED_ATTR_RUNTIME = offset("sched_runtime");
+
+    private static long offset(final String field)
+    {
+        return SCHED_ATTR.byteOffset(MemoryLayout.PathElement.groupElement(field));
+    }
+
+    /**
+     * {@code getpriority(PRIO_PROCESS, gettid())}: the calling thread's nice value. The raw syscall answers 20 - nice (1..40)
+     * so that a nice value is never mistaken for -errno; this undoes that.
+     *
+     * @return -20..19, or {@code Integer.MIN_VALUE + errno} when the call failed (it does not for the calling thread).
+     */
+    public static int currentThreadNice()
+    {
+        final long rc = syscall(SYS_GETPRIORITY, PRIO_PROCESS, gettid(), 0, 0, 0, 0);
+        return rc < 0 ? Integer.MIN_VALUE + (int)-rc : 20 - (int)rc;
+    }
+
+    /**
+     * Asks EEVDF for a time slice of {@code sliceNanos} for the calling thread only:
+     * {@code sched_setattr(gettid(), {SCHED_OTHER, nice, sched_runtime = sliceNanos}, 0)}. A shorter slice gives the thread
+     * an earlier virtual deadline, so on wake-up it preempts the running task sooner (kernel commit "sched/eevdf: Allow
+     * shorter slices to wakeup-preempt"), but its weight and so its CPU share stay what the nice value makes them.
+     * sched_setattr sets the nice value too, so the thread's current one (getpriority) is passed back unchanged. The
+     * policy becomes SCHED_OTHER: call it on a thread that is SCHED_OTHER (every JVM thread is unless changed).
+     * Setup path: allocates one small confined segment.
+     *
+     * @param sliceNanos 0 = back to the kernel default; else {@link #MIN_SLICE_NANOS}..{@link #MAX_SLICE_NANOS}.
+     * @return 0, or -errno (-EINVAL for a slice out of range; a kernel older than 6.12 accepts the call and ignores the slice).
+     */
+    public static int setCurrentThreadSlice(final long sliceNanos)
+    {
+        if (sliceNanos != 0 && (sliceNanos < MIN_SLICE_NANOS || sliceNanos > MAX_SLICE_NANOS))
+        {
+            return -Errno.EINVAL;
+        }
+        final int nice = currentThreadNice();
+        if (nice < -20)
+        {
+            return -(nice - Integer.MIN_VALUE);
+        }
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment attr = arena.allocate(SCHED_ATTR);
+            attr.set(JAVA_INT, SCHED_ATTR_SIZE, SCHED_ATTR_SIZE_VER0);
+            attr.set(JAVA_INT, SCHED_ATTR_POLICY, SCHED_OTHER);
+            attr.set(JAVA_INT, SCHED_ATTR_NICE, nice);
+            attr.set(JAVA_LONG, SCHED_ATTR_RUNTIME, sliceNanos);
+            return (int)syscall(SYS_SCHED_SETATTR, gettid(), attr.address(), 0, 0, 0, 0);
+        }
+    }
+
     /** futex(2) (syscall_64.tbl) and its shared (not {@code _PRIVATE}) operations, uapi/linux/futex.h. */
     public static final long SYS_FUTEX = 202;
     public static final int FUTEX_WAIT = 0;

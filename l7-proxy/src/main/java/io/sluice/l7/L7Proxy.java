@@ -67,7 +67,7 @@ public final class L7Proxy implements AutoCloseable
         this.config = config;
         this.countersManager = countersManager;
         this.transport = TransportSupport.of(config.transport());
-        this.group = transport.newGroup(config.ioThreads(), "sluice-l7");
+        this.group = transport.newGroup(config.ioThreads(), "sluice-l7", config.eventLoopSliceNanos());
         this.accessLogDrops = countersManager.newCounter(L7Counter.ACCESS_LOG_DROPS.label(), L7Counter.ACCESS_LOG_DROPS.typeId());
         try
         {
@@ -106,8 +106,8 @@ public final class L7Proxy implements AutoCloseable
     /**
      * Applies a new configuration at run time. Listeners are matched by name: new ones are bound, removed ones stop
      * accepting and their connections drain, changed ones take the new rules for their next request while requests in
-     * flight finish under the old ones. Server health and ejection state survive for servers that remain. Transport and
-     * thread count are fixed at start; a change to them is ignored with a warning.
+     * flight finish under the old ones. Server health and ejection state survive for servers that remain. Transport,
+     * thread count and event-loop slice are fixed at start; a change to them is ignored with a warning.
      */
     public synchronized void apply(final ProxyConfig newConfig)
     {
@@ -115,10 +115,12 @@ public final class L7Proxy implements AutoCloseable
         {
             throw new IllegalStateException("proxy closed");
         }
-        if (newConfig.transport() != config.transport() || newConfig.ioThreads() != config.ioThreads())
+        if (newConfig.transport() != config.transport() || newConfig.ioThreads() != config.ioThreads()
+            || newConfig.eventLoopSliceNanos() != config.eventLoopSliceNanos())
         {
-            LOGGER.log(System.Logger.Level.WARNING, "transport and ioThreads changes need a restart; keeping {0} x{1}",
-                config.transport(), config.ioThreads());
+            LOGGER.log(System.Logger.Level.WARNING,
+                "transport, ioThreads and eventLoopSliceNanos changes need a restart; keeping {0} x{1}, slice {2} ns",
+                config.transport(), config.ioThreads(), config.eventLoopSliceNanos());
         }
         final Map<String, HttpListener> wanted = new LinkedHashMap<>();
         newConfig.listeners().forEach(l -> wanted.put(l.name(), l));

@@ -15,9 +15,11 @@ import java.util.Set;
  * @param drainTimeoutMillis how long {@link L7Proxy#close} waits for in-flight requests, 0..600000.
  * @param accessLog          JSON-lines access log file, or null for none.
  * @param upstream           backend pooling and passive health.
+ * @param eventLoopSliceNanos EEVDF time slice each event loop asks for on start (docs/l7-proxy.md "Session 5: time
+ *                           slice"); 0 = the kernel's default, else 100000..100000000; fixed at start.
  */
 public record ProxyConfig(List<HttpListener> listeners, Transport transport, int ioThreads, long drainTimeoutMillis,
-    Path accessLog, Upstream upstream)
+    Path accessLog, Upstream upstream, long eventLoopSliceNanos)
 {
     public ProxyConfig
     {
@@ -26,6 +28,10 @@ public record ProxyConfig(List<HttpListener> listeners, Transport transport, int
         ConfigException.range("ioThreads", ioThreads, 1, 256);
         ConfigException.range("drainTimeoutMillis", drainTimeoutMillis, 0, 600_000);
         upstream = upstream == null ? Upstream.DEFAULT : upstream;
+        if (eventLoopSliceNanos != 0)
+        {
+            ConfigException.range("eventLoopSliceNanos", eventLoopSliceNanos, 100_000, 100_000_000);
+        }
         final Set<String> names = new HashSet<>();
         final Set<String> endpoints = new HashSet<>();
         final java.util.Map<String, Long> instancePeaks = new java.util.HashMap<>();
@@ -52,13 +58,20 @@ public record ProxyConfig(List<HttpListener> listeners, Transport transport, int
         }
     }
 
+    /** With the kernel's default time slice for the event loops. */
+    public ProxyConfig(final List<HttpListener> listeners, final Transport transport, final int ioThreads,
+        final long drainTimeoutMillis, final Path accessLog, final Upstream upstream)
+    {
+        this(listeners, transport, ioThreads, drainTimeoutMillis, accessLog, upstream, 0);
+    }
+
     public ProxyConfig(final List<HttpListener> listeners)
     {
-        this(listeners, Transport.IO_URING, 1, 30_000, null, Upstream.DEFAULT);
+        this(listeners, Transport.IO_URING, 1, 30_000, null, Upstream.DEFAULT, 0);
     }
 
     public ProxyConfig withListeners(final List<HttpListener> newListeners)
     {
-        return new ProxyConfig(newListeners, transport, ioThreads, drainTimeoutMillis, accessLog, upstream);
+        return new ProxyConfig(newListeners, transport, ioThreads, drainTimeoutMillis, accessLog, upstream, eventLoopSliceNanos);
     }
 }

@@ -283,7 +283,7 @@ final class L7Component implements NodeComponent
             default -> Transport.IO_URING;
         };
         return new ProxyConfig(listeners, transport, Math.min(256, ioThreads), drainTimeoutMs,
-            config.node().accessLog() ? accessLog : null, Upstream.DEFAULT);
+            config.node().accessLog() ? accessLog : null, Upstream.DEFAULT, profile.l7EventLoopSliceNanos());
     }
 
     /** The listener's default group, then its rules' groups, each once. */

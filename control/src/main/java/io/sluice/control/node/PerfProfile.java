@@ -32,17 +32,19 @@ import java.util.Set;
  * @param l7IoThreads   event loops of the L7 proxy; 0 = one per CPU.
  * @param forwarderNice nice value of the fastpath forwarder threads that sleep in poll(2) (backoff, sleeping); 0 = unchanged.
  * @param l7Transport   the L7 proxy's Netty transport: io_uring | epoll | nio.
+ * @param forwarderSliceNanos  EEVDF time slice the forwarder threads ask for (sched_setattr); 0 = the kernel's default.
+ * @param l7EventLoopSliceNanos EEVDF time slice the L7 event loops ask for; 0 = the kernel's default.
  */
 public record PerfProfile(String name, String idleKind, int maxSpins, int maxYields, long minParkNanos, long maxParkNanos,
     boolean pinThreads, String cpus, boolean xdpBusyPoll, int l7IoThreads,
-    int forwarderNice, String l7Transport)
+    int forwarderNice, String l7Transport, long forwarderSliceNanos, long l7EventLoopSliceNanos)
 {
     public static final List<String> NAMES = List.of("latency", "throughput", "balanced", "shared");
     private static final Set<String> IDLE_KINDS = Set.of("busy-spin", "yielding", "backoff", "sleeping");
     private static final Set<String> L7_TRANSPORTS = Set.of("io_uring", "epoll", "nio");
     private static final Set<String> KEYS = Set.of("idle.strategy", "idle.maxSpins", "idle.maxYields", "idle.minParkNanos",
         "idle.maxParkNanos", "threads.pin", "threads.cpus", "xdp.busyPoll", "l7.ioThreads",
-        "threads.forwarderNice", "l7.transport");
+        "threads.forwarderNice", "l7.transport", "threads.forwarderSliceNanos", "l7.eventLoopSliceNanos");
 
     /** A fresh idle strategy for one thread (strategies hold per-thread state). */
     public IdleStrategy newIdleStrategy()
@@ -129,6 +131,8 @@ public record PerfProfile(String name, String idleKind, int maxSpins, int maxYie
         }
         final long ioThreads = number(p, "l7.ioThreads", 0, 0, 1024, errors);
         final long forwarderNice = number(p, "threads.forwarderNice", 0, -20, 19, errors);
+        final long forwarderSlice = slice(p, "threads.forwarderSliceNanos", errors);
+        final long eventLoopSlice = slice(p, "l7.eventLoopSliceNanos", errors);
         final String transport = p.getProperty("l7.transport", "io_uring").trim();
         if (!L7_TRANSPORTS.contains(transport))
         {
@@ -141,7 +145,18 @@ public record PerfProfile(String name, String idleKind, int maxSpins, int maxYie
         return new PerfProfile(name, idle, (int)maxSpins, (int)maxYields, minPark, maxPark,
             Boolean.parseBoolean(p.getProperty("threads.pin", "false").trim()), cpus,
             Boolean.parseBoolean(p.getProperty("xdp.busyPoll", "false").trim()), (int)ioThreads,
-            (int)forwarderNice, transport);
+            (int)forwarderNice, transport, forwarderSlice, eventLoopSlice);
+    }
+
+    /** A time slice: 0 (the kernel's default) or within EEVDF's 0.1..100 ms, which the kernel would otherwise clamp to. */
+    private static long slice(final Properties p, final String key, final List<String> errors)
+    {
+        final long value = number(p, key, 0, 0, 100_000_000, errors);
+        if (value > 0 && value < 100_000)
+        {
+            errors.add(key + ": " + value + " is neither 0 (the kernel's default) nor in 100000..100000000");
+        }
+        return value;
     }
 
     private static long number(final Properties p, final String key, final long fallback, final long min, final long max,

@@ -67,6 +67,25 @@ class PerfProfileTest
     }
 
     @Test
+    void shouldAcceptTimeSlicesOfZeroOrWithinEevdfsBoundsOnly()
+    {
+        final PerfProfile defaults = PerfProfile.parse("x", new Properties(), "x");
+        assertThat(defaults.forwarderSliceNanos()).isZero();
+        assertThat(defaults.l7EventLoopSliceNanos()).isZero();
+        final Properties p = new Properties();
+        p.setProperty("threads.forwarderSliceNanos", "100000");
+        p.setProperty("l7.eventLoopSliceNanos", "300000");
+        final PerfProfile sliced = PerfProfile.parse("x", p, "x");
+        assertThat(sliced.forwarderSliceNanos()).isEqualTo(100_000);
+        assertThat(sliced.l7EventLoopSliceNanos()).isEqualTo(300_000);
+        p.setProperty("threads.forwarderSliceNanos", "99999");
+        p.setProperty("l7.eventLoopSliceNanos", "100000001");
+        assertThatThrownBy(() -> PerfProfile.parse("x", p, "x.properties"))
+            .hasMessageContaining("threads.forwarderSliceNanos: 99999 is neither 0 (the kernel's default) nor in 100000..100000000")
+            .hasMessageContaining("l7.eventLoopSliceNanos: 100000001 is not in 0..100000000");
+    }
+
+    @Test
     void shouldNameTheL7TransportOrRefuseAnUnknownOne()
     {
         assertThat(PerfProfile.parse("x", new Properties(), "x").l7Transport()).isEqualTo("io_uring");

@@ -280,7 +280,7 @@ final class FastpathComponent implements NodeComponent
             final boolean backoff = "backoff".equals(profile.idleKind());
             return new PollingIdleStrategy(fds, backoff ? profile.maxSpins() : 0, backoff ? profile.maxYields() : 0,
                 (int)Math.max(1, profile.maxParkNanos() / 1_000_000L), profile.forwarderNice(),
-                doorbells == null ? null : doorbells[i % doorbells.length]);
+                doorbells == null ? null : doorbells[i % doorbells.length]).threadSliceNanos(profile.forwarderSliceNanos());
         };
         if (!profile.pinThreads())
         {

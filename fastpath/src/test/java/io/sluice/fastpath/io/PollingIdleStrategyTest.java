@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import io.sluice.nativeio.Libc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class PollingIdleStrategyTest
 {
@@ -86,6 +87,48 @@ class PollingIdleStrategyTest
         assertThat(idle.niceResult()).isZero();
         assertThat(nice[1]).isEqualTo(7).isNotEqualTo(nice[0]);
         assertThat(niceOfCurrentThread()).as("the caller's own thread is untouched").isEqualTo(nice[0]);
+    }
+
+    @Test
+    void shouldGiveTheIdlingThreadItsTimeSliceAndKeepItsNice() throws Exception
+    {
+        final PollingIdleStrategy idle = new PollingIdleStrategy(new int[0], 1, 0, 1, 7).threadSliceNanos(200_000);
+        final String[] slice = new String[2];
+        final int[] nice = new int[1];
+        final Thread forwarder = Thread.ofPlatform().start(() ->
+        {
+            slice[0] = sliceOfCurrentThread();
+            idle.idle(1);
+            slice[1] = sliceOfCurrentThread();
+            nice[0] = niceOfCurrentThread();
+        });
+        forwarder.join(10_000);
+        assumeTrue(slice[0] != null, "this kernel's /proc/thread-self/sched has no se.slice field (pre-EEVDF)");
+        assertThat(idle.sliceResult()).isZero();
+        assertThat(slice[1]).isEqualTo("200000").isNotEqualTo(slice[0]);
+        assertThat(nice[0]).as("sched_setattr kept the nice set just before").isEqualTo(7);
+        assertThat(sliceOfCurrentThread()).as("the caller's own thread is untouched").isEqualTo(slice[0]);
+    }
+
+    /** The se.slice line of /proc/thread-self/sched (kernel/sched/debug.c), or null when the kernel does not print it. */
+    private static String sliceOfCurrentThread()
+    {
+        try
+        {
+            for (final String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/thread-self/sched")))
+            {
+                final int colon = line.indexOf(':');
+                if (colon > 0 && "se.slice".equals(line.substring(0, colon).trim()))
+                {
+                    return line.substring(colon + 1).trim();
+                }
+            }
+            return null;
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
     }
 
     /** Field 19 of /proc/thread-self/stat (after the parenthesised command name, which may hold spaces). */

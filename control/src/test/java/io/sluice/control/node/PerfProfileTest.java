@@ -19,6 +19,8 @@ class PerfProfileTest
         assertThat(shared.pinThreads()).isFalse();
         assertThat(shared.maxParkNanos()).isEqualTo(1_000_000L);
         assertThat(shared.forwarderNice()).as("forwarders get a larger share of a saturated machine").isEqualTo(-10);
+        assertThat(shared.l7EventLoopSliceNanos()).as("a short slice did not measure better").isZero();
+        assertThat(shared.forwarderSliceNanos()).as("a short slice did not measure better").isZero();
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.sluice.fastpath;
 
+import java.util.Arrays;
+
 import org.agrona.MutableDirectBuffer;
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.Agent;
@@ -110,6 +112,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private final RingBuffer[] outbound;
     private final RingBuffer[] inbound;
     private HandoffWakeup[] wakeups;
+    /** Owners (bit per forwarder index) this duty cycle handed frames to: their doorbells ring once, after the polls. */
+    private long handedTo;
     private final MessageHandler handoffHandler = this::onHandedOff;
     private final NeighbourQueue neighbourQueue = new NeighbourQueue(64, 4, 2048, 1_000_000_000L);
     private final NeighbourQueue.Resend neighbourResolved = (b, o, l) -> onHandedOff(HANDOFF_MSG_TYPE, b, o, l);
@@ -215,7 +219,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         this.outbound = outbound;
         this.inbound = inbound;
         this.wakeups = new HandoffWakeup[forwarderCount];
-        java.util.Arrays.fill(wakeups, HandoffWakeup.NONE);
+        Arrays.fill(wakeups, HandoffWakeup.NONE);
         this.snatPortMin = snatPortMin;
         this.snatPortMax = snatPortMax;
         this.firstSnatPort = snatPortMin + Math.floorMod(index - snatPortMin, forwarderCount);
@@ -313,6 +317,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             rxPort = i;
             work += ports[i].poll(this, configuration.rxBatchSize());
+        }
+        if (handedTo != 0)
+        {
+            ringDoorbells();
         }
         work += neighbourQueue.drain(neighbours, nowNs, neighbourResolved, neighbourExpired);
         work += sessions.expire(nowNs, configuration.expiryBudget(), this);
@@ -1511,13 +1519,29 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     {
         if (outbound[owner].write(HANDOFF_MSG_TYPE, buffer, offset, length))
         {
+            handedTo |= 1L << owner;
+            return drop(Verdict.HANDOFF);
+        }
+        return drop(Verdict.DROP_HANDOFF_FULL);
+    }
+
+    /**
+     * Wakes the owners this cycle handed frames to, once each (a full fence and a load for an awake owner, an eventfd
+     * write for a sleeping one) rather than once per frame; an awake owner reads its rings every cycle anyway.
+     */
+    private void ringDoorbells()
+    {
+        long owners = handedTo;
+        handedTo = 0;
+        while (owners != 0)
+        {
+            final int owner = Long.numberOfTrailingZeros(owners);
+            owners &= owners - 1;
             if (wakeups[owner].wake())
             {
                 global.increment(GLOBAL_HANDOFF_WAKEUPS);
             }
-            return drop(Verdict.HANDOFF);
         }
-        return drop(Verdict.DROP_HANDOFF_FULL);
     }
 
     private void onHandedOff(final int msgTypeId, final MutableDirectBuffer buffer, final int offset, final int length)

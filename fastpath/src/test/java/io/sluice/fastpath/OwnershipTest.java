@@ -75,7 +75,7 @@ class OwnershipTest
     }
 
     @Test
-    void shouldRingTheOwnersDoorbellForEveryFrameHandedToIt()
+    void shouldRingTheOwnersDoorbellForEveryDutyCycleThatHandedItFrames()
     {
         try (Harness h = new Harness(2, 4096))
         {
@@ -95,7 +95,8 @@ class OwnershipTest
             {
                 final byte[] syn = PacketBuilder.tcp().from("198.18.0.7", 30000 + flow).to("198.18.1.100", 80)
                     .flags(TcpFlyweight.SYN).build();
-                // every SYN arrives at forwarder 0: the ones forwarder 1 owns are handed off (and it rings 1's doorbell)
+                // every SYN arrives at forwarder 0 (one per duty cycle): the ones forwarder 1 owns are handed off, and the cycle
+                // rings 1's doorbell
                 h.ports.get(0).inject(syn);
                 h.forwarders[0].doWork();
                 if (h.forwarders[1].hasHandedOffFrames())

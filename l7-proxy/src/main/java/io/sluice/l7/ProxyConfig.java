@@ -5,6 +5,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
+import io.sluice.nativeio.Libc;
+
 /**
  * Everything {@link L7Proxy} needs: its listeners and process-wide settings. Immutable; {@link L7Proxy#apply} swaps a
  * whole new one in.
@@ -16,7 +18,8 @@ import java.util.Set;
  * @param accessLog          JSON-lines access log file, or null for none.
  * @param upstream           backend pooling and passive health.
  * @param eventLoopSliceNanos EEVDF time slice each event loop asks for on start (docs/l7-proxy.md "Session 5: time
- *                           slice"); 0 = the kernel's default, else 100000..100000000; fixed at start.
+ *                           slice"); 0 = the kernel's default, else {@link Libc#MIN_SLICE_NANOS}..{@link
+ *                           Libc#MAX_SLICE_NANOS} (0.1..100 ms); fixed at start.
  */
 public record ProxyConfig(List<HttpListener> listeners, Transport transport, int ioThreads, long drainTimeoutMillis,
     Path accessLog, Upstream upstream, long eventLoopSliceNanos)
@@ -30,7 +33,7 @@ public record ProxyConfig(List<HttpListener> listeners, Transport transport, int
         upstream = upstream == null ? Upstream.DEFAULT : upstream;
         if (eventLoopSliceNanos != 0)
         {
-            ConfigException.range("eventLoopSliceNanos", eventLoopSliceNanos, 100_000, 100_000_000);
+            ConfigException.range("eventLoopSliceNanos", eventLoopSliceNanos, Libc.MIN_SLICE_NANOS, Libc.MAX_SLICE_NANOS);
         }
         final Set<String> names = new HashSet<>();
         final Set<String> endpoints = new HashSet<>();

@@ -16,10 +16,7 @@ import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.sluice.nativeio.Errno;
-import io.sluice.nativeio.Libc;
-
-import java.util.concurrent.atomic.AtomicBoolean;
+import io.sluice.nativeio.ThreadScheduling;
 
 /** Event loop group and channel classes for one {@link Transport}; availability probed once, with the cause. */
 record TransportSupport(Transport transport, IoHandlerFactory ioHandlerFactory, Class<? extends ServerChannel> serverChannelClass,
@@ -52,39 +49,36 @@ record TransportSupport(Transport transport, IoHandlerFactory ioHandlerFactory, 
         };
     }
 
-    private static final System.Logger LOGGER = System.getLogger(TransportSupport.class.getName());
-
     MultiThreadIoEventLoopGroup newGroup(final int threads, final String name)
     {
         return newGroup(threads, name, 0);
     }
 
     /**
-     * @param sliceNanos EEVDF time slice each event loop thread asks for as it starts ({@link Libc#setCurrentThreadSlice});
-     *                   0 leaves the kernel's default.
+     * @param sliceNanos EEVDF time slice each event loop thread asks for as it starts ({@link ThreadScheduling}; no nice: an
+     *                   event loop nice measured worse in session 6); 0 leaves the kernel's default.
      */
     MultiThreadIoEventLoopGroup newGroup(final int threads, final String name, final long sliceNanos)
     {
-        final DefaultThreadFactory factory = sliceNanos == 0 ? new DefaultThreadFactory(name, true)
-            : new SlicedThreadFactory(name, sliceNanos);
+        final ThreadScheduling scheduling = new ThreadScheduling(0, sliceNanos);
+        final DefaultThreadFactory factory = scheduling.isDefault() ? new DefaultThreadFactory(name, true)
+            : new ScheduledThreadFactory(name, scheduling);
         return new MultiThreadIoEventLoopGroup(threads, factory, ioHandlerFactory);
     }
 
     /**
-     * Event loop threads that ask for a short time slice before they run their loop: a loop woken by a completion then
-     * preempts a busier thread sooner, with its CPU share unchanged (docs/l7-proxy.md "Session 5: time slice"). Applied by
-     * the thread itself because sched_setattr on a thread id from outside would need the id first; refused once, warned
-     * once, and the loop runs anyway.
+     * Event loop threads that apply their scheduling (a short time slice) before they run their loop: a loop woken by a
+     * completion then preempts a busier thread sooner, with its CPU share unchanged (docs/l7-proxy.md "Session 5: time
+     * slice"). Applied by the thread itself; refused, warned once for the group, and the loop runs anyway.
      */
-    private static final class SlicedThreadFactory extends DefaultThreadFactory
+    private static final class ScheduledThreadFactory extends DefaultThreadFactory
     {
-        private final long sliceNanos;
-        private final AtomicBoolean warned = new AtomicBoolean();
+        private final ThreadScheduling scheduling;
 
-        SlicedThreadFactory(final String name, final long sliceNanos)
+        ScheduledThreadFactory(final String name, final ThreadScheduling scheduling)
         {
             super(name, true);
-            this.sliceNanos = sliceNanos;
+            this.scheduling = scheduling;
         }
 
         @Override
@@ -92,12 +86,7 @@ record TransportSupport(Transport transport, IoHandlerFactory ioHandlerFactory, 
         {
             return super.newThread(() ->
             {
-                final int result = Libc.setCurrentThreadSlice(sliceNanos);
-                if (result < 0 && warned.compareAndSet(false, true))
-                {
-                    LOGGER.log(System.Logger.Level.WARNING, "could not set a time slice of {0} ns for {1}: {2}",
-                        sliceNanos, name, Errno.name(-result));
-                }
+                scheduling.applyToCurrentThread();
                 r.run();
             }, name);
         }

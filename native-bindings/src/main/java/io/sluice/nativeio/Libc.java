@@ -480,22 +480,6 @@ public final class Libc
         return (int)syscall(SYS_GETTID, 0, 0, 0, 0, 0, 0);
     }
 
-    /** setpriority(2) (syscall_64.tbl) and PRIO_PROCESS (uapi/linux/resource.h). */
-    public static final long SYS_SETPRIORITY = 141;
-    public static final int PRIO_PROCESS = 0;
-
-    /**
-     * {@code setpriority(PRIO_PROCESS, gettid(), nice)}: on Linux a thread id names one thread, so only the calling thread
-     * changes. A negative value needs CAP_SYS_NICE.
-     *
-     * @param nice -20..19.
-     * @return 0, or -errno.
-     */
-    public static int setCurrentThreadNice(final int nice)
-    {
-        return (int)syscall(SYS_SETPRIORITY, PRIO_PROCESS, gettid(), nice, 0, 0, 0);
-    }
-
     /** eventfd2(2) (syscall_64.tbl) and its flags (uapi/linux/eventfd.h: the O_ values). */
     public static final long SYS_EVENTFD2 = 290;
     public static final int EFD_NONBLOCK = 0x800;
@@ -512,8 +496,9 @@ public final class Libc
         return (int)syscall(SYS_EVENTFD2, initialValue, flags, 0, 0, 0, 0);
     }
 
-    /** getpriority(2) and sched_setattr(2) (syscall_64.tbl); SCHED_OTHER (uapi/linux/sched.h). */
+    /** getpriority(2), sched_setattr(2) (syscall_64.tbl); PRIO_PROCESS (uapi/linux/resource.h); SCHED_OTHER (uapi/linux/sched.h). */
     public static final long SYS_GETPRIORITY = 140;
+    public static final int PRIO_PROCESS = 0;
     public static final long SYS_SCHED_SETATTR = 314;
     public static final int SCHED_OTHER = 0;
     /** The first (and smallest) sched_attr the kernel accepts: no utilization clamps (uapi/linux/sched/types.h). */
@@ -555,41 +540,63 @@ public final class Libc
      */
     public static int currentThreadNice()
     {
-        final long rc = syscall(SYS_GETPRIORITY, PRIO_PROCESS, gettid(), 0, 0, 0, 0);
+        return niceOf(gettid());
+    }
+
+    private static int niceOf(final int tid)
+    {
+        final long rc = syscall(SYS_GETPRIORITY, PRIO_PROCESS, tid, 0, 0, 0, 0);
         return rc < 0 ? Integer.MIN_VALUE + (int)-rc : 20 - (int)rc;
     }
 
     /**
-     * Asks EEVDF for a time slice of {@code sliceNanos} for the calling thread only:
-     * {@code sched_setattr(gettid(), {SCHED_OTHER, nice, sched_runtime = sliceNanos}, 0)}. A shorter slice gives the thread
-     * an earlier virtual deadline, so on wake-up it preempts the running task sooner (kernel commit "sched/eevdf: Allow
-     * shorter slices to wakeup-preempt"), but its weight and so its CPU share stay what the nice value makes them.
-     * sched_setattr sets the nice value too, so the thread's current one (getpriority) is passed back unchanged. The
-     * policy becomes SCHED_OTHER: call it on a thread that is SCHED_OTHER (every JVM thread is unless changed).
-     * Setup path: allocates one small confined segment.
+     * Sets the calling thread's nice value and EEVDF time slice with one
+     * {@code sched_setattr(gettid(), {SCHED_OTHER, nice, sched_runtime = sliceNanos}, 0)}: on Linux a thread id names one
+     * thread, so only the calling thread changes. A shorter slice gives the thread an earlier virtual deadline, so on
+     * wake-up it preempts the running task sooner (kernel commit "sched/eevdf: Allow shorter slices to wakeup-preempt"),
+     * while its weight and so its CPU share stay what the nice value makes them. sched_setattr always sets both, hence:
+     * <ul>
+     * <li>nice 0 and slice 0: nothing to change, no syscall;</li>
+     * <li>nice only: the slice goes to the kernel's default ({@code sched_base_slice}), what a thread that never asked has;</li>
+     * <li>slice only: the thread's current nice (getpriority, one more syscall) is passed back unchanged.</li>
+     * </ul>
+     * A nice below the current one needs CAP_SYS_NICE (or RLIMIT_NICE), as with setpriority. The policy becomes
+     * SCHED_OTHER: call it on a thread that is SCHED_OTHER (every JVM thread is unless changed). Setup path: allocates one
+     * small confined segment.
      *
-     * @param sliceNanos 0 = back to the kernel default; else {@link #MIN_SLICE_NANOS}..{@link #MAX_SLICE_NANOS}.
-     * @return 0, or -errno (-EINVAL for a slice out of range; a kernel older than 6.12 accepts the call and ignores the slice).
+     * @param nice       -20..19; 0 = keep the thread's current one.
+     * @param sliceNanos 0 = the kernel's default; else {@link #MIN_SLICE_NANOS}..{@link #MAX_SLICE_NANOS}.
+     * @return 0, or -errno (-EINVAL for a nice or slice out of range, nothing changed; -EPERM for a nice the thread may not
+     *     take; a kernel older than 6.12 accepts the call and ignores the slice).
      */
-    public static int setCurrentThreadSlice(final long sliceNanos)
+    public static int setCurrentThreadScheduling(final int nice, final long sliceNanos)
     {
-        if (sliceNanos != 0 && (sliceNanos < MIN_SLICE_NANOS || sliceNanos > MAX_SLICE_NANOS))
+        if (nice < -20 || nice > 19 || (sliceNanos != 0 && (sliceNanos < MIN_SLICE_NANOS || sliceNanos > MAX_SLICE_NANOS)))
         {
             return -Errno.EINVAL;
         }
-        final int nice = currentThreadNice();
-        if (nice < -20)
+        if (nice == 0 && sliceNanos == 0)
         {
-            return -(nice - Integer.MIN_VALUE);
+            return 0;
+        }
+        final int tid = gettid();
+        int schedNice = nice;
+        if (nice == 0)
+        {
+            schedNice = niceOf(tid);
+            if (schedNice < -20)
+            {
+                return -(schedNice - Integer.MIN_VALUE);
+            }
         }
         try (Arena arena = Arena.ofConfined())
         {
             final MemorySegment attr = arena.allocate(SCHED_ATTR);
             attr.set(JAVA_INT, SCHED_ATTR_SIZE, SCHED_ATTR_SIZE_VER0);
             attr.set(JAVA_INT, SCHED_ATTR_POLICY, SCHED_OTHER);
-            attr.set(JAVA_INT, SCHED_ATTR_NICE, nice);
+            attr.set(JAVA_INT, SCHED_ATTR_NICE, schedNice);
             attr.set(JAVA_LONG, SCHED_ATTR_RUNTIME, sliceNanos);
-            return (int)syscall(SYS_SCHED_SETATTR, gettid(), attr.address(), 0, 0, 0, 0);
+            return (int)syscall(SYS_SCHED_SETATTR, tid, attr.address(), 0, 0, 0, 0);
         }
     }
 

@@ -7,6 +7,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.agrona.concurrent.IdleStrategy;
 
 import io.sluice.nativeio.Libc;
+import io.sluice.nativeio.ThreadScheduling;
 
 /**
  * A forwarder's idle strategy for profiles that must not burn a core: spin, yield, then sleep in {@code poll(2)} on
@@ -35,10 +36,9 @@ public final class PollingIdleStrategy implements IdleStrategy
     private final int threadNice;
     private final EventFdDoorbell doorbell;
     private final long doorbellRevents;
-    private long threadSliceNanos;
-    private boolean niceApplied;
-    private int niceResult = Integer.MIN_VALUE;
-    private int sliceResult = Integer.MIN_VALUE;
+    private ThreadScheduling scheduling;
+    private boolean schedulingApplied;
+    private int schedulingResult = Integer.MIN_VALUE;
     private int spins;
     private int yields;
     private long polls;
@@ -82,13 +82,14 @@ public final class PollingIdleStrategy implements IdleStrategy
         {
             throw new IllegalArgumentException("doorbell: needs at least one socket to poll");
         }
-        if (timeoutMs < 1 || maxSpins < 0 || maxYields < 0 || threadNice < -20 || threadNice > 19)
+        if (timeoutMs < 1 || maxSpins < 0 || maxYields < 0)
         {
-            throw new IllegalArgumentException("timeoutMs ≥ 1, maxSpins and maxYields ≥ 0, threadNice in -20..19: " + timeoutMs
-                + ", " + maxSpins + ", " + maxYields + ", " + threadNice);
+            throw new IllegalArgumentException("timeoutMs ≥ 1, maxSpins and maxYields ≥ 0: " + timeoutMs + ", " + maxSpins + ", "
+                + maxYields);
         }
         this.threadNice = threadNice;
-        this.niceApplied = threadNice == 0;
+        this.scheduling = new ThreadScheduling(threadNice, 0);
+        this.schedulingApplied = scheduling.isDefault();
         this.doorbell = doorbell;
         this.count = fds.length + (doorbell == null ? 0 : 1);
         this.maxSpins = maxSpins;
@@ -108,9 +109,9 @@ public final class PollingIdleStrategy implements IdleStrategy
     @Override
     public void idle(final int workCount)
     {
-        if (!niceApplied)
+        if (!schedulingApplied)
         {
-            applyNice();
+            applyScheduling();
         }
         if (workCount > 0)
         {
@@ -125,9 +126,9 @@ public final class PollingIdleStrategy implements IdleStrategy
     @Override
     public void idle()
     {
-        if (!niceApplied)
+        if (!schedulingApplied)
         {
-            applyNice();
+            applyScheduling();
         }
         if (spins < maxSpins)
         {
@@ -165,64 +166,37 @@ public final class PollingIdleStrategy implements IdleStrategy
     }
 
     /**
-     * {@link Libc#setCurrentThreadNice}: only the forwarder's own thread is raised. A negative value needs CAP_SYS_NICE (the
-     * node runs as root for AF_XDP anyway); refused, the thread stays as it was, with one warning in the log
-     * ({@link #niceResult()} says so too).
+     * One {@link ThreadScheduling#applyToCurrentThread}: only the forwarder's own thread gets its nice and slice. A negative
+     * nice needs CAP_SYS_NICE (the node runs as root for AF_XDP anyway); refused, the thread stays as it was, with one
+     * warning in the log ({@link #schedulingResult()} says so too).
      */
-    private void applyNice()
+    private void applyScheduling()
     {
-        niceApplied = true;
-        if (threadNice != 0)
-        {
-            niceResult = Libc.setCurrentThreadNice(threadNice);
-            if (niceResult < 0)
-            {
-                System.getLogger(PollingIdleStrategy.class.getName()).log(System.Logger.Level.WARNING,
-                    "could not set nice " + threadNice + " for " + Thread.currentThread().getName() + ": errno " + -niceResult);
-            }
-        }
-        // after the nice: sched_setattr sets both and keeps the one the thread has now
-        if (threadSliceNanos != 0)
-        {
-            sliceResult = Libc.setCurrentThreadSlice(threadSliceNanos);
-            if (sliceResult < 0)
-            {
-                System.getLogger(PollingIdleStrategy.class.getName()).log(System.Logger.Level.WARNING, "could not set a time slice of "
-                    + threadSliceNanos + " ns for " + Thread.currentThread().getName() + ": errno " + -sliceResult);
-            }
-        }
+        schedulingApplied = true;
+        schedulingResult = scheduling.applyToCurrentThread();
     }
 
     /**
-     * The EEVDF time slice the first idling thread asks for, with its nice ({@link Libc#setCurrentThreadSlice}): a shorter
-     * slice lets the forwarder preempt sooner when a frame wakes it, with its CPU share unchanged. Call before the thread
-     * first idles.
+     * The EEVDF time slice the first idling thread asks for, with its nice, in the same sched_setattr: a shorter slice lets
+     * the forwarder preempt sooner when a frame wakes it, with its CPU share unchanged. Call before the thread first idles.
      *
      * @param sliceNanos 0 = the kernel's default, else {@link Libc#MIN_SLICE_NANOS}..{@link Libc#MAX_SLICE_NANOS}.
      * @return this.
      */
     public PollingIdleStrategy threadSliceNanos(final long sliceNanos)
     {
-        if (sliceNanos != 0 && (sliceNanos < Libc.MIN_SLICE_NANOS || sliceNanos > Libc.MAX_SLICE_NANOS))
-        {
-            throw new IllegalArgumentException("sliceNanos: 0 or " + Libc.MIN_SLICE_NANOS + ".." + Libc.MAX_SLICE_NANOS + ": "
-                + sliceNanos);
-        }
-        this.threadSliceNanos = sliceNanos;
-        this.niceApplied = threadNice == 0 && sliceNanos == 0;
+        this.scheduling = new ThreadScheduling(threadNice, sliceNanos);
+        this.schedulingApplied = scheduling.isDefault();
         return this;
     }
 
-    /** 0 once the time slice was set, -errno when it was refused, {@code Integer.MIN_VALUE} before (or none asked). */
-    public int sliceResult()
+    /**
+     * 0 once the nice and the time slice were set (one sched_setattr), -errno when refused, {@code Integer.MIN_VALUE} before
+     * (or when none was asked).
+     */
+    public int schedulingResult()
     {
-        return sliceResult;
-    }
-
-    /** 0 once the nice value was set, -errno when it was refused, {@code Integer.MIN_VALUE} before (or none asked). */
-    public int niceResult()
-    {
-        return niceResult;
+        return schedulingResult;
     }
 
     /** poll(2) calls made (diagnostics). */

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import io.sluice.nativeio.Libc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class PollingIdleStrategyTest
@@ -84,7 +85,7 @@ class PollingIdleStrategyTest
             nice[1] = niceOfCurrentThread();
         });
         forwarder.join(10_000);
-        assertThat(idle.niceResult()).isZero();
+        assertThat(idle.schedulingResult()).isZero();
         assertThat(nice[1]).isEqualTo(7).isNotEqualTo(nice[0]);
         assertThat(niceOfCurrentThread()).as("the caller's own thread is untouched").isEqualTo(nice[0]);
     }
@@ -104,10 +105,22 @@ class PollingIdleStrategyTest
         });
         forwarder.join(10_000);
         assumeTrue(slice[0] != null, "this kernel's /proc/thread-self/sched has no se.slice field (pre-EEVDF)");
-        assertThat(idle.sliceResult()).isZero();
+        assertThat(idle.schedulingResult()).isZero();
         assertThat(slice[1]).isEqualTo("200000").isNotEqualTo(slice[0]);
-        assertThat(nice[0]).as("sched_setattr kept the nice set just before").isEqualTo(7);
+        assertThat(nice[0]).as("the same sched_setattr set the nice").isEqualTo(7);
         assertThat(sliceOfCurrentThread()).as("the caller's own thread is untouched").isEqualTo(slice[0]);
+    }
+
+    @Test
+    void shouldRefuseANiceOrASliceOutOfRange()
+    {
+        assertThatThrownBy(() -> new PollingIdleStrategy(new int[0], 1, 0, 1, -21)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new PollingIdleStrategy(new int[0], 1, 0, 1, 0).threadSliceNanos(Libc.MIN_SLICE_NANOS - 1))
+            .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new PollingIdleStrategy(new int[0], 1, 0, 1, 0).threadSliceNanos(Libc.MAX_SLICE_NANOS + 1))
+            .isInstanceOf(IllegalArgumentException.class);
+        assertThat(new PollingIdleStrategy(new int[0], 1, 0, 1, 0).threadSliceNanos(0).schedulingResult())
+            .as("nothing asked, nothing applied").isEqualTo(Integer.MIN_VALUE);
     }
 
     /** The se.slice line of /proc/thread-self/sched (kernel/sched/debug.c), or null when the kernel does not print it. */

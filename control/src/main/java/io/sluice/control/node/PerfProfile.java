@@ -1,5 +1,6 @@
 package io.sluice.control.node;
 
+import io.sluice.nativeio.Libc;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -151,10 +152,11 @@ public record PerfProfile(String name, String idleKind, int maxSpins, int maxYie
     /** A time slice: 0 (the kernel's default) or within EEVDF's 0.1..100 ms, which the kernel would otherwise clamp to. */
     private static long slice(final Properties p, final String key, final List<String> errors)
     {
-        final long value = number(p, key, 0, 0, 100_000_000, errors);
-        if (value > 0 && value < 100_000)
+        final long value = number(p, key, 0, 0, Libc.MAX_SLICE_NANOS, errors);
+        if (value > 0 && value < Libc.MIN_SLICE_NANOS)
         {
-            errors.add(key + ": " + value + " is neither 0 (the kernel's default) nor in 100000..100000000");
+            errors.add(key + ": " + value + " is neither 0 (the kernel's default) nor in " + Libc.MIN_SLICE_NANOS + ".."
+                + Libc.MAX_SLICE_NANOS);
         }
         return value;
     }

@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The AF_XDP reflector of native-bindings ({@code io.sluice.nativeio.xdp.XdpReflector}), the first
@@ -20,13 +22,21 @@ import java.util.concurrent.TimeUnit;
  * it back out with the MACs swapped. The client sends to the VIP; the router forwards to lb1, and
  * what comes back from lb1 is counted and dropped at the router's ingress on that link (so it is not
  * routed back to lb1 again). Reported as missing while the class is not on the class path.
+ * <p>
+ * The XDP program redirects every frame to the socket, ARP too, so lb1 answers no ARP while the reflector runs (an
+ * ARP request comes back to the router with its MACs swapped): the router can forward to lb1 only with lb1's MAC already
+ * in its neighbour table. Run first on a fresh testbed it had none and every run-1 packet died at the router
+ * (0 packets/s; after another subject the entry learnt then was still REACHABLE and it worked), so the subject gives the
+ * router a permanent neighbour entry for lb1 for the run, as a static-MAC packet generator setup would.
  */
 public final class XdpReflector implements Subject
 {
     public static final String CLASS_NAME = "io.sluice.nativeio.xdp.XdpReflector";
     private static final long READY_TIMEOUT_MS = 30_000;
+    private static final Pattern LINK_ETHER = Pattern.compile("link/ether ([0-9a-f]{2}(?::[0-9a-f]{2}){5})");
 
     private Process process;
+    private boolean neighbourSet;
 
     @Override
     public String name()
@@ -69,6 +79,7 @@ public final class XdpReflector implements Subject
         Files.createDirectories(dir);
         final Path ready = dir.resolve("ready");
         Files.deleteIfExists(ready);
+        pinRouterNeighbour(testbed);
         final List<String> cmd = new ArrayList<>(ctx.subjectPinning());
         cmd.addAll(Testbed.javaCommand(List.of("-Xmx256m", "-XX:+UseSerialGC"), CLASS_NAME,
             List.of("--ifname", testbed.iface(Testbed.LB1, Testbed.ROUTER), "--mode", "copy", "--xdp-mode", "native",
@@ -88,6 +99,27 @@ public final class XdpReflector implements Subject
         return new Target(List.of(AddressPlan.VIP_V4), 0, List.of(Testbed.ROUTER), testbed.iface(Testbed.ROUTER, Testbed.LB1));
     }
 
+    /** lb1's MAC on its router link as a permanent neighbour entry in the router (see the class comment). */
+    private void pinRouterNeighbour(final Testbed testbed)
+    {
+        final String mac = macAddress(testbed.execChecked(Testbed.LB1, "ip", "-o", "link", "show", "dev",
+            testbed.iface(Testbed.LB1, Testbed.ROUTER)).output());
+        neighbourSet = true;
+        testbed.execChecked(Testbed.ROUTER, "ip", "neigh", "replace", AddressPlan.lbUplinkV4(1), "lladdr", mac, "dev",
+            testbed.iface(Testbed.ROUTER, Testbed.LB1), "nud", "permanent");
+    }
+
+    /** The MAC in one line of {@code ip -o link show}. */
+    static String macAddress(final String ipLinkLine)
+    {
+        final Matcher m = LINK_ETHER.matcher(ipLinkLine);
+        if (!m.find())
+        {
+            throw new IllegalStateException("no link/ether address in: " + ipLinkLine);
+        }
+        return m.group(1);
+    }
+
     @Override
     public void stop(final BenchContext ctx)
     {
@@ -95,6 +127,13 @@ public final class XdpReflector implements Subject
         {
             ctx.testbed().stop(process, 5000);
             process = null;
+        }
+        if (neighbourSet)
+        {
+            // back to learning: the next subject's lb1 kernel answers ARP again
+            neighbourSet = false;
+            ctx.testbed().exec(Testbed.ROUTER, "ip", "neigh", "del", AddressPlan.lbUplinkV4(1), "dev",
+                ctx.testbed().iface(Testbed.ROUTER, Testbed.LB1));
         }
     }
 }

@@ -89,6 +89,29 @@ class HarnessTest
     }
 
     /**
+     * The AF_XDP reflector takes every frame lb1 receives, ARP too: run first on a fresh testbed (nothing had made the
+     * router learn lb1's MAC) its every packet died at the router and the run read 0 packets/s.
+     */
+    @Test
+    void shouldDeliverReflectedPacketsWhenTheReflectorRunsFirstOnAFreshTestbed() throws Exception
+    {
+        final Settings settings = Settings.defaults().withRuns(1).withRunSeconds(1).withWarmupSeconds(0);
+
+        final BenchReport report = new Harness(settings, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+            .testbedPrefix("tb" + Long.toHexString(ProcessHandle.current().pid()) + "x")
+            .onlyCases(java.util.Set.of("udp-64B")).onlySubjects(java.util.Set.of("af-xdp-reflector"))
+            .run(List.of("l4"), "test");
+
+        assertThat(report.benchmarks().getFirst().cases()).singleElement().satisfies(c ->
+            assertThat(c.subjects()).singleElement().satisfies(s ->
+            {
+                assertThat(s.status()).as(s.reason()).isEqualTo("ok");
+                assertThat(s.median()).isPositive();
+                assertThat(s.extra().get("lossPercent")).isLessThan(50.0);
+            }));
+    }
+
+    /**
      * Without a distribution (control is built after perf in a fresh reactor) every sluice subject is missing with
      * how to build one; with one, every sluice subject (L7, L4 through the fastpath on lb1's two links, keyless TLS)
      * must run like any baseline.

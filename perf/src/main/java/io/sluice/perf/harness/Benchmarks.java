@@ -180,6 +180,7 @@ public final class Benchmarks
             }
             final Map<String, Double> extra = new LinkedHashMap<>();
             extra.put("p50Ms", result.p50Ms());
+            extra.put("p90Ms", result.p90Ms());
             extra.put("p99Ms", result.p99Ms());
             extra.put("errors", (double)result.errors());
             return new Measurement(result.requestsPerSecond(), result.requests(), extra);

@@ -16,8 +16,8 @@ public final class Wrk
     private static final Pattern SOCKET_ERRORS = Pattern.compile(
         "Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)");
 
-    /** Requests per second, total requests, p50 and p99 latency in ms, errors. */
-    public record Result(double requestsPerSecond, long requests, double p50Ms, double p99Ms, long errors)
+    /** Requests per second, total requests, p50, p90 and p99 latency in ms (NaN when wrk printed none), errors. */
+    public record Result(double requestsPerSecond, long requests, double p50Ms, double p90Ms, double p99Ms, long errors)
     {
     }
 
@@ -65,7 +65,7 @@ public final class Wrk
             }
         }
         return new Result(Double.parseDouble(rps.group(1)), requests.find() ? Long.parseLong(requests.group(1)) : 0,
-            percentile(out, "50%"), percentile(out, "99%"), errors);
+            percentile(out, "50%"), percentile(out, "90%"), percentile(out, "99%"), errors);
     }
 
     private static double percentile(final String out, final String label)

@@ -80,6 +80,10 @@ public final class PerformanceReport
             softirq): requests per proxy CPU-second, handshakes per server CPU-second (proxy + key server).
             **forwarderCpuUsPerUnit** (sluice L4): CPU time of the node's forwarder threads per delivered packet or
             connection, from /proc (the shared profile parks idle forwarders, so their CPU time is their work).
+            **runqPercent** (L7 proxies): share of the measured time the serving threads (sluice's event loops, HAProxy's
+            thread, nginx's worker) were runnable but waiting for a CPU (/proc schedstat run delay ÷ wall time): on this
+            shared VM the latency tail follows it. **…CpuUsPerUnit** (sluice L7 and TLS): the node's CPU per request or
+            handshake by thread role (event loops, JIT compilers, GC threads, other).
 
             """);
         for (final BenchReport.Benchmark benchmark : report.benchmarks())

@@ -78,6 +78,12 @@ public final class Haproxy extends ProcessSubject
     }
 
     @Override
+    protected boolean reportsRunQueue()
+    {
+        return mode == Mode.HTTP;
+    }
+
+    @Override
     protected int port()
     {
         return switch (mode)

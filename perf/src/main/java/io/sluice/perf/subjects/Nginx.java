@@ -62,6 +62,19 @@ public final class Nginx extends ProcessSubject
     }
 
     @Override
+    protected boolean reportsRunQueue()
+    {
+        return tlsKey == null;
+    }
+
+    /** The master only manages: the worker process (its child) serves every connection. */
+    @Override
+    protected List<Long> servingPids(final Process started)
+    {
+        return started.children().map(ProcessHandle::pid).toList();
+    }
+
+    @Override
     protected int port()
     {
         return tlsKey == null ? 80 : 443;

@@ -1,6 +1,7 @@
 package io.sluice.perf.subjects;
 
 import io.sluice.perf.harness.BenchContext;
+import io.sluice.perf.harness.Measurement;
 import io.sluice.perf.harness.Subject;
 import io.sluice.perf.harness.Target;
 import io.sluice.testbed.AddressPlan;
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A subject that is one process in lb1 listening on the VIP (nginx, HAProxy, later sluice), pinned
@@ -21,6 +23,8 @@ public abstract class ProcessSubject implements Subject
 
     private Process process;
     private Path log;
+    /** The serving threads' wait for a CPU over the measured part (every thread of {@link #servingPids}). */
+    private final ThreadSched.Window servingWait = new ThreadSched.Window(comm -> true);
 
     /** Writes the config under {@code dir} and returns the command line. */
     protected abstract List<String> command(BenchContext ctx, Path dir) throws Exception;
@@ -50,6 +54,37 @@ public abstract class ProcessSubject implements Subject
             throw new IllegalStateException(name() + " exited with " + process.exitValue() + ": " + tail(log));
         }
         return Target.of(AddressPlan.VIP_V4, port());
+    }
+
+    /** Whether runs report {@code runqPercent} of the serving process(es) (the L7 HTTP case; off by default). */
+    protected boolean reportsRunQueue()
+    {
+        return false;
+    }
+
+    /** The processes whose threads serve the load: the process itself (HAProxy); nginx overrides it with its workers. */
+    protected List<Long> servingPids(final Process started)
+    {
+        return List.of(started.pid());
+    }
+
+    @Override
+    public void measureStart(final BenchContext ctx)
+    {
+        if (reportsRunQueue() && process != null)
+        {
+            servingWait.start(servingPids(process));
+        }
+    }
+
+    @Override
+    public Map<String, Double> measureEnd(final BenchContext ctx, final Measurement measurement)
+    {
+        if (!reportsRunQueue() || process == null)
+        {
+            return Map.of();
+        }
+        return Map.of("runqPercent", servingWait.runqPercent(servingPids(process)));
     }
 
     @Override

@@ -82,6 +82,8 @@ public final class Sluice implements Subject
     private static final String ACCESS_LOG_PREFIX = "sluice-l7-acces";
     private static final String KEY_SERVER_CLIENT_PREFIX = "keyserver-clien";
     private static final List<String> JIT_PREFIXES = List.of("C1 CompilerThre", "C2 CompilerThre");
+    /** G1's and Parallel's worker threads ("GC Thread#0"), G1's concurrent ones ("G1 Conc#0", "G1 Refine#0", "G1 Service"). */
+    private static final List<String> GC_PREFIXES = List.of("GC Thread", "G1 ");
 
     private enum Mode
     {
@@ -99,7 +101,10 @@ public final class Sluice implements Subject
     private Map<Long, Long> forwarderTicksAtStart = Map.of();
     private Target tlsTarget;
     private double tlsExtraWarmupSeconds;
-    private Map<String, Long> tlsTicksAtStart = Map.of();
+    private Map<String, Long> ticksAtStart = Map.of();
+    /** HTTP: how long the event loops waited for a CPU over the measured part. */
+    private final ThreadSched.Window eventLoopWait = new ThreadSched.Window(
+        comm -> comm.startsWith(EVENT_LOOP_PREFIX) && !comm.startsWith(ACCESS_LOG_PREFIX));
     private Path stateDir;
     private long[] forwarderWorkAtStart;
 
@@ -426,7 +431,13 @@ public final class Sluice implements Subject
             {
                 warmUpUntilJitQuiet(ctx);
             }
-            tlsTicksAtStart = tlsTicks();
+            ticksAtStart = roleTicks();
+            return;
+        }
+        if (mode == Mode.HTTP && process != null)
+        {
+            ticksAtStart = roleTicks();
+            eventLoopWait.start(List.of(process.pid()));
             return;
         }
         forwarderTicksAtStart = process == null ? Map.of() : ThreadCpu.ticksByThread(process.pid(), ThreadCpu.FORWARDER_PREFIX);
@@ -441,10 +452,10 @@ public final class Sluice implements Subject
         int quietSlices = 0;
         while (tlsExtraWarmupSeconds < TLS_MAX_EXTRA_WARMUP_SECONDS)
         {
-            final Map<String, Long> before = tlsTicks();
+            final Map<String, Long> before = roleTicks();
             H2load.run(ctx.testbed(), url, Benchmarks.H2LOAD_CONNECTIONS, TLS_WARMUP_SLICE_SECONDS, ctx.settings().loadCpu());
             tlsExtraWarmupSeconds += TLS_WARMUP_SLICE_SECONDS;
-            final Map<String, Long> used = minus(tlsTicks(), before);
+            final Map<String, Long> used = minus(roleTicks(), before);
             final long all = used.get("node") + used.get("keyServer");
             quietSlices = all > 0 && used.get("jit") <= JIT_QUIET_SHARE * all ? quietSlices + 1 : 0;
             if (quietSlices >= JIT_QUIET_SLICES)
@@ -455,39 +466,45 @@ public final class Sluice implements Subject
     }
 
     /**
-     * TLS: CPU clock ticks of the LB processes by role, from /proc (threads alive at the time; both JVMs live through the
-     * run): the node's event loops, its key-server client poller, the JIT compilers (the node's, and all), the whole
-     * node and the whole key server.
+     * CPU clock ticks of the LB processes by role, from /proc (threads alive at the time; the JVMs live through the run):
+     * the node's event loops, its key-server client poller (TLS), its JIT compilers and GC threads, the whole node, the
+     * whole key server (TLS) and the JIT compilers of both.
      */
-    private Map<String, Long> tlsTicks()
+    private Map<String, Long> roleTicks()
     {
-        final long node = process.pid();
+        final Map<String, Long> node = ThreadCpu.ticksByRole(process.pid(), Sluice::role);
+        final Map<String, Long> keyServerRoles = keyServer == null ? Map.of() : ThreadCpu.ticksByRole(keyServer.pid(), Sluice::role);
         final Map<String, Long> ticks = new LinkedHashMap<>();
-        ticks.put("node", sum(ThreadCpu.ticksByThread(node, "")));
-        ticks.put("keyServer", keyServer == null ? 0L : sum(ThreadCpu.ticksByThread(keyServer.pid(), "")));
-        ticks.put("eventLoop", sum(ThreadCpu.ticksByThread(node, EVENT_LOOP_PREFIX))
-            - sum(ThreadCpu.ticksByThread(node, ACCESS_LOG_PREFIX)));
-        ticks.put("keyServerClient", sum(ThreadCpu.ticksByThread(node, KEY_SERVER_CLIENT_PREFIX)));
-        long nodeJit = 0;
-        long keyServerJit = 0;
-        for (final String prefix : JIT_PREFIXES)
-        {
-            nodeJit += sum(ThreadCpu.ticksByThread(node, prefix));
-            keyServerJit += keyServer == null ? 0 : sum(ThreadCpu.ticksByThread(keyServer.pid(), prefix));
-        }
-        ticks.put("nodeJit", nodeJit);
-        ticks.put("jit", nodeJit + keyServerJit);
+        ticks.put("node", node.values().stream().mapToLong(Long::longValue).sum());
+        ticks.put("keyServer", keyServerRoles.values().stream().mapToLong(Long::longValue).sum());
+        ticks.put("eventLoop", node.getOrDefault("eventLoop", 0L));
+        ticks.put("keyServerClient", node.getOrDefault("keyServerClient", 0L));
+        ticks.put("nodeJit", node.getOrDefault("jit", 0L));
+        ticks.put("gc", node.getOrDefault("gc", 0L));
+        ticks.put("jit", node.getOrDefault("jit", 0L) + keyServerRoles.getOrDefault("jit", 0L));
         return ticks;
     }
 
-    private static long sum(final Map<Long, Long> ticks)
+    /** A node thread's role from its name (comm, at most 15 characters). */
+    static String role(final String comm)
     {
-        long total = 0;
-        for (final long t : ticks.values())
+        if (comm.startsWith(ACCESS_LOG_PREFIX))
         {
-            total += t;
+            return "other";
         }
-        return total;
+        if (comm.startsWith(EVENT_LOOP_PREFIX))
+        {
+            return "eventLoop";
+        }
+        if (comm.startsWith(KEY_SERVER_CLIENT_PREFIX))
+        {
+            return "keyServerClient";
+        }
+        if (JIT_PREFIXES.stream().anyMatch(comm::startsWith))
+        {
+            return "jit";
+        }
+        return GC_PREFIXES.stream().anyMatch(comm::startsWith) ? "gc" : "other";
     }
 
     private static Map<String, Long> minus(final Map<String, Long> now, final Map<String, Long> before)
@@ -497,34 +514,55 @@ public final class Sluice implements Subject
         return used;
     }
 
-    /** TLS: CPU-µs per handshake by role over the measured part, and how much steady-state warm-up it took. */
-    private Map<String, Double> tlsBreakdown(final Measurement measurement)
+    /**
+     * CPU-µs per unit by role over the measured part: the node's event loops, JIT compilers, GC threads and the rest of
+     * the node (conductor, API, health, VM thread); TLS adds the key server (whole process, its JIT in jitCpuUsPerUnit
+     * too), the node's key-server client and how much steady-state warm-up it took.
+     */
+    private Map<String, Double> cpuBreakdown(final Measurement measurement)
     {
-        final Map<String, Long> used = minus(tlsTicks(), tlsTicksAtStart);
+        final Map<String, Long> used = minus(roleTicks(), ticksAtStart);
         final double usPerTick = 1e6 / ThreadCpu.TICKS_PER_SECOND / measurement.units();
-        // the rest of the node: conductor, access log writer, GC, API; the key server's figure is the whole process
-        final long other = used.get("node") - used.get("eventLoop") - used.get("keyServerClient") - used.get("nodeJit");
+        final long other = used.get("node") - used.get("eventLoop") - used.get("keyServerClient") - used.get("nodeJit")
+            - used.get("gc");
         final Map<String, Double> extra = new LinkedHashMap<>();
         extra.put("eventLoopCpuUsPerUnit", used.get("eventLoop") * usPerTick);
-        extra.put("keyServerCpuUsPerUnit", used.get("keyServer") * usPerTick);
-        extra.put("keyServerClientCpuUsPerUnit", used.get("keyServerClient") * usPerTick);
+        if (mode == Mode.TLS)
+        {
+            extra.put("keyServerCpuUsPerUnit", used.get("keyServer") * usPerTick);
+            extra.put("keyServerClientCpuUsPerUnit", used.get("keyServerClient") * usPerTick);
+        }
         extra.put("jitCpuUsPerUnit", used.get("jit") * usPerTick);
+        extra.put("gcCpuUsPerUnit", used.get("gc") * usPerTick);
         extra.put("otherCpuUsPerUnit", other * usPerTick);
-        extra.put("extraWarmupSeconds", tlsExtraWarmupSeconds);
+        if (mode == Mode.TLS)
+        {
+            extra.put("extraWarmupSeconds", tlsExtraWarmupSeconds);
+        }
         return extra;
     }
 
-    /** L4: CPU time of the node's forwarder threads per unit (they do all the per-packet work), from /proc. */
+    /**
+     * L4: CPU time of the node's forwarder threads per unit (they do all the per-packet work), from /proc; HTTP: the event
+     * loops' wait for a CPU (runqPercent) and the node's CPU per request by role; TLS: CPU per handshake by role.
+     */
     @Override
     public Map<String, Double> measureEnd(final BenchContext ctx, final Measurement measurement)
     {
-        if (mode == Mode.HTTP || process == null || measurement.units() <= 0)
+        if (process == null || measurement.units() <= 0)
         {
             return Map.of();
         }
+        if (mode == Mode.HTTP)
+        {
+            final Map<String, Double> extra = new LinkedHashMap<>();
+            extra.put("runqPercent", eventLoopWait.runqPercent(List.of(process.pid())));
+            extra.putAll(cpuBreakdown(measurement));
+            return extra;
+        }
         if (mode == Mode.TLS)
         {
-            return tlsBreakdown(measurement);
+            return cpuBreakdown(measurement);
         }
         final Map<Long, Long> now = ThreadCpu.ticksByThread(process.pid(), ThreadCpu.FORWARDER_PREFIX);
         if (now.isEmpty())

@@ -46,6 +46,19 @@ class HarnessTest
                     {
                         assertThat(subject.extra()).as("%s/sluice forwarder CPU", c.name()).containsKey("forwarderCpuUsPerUnit");
                     }
+                    if (benchmark.name().equals("l7"))
+                    {
+                        assertThat(subject.extra()).as("%s/%s p90", c.name(), subject.name()).containsKey("p90Ms");
+                    }
+                    if (benchmark.name().equals("l7") && !subject.name().equals("direct"))
+                    {
+                        assertThat(subject.extra()).as("%s/%s run queue", c.name(), subject.name()).containsKey("runqPercent");
+                    }
+                    if (benchmark.name().equals("l7") && subject.name().startsWith("sluice"))
+                    {
+                        assertThat(subject.extra()).as("%s/%s CPU by role", c.name(), subject.name())
+                            .containsKeys("eventLoopCpuUsPerUnit", "jitCpuUsPerUnit", "gcCpuUsPerUnit", "otherCpuUsPerUnit");
+                    }
                 }
             }
         }

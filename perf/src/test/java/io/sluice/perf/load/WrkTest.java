@@ -33,7 +33,30 @@ class WrkTest
         assertThat(result.requestsPerSecond()).isEqualTo(38913.09);
         assertThat(result.requests()).isEqualTo(77826);
         assertThat(result.p50Ms()).isEqualTo(1.47);
+        assertThat(result.p90Ms()).isEqualTo(2.30);
         assertThat(result.p99Ms()).isCloseTo(0.85, within(1e-9));
         assertThat(result.errors()).isEqualTo(7);
+    }
+
+    @Test
+    void shouldReadP90InSecondsAndReportNoPercentileWhenWrkPrintedNoDistribution()
+    {
+        final String withSeconds = """
+              Latency Distribution
+                 50%  900.00us
+                 75%    1.20ms
+                 90%    1.02s
+                 99%    2.50s
+              10 requests in 2.00s, 1.00KB read
+            Requests/sec:      5.00
+            """;
+        final String without = """
+              10 requests in 2.00s, 1.00KB read
+            Requests/sec:      5.00
+            """;
+
+        assertThat(Wrk.parse(withSeconds).p90Ms()).isCloseTo(1020.0, within(1e-9));
+        assertThat(Wrk.parse(withSeconds).p50Ms()).isCloseTo(0.9, within(1e-9));
+        assertThat(Wrk.parse(without).p90Ms()).isNaN();
     }
 }

@@ -22,6 +22,39 @@ final class ThreadCpu
     {
     }
 
+    /** What {@link #forEachTask} hands over per thread: its id, its /proc/PID/task/TID directory and its name (comm). */
+    @FunctionalInterface
+    interface TaskVisitor
+    {
+        void visit(long tid, Path dir, String comm) throws IOException;
+    }
+
+    /**
+     * Calls {@code visitor} for every thread of {@code pid} alive at the time; a thread that ends between the listing and
+     * a read is skipped (it has nothing left to count), a process that is gone has no threads.
+     */
+    static void forEachTask(final long pid, final TaskVisitor visitor)
+    {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task")))
+        {
+            for (final Path task : tasks.toList())
+            {
+                try
+                {
+                    visitor.visit(Long.parseLong(task.getFileName().toString()), task, Files.readString(task.resolve("comm")).strip());
+                }
+                catch (final IOException | RuntimeException ex)
+                {
+                    // the thread ended between the listing and the read
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            // the process is gone
+        }
+    }
+
     /**
      * utime + stime in clock ticks summed by role, {@code role} naming each thread's role from its name (one pass over the
      * process's threads; threads alive at the time).
@@ -29,25 +62,7 @@ final class ThreadCpu
     static Map<String, Long> ticksByRole(final long pid, final Function<String, String> role)
     {
         final Map<String, Long> ticks = new LinkedHashMap<>();
-        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task")))
-        {
-            for (final Path task : tasks.toList())
-            {
-                try
-                {
-                    final String name = role.apply(Files.readString(task.resolve("comm")).strip());
-                    ticks.merge(name, ticks(Files.readString(task.resolve("stat"))), Long::sum);
-                }
-                catch (final IOException | RuntimeException ex)
-                {
-                    // the thread ended between the listing and the read: it has no time left to count
-                }
-            }
-        }
-        catch (final IOException ex)
-        {
-            return Map.of();
-        }
+        forEachTask(pid, (tid, dir, comm) -> ticks.merge(role.apply(comm), ticks(Files.readString(dir.resolve("stat"))), Long::sum));
         return ticks;
     }
 
@@ -63,28 +78,13 @@ final class ThreadCpu
     static Map<Long, Long> ticksByThread(final long pid, final String prefix)
     {
         final Map<Long, Long> ticks = new LinkedHashMap<>();
-        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task")))
+        forEachTask(pid, (tid, dir, comm) ->
         {
-            for (final Path task : tasks.toList())
+            if (comm.startsWith(prefix))
             {
-                try
-                {
-                    if (!Files.readString(task.resolve("comm")).strip().startsWith(prefix))
-                    {
-                        continue;
-                    }
-                    ticks.put(Long.parseLong(task.getFileName().toString()), ticks(Files.readString(task.resolve("stat"))));
-                }
-                catch (final IOException | RuntimeException ex)
-                {
-                    // the thread ended between the listing and the read: it has no time left to count
-                }
+                ticks.put(tid, ticks(Files.readString(dir.resolve("stat"))));
             }
-        }
-        catch (final IOException ex)
-        {
-            return Map.of();
-        }
+        });
         return ticks;
     }
 }

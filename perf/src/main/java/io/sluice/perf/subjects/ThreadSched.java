@@ -1,13 +1,10 @@
 package io.sluice.perf.subjects;
 
-import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 /**
  * How long a process's threads waited for a CPU, from /proc/PID/task/TID/{comm,schedstat} (schedstat: ns on a CPU, ns
@@ -58,26 +55,8 @@ final class ThreadSched
         final Map<Long, Task> tasks = new LinkedHashMap<>();
         for (final long pid : pids)
         {
-            try (Stream<Path> dirs = Files.list(Path.of("/proc", Long.toString(pid), "task")))
-            {
-                for (final Path dir : dirs.toList())
-                {
-                    try
-                    {
-                        final String comm = Files.readString(dir.resolve("comm")).strip();
-                        tasks.put(Long.parseLong(dir.getFileName().toString()),
-                            new Task(comm, runDelayNs(Files.readString(dir.resolve("schedstat")))));
-                    }
-                    catch (final IOException | RuntimeException ex)
-                    {
-                        // the thread ended between the listing and the read: its wait is not in the window's end either
-                    }
-                }
-            }
-            catch (final IOException ex)
-            {
-                // the process is gone: nothing of it to count
-            }
+            ThreadCpu.forEachTask(pid, (tid, dir, comm) ->
+                tasks.put(tid, new Task(comm, runDelayNs(Files.readString(dir.resolve("schedstat"))))));
         }
         return tasks;
     }

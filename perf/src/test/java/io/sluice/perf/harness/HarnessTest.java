@@ -48,16 +48,23 @@ class HarnessTest
                     }
                     if (benchmark.name().equals("l7"))
                     {
-                        assertThat(subject.extra()).as("%s/%s p90", c.name(), subject.name()).containsKey("p90Ms");
+                        // read from wrk's distribution: present, positive and not above p99
+                        assertThat(subject.extra().get("p90Ms")).as("%s/%s p90", c.name(), subject.name())
+                            .isPositive().isLessThanOrEqualTo(subject.extra().get("p99Ms"));
                     }
                     if (benchmark.name().equals("l7") && !subject.name().equals("direct"))
                     {
-                        assertThat(subject.extra()).as("%s/%s run queue", c.name(), subject.name()).containsKey("runqPercent");
+                        // schedstat deltas of real serving threads: a number, never negative (NaN: never started)
+                        assertThat(subject.extra().get("runqPercent")).as("%s/%s run queue", c.name(), subject.name())
+                            .isNotNaN().isGreaterThanOrEqualTo(0.0);
                     }
                     if (benchmark.name().equals("l7") && subject.name().startsWith("sluice"))
                     {
                         assertThat(subject.extra()).as("%s/%s CPU by role", c.name(), subject.name())
                             .containsKeys("eventLoopCpuUsPerUnit", "jitCpuUsPerUnit", "gcCpuUsPerUnit", "otherCpuUsPerUnit");
+                        // every request crossed an event loop: its CPU must have been found by thread name
+                        assertThat(subject.extra().get("eventLoopCpuUsPerUnit")).as("%s/%s event loop CPU", c.name(), subject.name())
+                            .isPositive();
                     }
                 }
             }

@@ -7,6 +7,7 @@ import io.sluice.perf.harness.Measurement;
 import io.sluice.perf.harness.Subject;
 import io.sluice.perf.harness.Target;
 import io.sluice.perf.load.H2load;
+import io.sluice.perf.load.Wrk;
 import io.sluice.testbed.AddressPlan;
 import io.sluice.testbed.BackendPorts;
 import io.sluice.testbed.Testbed;
@@ -76,6 +77,19 @@ public final class Sluice implements Subject
      * C2 then took 300 CPU-µs per handshake of the measured part).
      */
     private static final int JIT_QUIET_SLICES = 2;
+    /**
+     * HTTP: the harness's warm-up is one wrk run whose 64 connections live until it ends, and the measured run opens 64
+     * new ones. The first time the node sees connections close and open after 30 s of keep-alive traffic alone, C2's code
+     * for the request path (compiled from profiles where no connection ever closed) meets branches and classes it never
+     * saw: a node's compilation log (session 7) showed ~40 uncommon traps (unstable_if, class_check) in the first 0.1 s of
+     * the measured run, and C2 recompiling ~65 methods of it (CompletionQueue.process, the channel's read completion, the
+     * HTTP encoder, FrontendHandler.channelReadComplete...) over the next 0.4 s while they ran interpreted or in C1, 2.2
+     * CPU-µs per request of JIT over the run. A node that serves real clients has seen connections come and go long
+     * before its 30th second; so, as for TLS, the warm-up goes on in wrk slices (each one closes and reopens the
+     * connections) until the compilers are quiet.
+     */
+    private static final double HTTP_WARMUP_SLICE_SECONDS = 3;
+    private static final double HTTP_MAX_EXTRA_WARMUP_SECONDS = 30;
     /** Runs shorter than this are the harness's smoke runs: no steady-state wait (Harness.SMOKE_RUN_SECONDS). */
     private static final double SMOKE_RUN_SECONDS = 3;
     private static final String EVENT_LOOP_PREFIX = "sluice-l7-";
@@ -99,8 +113,9 @@ public final class Sluice implements Subject
     private Process keyServer;
     private Path log;
     private Map<Long, Long> forwarderTicksAtStart = Map.of();
-    private Target tlsTarget;
-    private double tlsExtraWarmupSeconds;
+    /** HTTP and TLS: where the load goes (the warm-up slices use it). */
+    private Target l7Target;
+    private double extraWarmupSeconds;
     private Map<String, Long> ticksAtStart = Map.of();
     /** HTTP: how long the event loops waited for a CPU over the measured part. */
     private final ThreadSched.Window eventLoopWait = new ThreadSched.Window(
@@ -181,7 +196,9 @@ public final class Sluice implements Subject
         {
             case HTTP -> "sluice node, profile " + profile + ": L7 http listener (Netty), round robin over the backends' nginx, "
                 + "no X-Forwarded-For and no access log (node.accessLog: false; as nginx and HAProxy here), "
-                + (int)L7_WARMUP_SECONDS + " s warm-up (JIT)";
+                + (int)L7_WARMUP_SECONDS + " s warm-up (JIT), then on in " + (int)HTTP_WARMUP_SLICE_SECONDS + " s wrk runs (new "
+                + "connections each) until the JIT compilers take ≤ " + (int)(JIT_QUIET_SHARE * 100) + " % of its CPU in "
+                + JIT_QUIET_SLICES + " in a row (≤ " + (int)HTTP_MAX_EXTRA_WARMUP_SECONDS + " s more)";
             case TLS -> "sluice node, keyless https listener (" + tlsKey.label() + ", key in a sluice keyserver process in lb1, "
                 + "1 crypto worker, libcrypto), h2, proxies each request to the backends' nginx (as nginx and HAProxy "
                 + "do in this case), no access log (as nginx and HAProxy here), " + (int)TLS_WARMUP_SECONDS + " s warm-up, then on "
@@ -252,13 +269,14 @@ public final class Sluice implements Subject
         if (mode == Mode.HTTP)
         {
             awaitTcp(ctx, BackendPorts.HTTP);
-            return Target.of(AddressPlan.VIP_V4, BackendPorts.HTTP);
+            l7Target = Target.of(AddressPlan.VIP_V4, BackendPorts.HTTP);
+            return l7Target;
         }
         if (mode == Mode.TLS)
         {
             awaitTcp(ctx, TLS_PORT);
-            tlsTarget = Target.of(AddressPlan.VIP_V4, TLS_PORT);
-            return tlsTarget;
+            l7Target = Target.of(AddressPlan.VIP_V4, TLS_PORT);
+            return l7Target;
         }
         if (mode == Mode.TCP)
         {
@@ -425,12 +443,12 @@ public final class Sluice implements Subject
     @Override
     public void measureStart(final BenchContext ctx)
     {
+        if ((mode == Mode.TLS || mode == Mode.HTTP) && process != null && ctx.settings().runSeconds() >= SMOKE_RUN_SECONDS)
+        {
+            warmUpUntilJitQuiet(ctx);
+        }
         if (mode == Mode.TLS && process != null)
         {
-            if (ctx.settings().runSeconds() >= SMOKE_RUN_SECONDS)
-            {
-                warmUpUntilJitQuiet(ctx);
-            }
             ticksAtStart = roleTicks();
             return;
         }
@@ -444,17 +462,30 @@ public final class Sluice implements Subject
         forwarderWorkAtStart = mode == Mode.TCP || mode == Mode.UDP ? ForwarderWork.read(stateDir) : null;
     }
 
-    /** After the harness's warm-up: more h2load slices until the JIT compilers are (nearly) idle, or the cap. */
+    /**
+     * After the harness's warm-up: more load in slices (h2load for TLS, wrk for HTTP; each slice is a new load process,
+     * so its connections are new) until the JIT compilers are (nearly) idle, or the cap.
+     */
     private void warmUpUntilJitQuiet(final BenchContext ctx)
     {
-        final String url = "https://" + tlsTarget.urlHost() + ":" + tlsTarget.port() + "/";
-        tlsExtraWarmupSeconds = 0;
+        final boolean tls = mode == Mode.TLS;
+        final double slice = tls ? TLS_WARMUP_SLICE_SECONDS : HTTP_WARMUP_SLICE_SECONDS;
+        final double cap = tls ? TLS_MAX_EXTRA_WARMUP_SECONDS : HTTP_MAX_EXTRA_WARMUP_SECONDS;
+        final String url = (tls ? "https://" : "http://") + l7Target.urlHost() + ":" + l7Target.port() + "/";
+        extraWarmupSeconds = 0;
         int quietSlices = 0;
-        while (tlsExtraWarmupSeconds < TLS_MAX_EXTRA_WARMUP_SECONDS)
+        while (extraWarmupSeconds < cap)
         {
             final Map<String, Long> before = roleTicks();
-            H2load.run(ctx.testbed(), url, Benchmarks.H2LOAD_CONNECTIONS, TLS_WARMUP_SLICE_SECONDS, ctx.settings().loadCpu());
-            tlsExtraWarmupSeconds += TLS_WARMUP_SLICE_SECONDS;
+            if (tls)
+            {
+                H2load.run(ctx.testbed(), url, Benchmarks.H2LOAD_CONNECTIONS, slice, ctx.settings().loadCpu());
+            }
+            else
+            {
+                Wrk.run(ctx.testbed(), url, 1, Benchmarks.WRK_CONNECTIONS, (int)slice, ctx.settings().loadCpu());
+            }
+            extraWarmupSeconds += slice;
             final Map<String, Long> used = minus(roleTicks(), before);
             final long all = used.get("node") + used.get("keyServer");
             quietSlices = all > 0 && used.get("jit") <= JIT_QUIET_SHARE * all ? quietSlices + 1 : 0;
@@ -535,10 +566,7 @@ public final class Sluice implements Subject
         extra.put("jitCpuUsPerUnit", used.get("jit") * usPerTick);
         extra.put("gcCpuUsPerUnit", used.get("gc") * usPerTick);
         extra.put("otherCpuUsPerUnit", other * usPerTick);
-        if (mode == Mode.TLS)
-        {
-            extra.put("extraWarmupSeconds", tlsExtraWarmupSeconds);
-        }
+        extra.put("extraWarmupSeconds", extraWarmupSeconds);
         return extra;
     }
 

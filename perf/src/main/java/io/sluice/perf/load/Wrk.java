@@ -28,12 +28,24 @@ public final class Wrk
     public static Result run(final Testbed testbed, final String url, final int threads, final int connections,
         final int seconds, final int cpu)
     {
+        return run(testbed, url, threads, connections, seconds, cpu, List.of());
+    }
+
+    /** As {@link #run(Testbed, String, int, int, int, int)}, every request with these headers too ({@code "Connection: close"}). */
+    public static Result run(final Testbed testbed, final String url, final int threads, final int connections,
+        final int seconds, final int cpu, final List<String> headers)
+    {
         final List<String> command = new java.util.ArrayList<>();
         if (cpu >= 0)
         {
             command.addAll(List.of("taskset", "-c", Integer.toString(cpu)));
         }
-        command.addAll(List.of("wrk", "-t" + threads, "-c" + connections, "-d" + seconds + "s", "--latency", url));
+        command.addAll(List.of("wrk", "-t" + threads, "-c" + connections, "-d" + seconds + "s", "--latency"));
+        for (final String header : headers)
+        {
+            command.addAll(List.of("-H", header));
+        }
+        command.add(url);
         // not Testbed.exec: its 30 s bound killed the 30 s warm-up the L7 sluice subject asks for
         final List<String> inClient = new java.util.ArrayList<>(List.of("ip", "netns", "exec", testbed.ns("client")));
         inClient.addAll(command);

@@ -35,6 +35,18 @@ public final class Wrk
     public static Result run(final Testbed testbed, final String url, final int threads, final int connections,
         final int seconds, final int cpu, final List<String> headers)
     {
+        final List<String> command = command(url, threads, connections, seconds, cpu, headers);
+        // not Testbed.exec: its 30 s bound killed the 30 s warm-up the L7 sluice subject asks for
+        final List<String> inClient = new java.util.ArrayList<>(List.of("ip", "netns", "exec", testbed.ns("client")));
+        inClient.addAll(command);
+        final Commands.Result result = Commands.run(inClient, (seconds + 30L) * 1_000L);
+        result.check();
+        return parse(result.output());
+    }
+
+    static List<String> command(final String url, final int threads, final int connections, final int seconds, final int cpu,
+        final List<String> headers)
+    {
         final List<String> command = new java.util.ArrayList<>();
         if (cpu >= 0)
         {
@@ -46,12 +58,7 @@ public final class Wrk
             command.addAll(List.of("-H", header));
         }
         command.add(url);
-        // not Testbed.exec: its 30 s bound killed the 30 s warm-up the L7 sluice subject asks for
-        final List<String> inClient = new java.util.ArrayList<>(List.of("ip", "netns", "exec", testbed.ns("client")));
-        inClient.addAll(command);
-        final Commands.Result result = Commands.run(inClient, (seconds + 30L) * 1_000L);
-        result.check();
-        return parse(result.output());
+        return command;
     }
 
     static Result parse(final String out)

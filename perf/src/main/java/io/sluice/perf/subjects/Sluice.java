@@ -86,10 +86,14 @@ public final class Sluice implements Subject
      * HTTP encoder, FrontendHandler.channelReadComplete...) over the next 0.4 s while they ran interpreted or in C1, 2.2
      * CPU-µs per request of JIT over the run. A node that serves real clients has seen connections come and go long
      * before its 30th second; so, as for TLS, the warm-up goes on in wrk slices (each one closes and reopens the
-     * connections) until the compilers are quiet.
+     * connections) until the compilers are quiet. The first slice sends {@code Connection: close}, so the per-connection
+     * code runs thousands of times rather than 64 per slice: with keep-alive slices alone every slice still recompiled
+     * ~20 methods (0.3-0.6 CPU-µs of JIT per request of the measured run), with it ~8.
      */
     private static final double HTTP_WARMUP_SLICE_SECONDS = 3;
     private static final double HTTP_MAX_EXTRA_WARMUP_SECONDS = 30;
+    /** The header that makes the HTTP warm-up's first slice a connection per request. */
+    static final String CONNECTION_CLOSE = "Connection: close";
     /** Runs shorter than this are the harness's smoke runs: no steady-state wait (Harness.SMOKE_RUN_SECONDS). */
     private static final double SMOKE_RUN_SECONDS = 3;
     private static final String EVENT_LOOP_PREFIX = "sluice-l7-";
@@ -197,8 +201,9 @@ public final class Sluice implements Subject
             case HTTP -> "sluice node, profile " + profile + ": L7 http listener (Netty), round robin over the backends' nginx, "
                 + "no X-Forwarded-For and no access log (node.accessLog: false; as nginx and HAProxy here), "
                 + (int)L7_WARMUP_SECONDS + " s warm-up (JIT), then on in " + (int)HTTP_WARMUP_SLICE_SECONDS + " s wrk runs (new "
-                + "connections each) until the JIT compilers take ≤ " + (int)(JIT_QUIET_SHARE * 100) + " % of its CPU in "
-                + JIT_QUIET_SLICES + " in a row (≤ " + (int)HTTP_MAX_EXTRA_WARMUP_SECONDS + " s more)";
+                + "connections each, the first with a connection per request) until the JIT compilers take ≤ "
+                + (int)(JIT_QUIET_SHARE * 100) + " % of its CPU in " + JIT_QUIET_SLICES + " in a row (≤ "
+                + (int)HTTP_MAX_EXTRA_WARMUP_SECONDS + " s more)";
             case TLS -> "sluice node, keyless https listener (" + tlsKey.label() + ", key in a sluice keyserver process in lb1, "
                 + "1 crypto worker, libcrypto), h2, proxies each request to the backends' nginx (as nginx and HAProxy "
                 + "do in this case), no access log (as nginx and HAProxy here), " + (int)TLS_WARMUP_SECONDS + " s warm-up, then on "
@@ -469,34 +474,28 @@ public final class Sluice implements Subject
     private void warmUpUntilJitQuiet(final BenchContext ctx)
     {
         final boolean tls = mode == Mode.TLS;
-        final double slice = tls ? TLS_WARMUP_SLICE_SECONDS : HTTP_WARMUP_SLICE_SECONDS;
-        final double cap = tls ? TLS_MAX_EXTRA_WARMUP_SECONDS : HTTP_MAX_EXTRA_WARMUP_SECONDS;
         final String url = (tls ? "https://" : "http://") + l7Target.urlHost() + ":" + l7Target.port() + "/";
-        extraWarmupSeconds = 0;
-        int quietSlices = 0;
-        while (extraWarmupSeconds < cap)
+        final JitQuietWarmup warmup = tls
+            ? new JitQuietWarmup(TLS_WARMUP_SLICE_SECONDS, TLS_MAX_EXTRA_WARMUP_SECONDS, JIT_QUIET_SHARE, JIT_QUIET_SLICES)
+            : new JitQuietWarmup(HTTP_WARMUP_SLICE_SECONDS, HTTP_MAX_EXTRA_WARMUP_SECONDS, JIT_QUIET_SHARE, JIT_QUIET_SLICES);
+        extraWarmupSeconds = warmup.run(i ->
         {
-            final Map<String, Long> before = roleTicks();
             if (tls)
             {
-                H2load.run(ctx.testbed(), url, Benchmarks.H2LOAD_CONNECTIONS, slice, ctx.settings().loadCpu());
+                H2load.run(ctx.testbed(), url, Benchmarks.H2LOAD_CONNECTIONS, warmup.sliceSeconds(), ctx.settings().loadCpu());
             }
             else
             {
                 // the first slice opens a connection per request: the per-connection code (accept, backend connect,
                 // pipeline setup, close) runs ~10^4 times instead of 64 per slice, enough for C2
-                Wrk.run(ctx.testbed(), url, 1, Benchmarks.WRK_CONNECTIONS, (int)slice, ctx.settings().loadCpu(),
-                    extraWarmupSeconds == 0 ? List.of("Connection: close") : List.of());
+                Wrk.run(ctx.testbed(), url, 1, Benchmarks.WRK_CONNECTIONS, (int)warmup.sliceSeconds(), ctx.settings().loadCpu(),
+                    i == 0 ? List.of(CONNECTION_CLOSE) : List.of());
             }
-            extraWarmupSeconds += slice;
-            final Map<String, Long> used = minus(roleTicks(), before);
-            final long all = used.get("node") + used.get("keyServer");
-            quietSlices = all > 0 && used.get("jit") <= JIT_QUIET_SHARE * all ? quietSlices + 1 : 0;
-            if (quietSlices >= JIT_QUIET_SLICES)
-            {
-                return;
-            }
-        }
+        }, () ->
+        {
+            final Map<String, Long> ticks = roleTicks();
+            return new JitQuietWarmup.Ticks(ticks.get("node") + ticks.get("keyServer"), ticks.get("jit"));
+        });
     }
 
     /**

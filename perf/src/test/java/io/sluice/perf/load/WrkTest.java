@@ -1,5 +1,7 @@
 package io.sluice.perf.load;
 
+import java.util.List;
+
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -58,5 +60,15 @@ class WrkTest
         assertThat(Wrk.parse(withSeconds).p90Ms()).isCloseTo(1020.0, within(1e-9));
         assertThat(Wrk.parse(withSeconds).p50Ms()).isCloseTo(0.9, within(1e-9));
         assertThat(Wrk.parse(without).p90Ms()).isNaN();
+    }
+
+    @Test
+    void shouldPassHeadersBeforeTheUrlAndPinWhenAskedTo()
+    {
+        assertThat(Wrk.command("http://198.18.0.100:80/", 1, 64, 3, 0, List.of("Connection: close")))
+            .containsExactly("taskset", "-c", "0", "wrk", "-t1", "-c64", "-d3s", "--latency", "-H", "Connection: close",
+                "http://198.18.0.100:80/");
+        assertThat(Wrk.command("http://198.18.0.100:80/", 1, 64, 5, -1, List.of()))
+            .containsExactly("wrk", "-t1", "-c64", "-d5s", "--latency", "http://198.18.0.100:80/");
     }
 }

@@ -1,9 +1,10 @@
 package io.sluice.fastpath;
 
 /**
- * How a forwarder that handed a frame to another forwarder makes sure the owner sees it soon: the owner may be asleep in
- * its idle strategy (poll(2) on its own sockets, up to the profile's max park), and a hand-off ring signals no socket.
- * Called on the handing forwarder's thread after each successful hand-off, so it must be cheap when the owner is awake.
+ * How a thread that left work for another thread's agent makes sure it sees it soon: the agent may be asleep in its idle
+ * strategy (poll(2) on its own sockets, up to the profile's max park), and a ring write signals no socket. A forwarder
+ * calls it after each hand-off to another forwarder, and after each neighbour resolution request (the node's resolver
+ * sleeps on a doorbell), so it must be cheap when the other side is awake.
  */
 @FunctionalInterface
 public interface HandoffWakeup

@@ -32,6 +32,7 @@ public final class NeighbourCache implements NeighbourTable
     private final ThreadLocal<UnsafeBuffer> scratch = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[16]));
     private long defaultMac = NO_MAC;
     private volatile Snapshot snapshot;
+    private volatile HandoffWakeup requestWakeup = HandoffWakeup.NONE;
 
     private record Snapshot(long[] highs, long[] lows, long[] macs, int mask, long defaultMac)
     {
@@ -130,6 +131,22 @@ public final class NeighbourCache implements NeighbourTable
         b.putLong(0, high);
         b.putLong(8, low);
         requests.write(REQUEST_MSG_TYPE, b, 0, 16);
+        requestWakeup.wake();
+    }
+
+    /**
+     * Wakes the resolver asleep on its doorbell after each request (an {@code EventFdDoorbell} whose pending check is
+     * {@link #hasRequests}), so it can sleep until there is work instead of polling the ring every millisecond.
+     */
+    public void wakeOnRequest(final HandoffWakeup wakeup)
+    {
+        requestWakeup = wakeup;
+    }
+
+    /** True while resolution requests wait in the ring (the resolver's doorbell checks it before sleeping). */
+    public boolean hasRequests()
+    {
+        return requests.size() > 0;
     }
 
     /** Drains resolution requests (node thread): each is (high, low) at the message offset. */

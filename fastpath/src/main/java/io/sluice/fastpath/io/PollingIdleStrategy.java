@@ -67,21 +67,18 @@ public final class PollingIdleStrategy implements IdleStrategy
     }
 
     /**
-     * @param fds        the sockets to wait on (AF_XDP or packet sockets, at least one when {@code doorbell} is given);
-     *                   none: parks {@code timeoutMs} instead.
+     * @param fds        the sockets to wait on (AF_XDP or packet sockets); none: parks {@code timeoutMs} instead, or
+     *                   with a {@code doorbell}, polls the doorbell alone (the neighbour resolver).
      * @param maxSpins   idle cycles spent spinning before yielding.
      * @param maxYields  idle cycles spent yielding before polling.
      * @param timeoutMs  longest sleep in poll, ≥ 1.
      * @param threadNice nice value (-20..19) the first idling thread sets for itself; 0 leaves it as it is.
-     * @param doorbell   wakes the poll when another forwarder hands this one a frame; null: none (one forwarder).
+     * @param doorbell   wakes the poll when another forwarder hands this one a frame (or a forwarder asks the resolver
+     *                   for a neighbour); null: none (one forwarder).
      */
     public PollingIdleStrategy(final int[] fds, final int maxSpins, final int maxYields, final int timeoutMs, final int threadNice,
         final EventFdDoorbell doorbell)
     {
-        if (doorbell != null && fds.length == 0)
-        {
-            throw new IllegalArgumentException("doorbell: needs at least one socket to poll");
-        }
         if (timeoutMs < 1 || maxSpins < 0 || maxYields < 0)
         {
             throw new IllegalArgumentException("timeoutMs ≥ 1, maxSpins and maxYields ≥ 0: " + timeoutMs + ", " + maxSpins + ", "

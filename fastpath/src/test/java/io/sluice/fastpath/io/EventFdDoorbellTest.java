@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.Test;
 
+import io.sluice.fastpath.NeighbourCache;
 import io.sluice.nativeio.Libc;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -45,6 +46,35 @@ class EventFdDoorbellTest
         finally
         {
             Libc.close(socket);
+        }
+    }
+
+    @Test
+    void shouldWakeTheResolverAsleepOnItsDoorbellAloneWhenAForwarderAsksForANeighbour() throws Exception
+    {
+        final NeighbourCache neighbours = new NeighbourCache();
+        try (EventFdDoorbell doorbell = new EventFdDoorbell(neighbours::hasRequests))
+        {
+            neighbours.wakeOnRequest(doorbell);
+            // no socket, and a poll timeout far longer than the test waits: only a request can end this idle
+            final PollingIdleStrategy idle = new PollingIdleStrategy(new int[0], 0, 0, 60_000, 0, doorbell);
+            final CountDownLatch woke = new CountDownLatch(1);
+            final Thread resolver = Thread.ofPlatform().daemon().start(() ->
+            {
+                idle.idle(0);
+                woke.countDown();
+            });
+            assertThat(woke.await(200, TimeUnit.MILLISECONDS)).as("asleep while no request waits").isFalse();
+            neighbours.requestResolution(0, 0xC612_000AL);
+            assertThat(woke.await(10, TimeUnit.SECONDS)).as("woken by the request").isTrue();
+            resolver.join(10_000);
+            assertThat(idle.polls()).isEqualTo(1);
+            assertThat(neighbours.drainRequests((type, buffer, index, length) -> { })).isEqualTo(1);
+
+            neighbours.requestResolution(0, 0xC612_000BL);
+            idle.idle(0);
+            assertThat(idle.polls()).as("a request already waiting: no sleep").isEqualTo(1);
+            assertThat(neighbours.hasRequests()).isTrue();
         }
     }
 

@@ -93,7 +93,7 @@ public final class Sluice implements Subject
     private static final double HTTP_WARMUP_SLICE_SECONDS = 3;
     private static final double HTTP_MAX_EXTRA_WARMUP_SECONDS = 30;
     /** The header that makes the HTTP warm-up's first slice a connection per request. */
-    static final String CONNECTION_CLOSE = "Connection: close";
+    private static final String CONNECTION_CLOSE = "Connection: close";
     /** Runs shorter than this are the harness's smoke runs: no steady-state wait (Harness.SMOKE_RUN_SECONDS). */
     private static final double SMOKE_RUN_SECONDS = 3;
     private static final String EVENT_LOOP_PREFIX = "sluice-l7-";

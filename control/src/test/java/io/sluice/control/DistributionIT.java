@@ -19,14 +19,7 @@ class DistributionIT
     @Test
     void shouldRunFromTheUnpackedTarballWithoutTheSourceTree() throws Exception
     {
-        final Path tarball = Path.of(System.getProperty("sluice.dist.tarball"));
-        assertThat(tarball).exists();
-        run(dir, "tar", "xzf", tarball.toString());
-        final Path home;
-        try (var entries = Files.list(dir))
-        {
-            home = entries.filter(p -> p.getFileName().toString().startsWith("sluice-")).findFirst().orElseThrow();
-        }
+        final Path home = unpack(dir);
         assertThat(home.resolve("bin/sluice")).isExecutable();
         assertThat(home.resolve("profiles/shared.properties")).exists();
         assertThat(home.resolve("examples/minimal.yaml")).exists();
@@ -35,6 +28,18 @@ class DistributionIT
         assertThat(run(dir, home.resolve("bin/sluice").toString(), "--help")).contains("node", "stat", "bench", "keyserver");
         assertThat(run(dir, home.resolve("bin/sluice").toString(), "validate", "-f", home.resolve("examples/full.yaml").toString()))
             .contains("valid (1 load balancers, 3 listeners)");
+    }
+
+    /** Unpacks the tarball `mvn package` made into {@code dir}; returns the distribution's home (holding bin/sluice). */
+    static Path unpack(final Path dir) throws Exception
+    {
+        final Path tarball = Path.of(System.getProperty("sluice.dist.tarball"));
+        assertThat(tarball).exists();
+        run(dir, "tar", "xzf", tarball.toString());
+        try (var entries = Files.list(dir))
+        {
+            return entries.filter(p -> p.getFileName().toString().startsWith("sluice-")).findFirst().orElseThrow();
+        }
     }
 
     private static String run(final Path cwd, final String... command) throws Exception

@@ -62,8 +62,8 @@ final class FastpathComponent implements NodeComponent
     private static final System.Logger LOG = System.getLogger(FastpathComponent.class.getName());
     private static final long NEIGHBOUR_RETRY_NS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final long NEIGHBOUR_REFRESH_NS = TimeUnit.SECONDS.toNanos(5);
-    /** The resolver's longest sleep: its retries (every 100 ms) run at most this late. */
-    private static final int RESOLVER_POLL_MS = 20;
+    /** The resolver's longest sleep: its retries run at most a fifth of their interval late. */
+    private static final int RESOLVER_POLL_MS = (int)TimeUnit.NANOSECONDS.toMillis(NEIGHBOUR_RETRY_NS / 5);
 
     private final NodeConfig node;
     private final HealthChecker health;

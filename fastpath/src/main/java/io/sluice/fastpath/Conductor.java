@@ -8,6 +8,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.agrona.ErrorHandler;
@@ -61,6 +64,7 @@ public final class Conductor implements AutoCloseable
     private int nextBackendId = 1;
     private final Map<String, InstanceEntry> instances = new LinkedHashMap<>();
     private int bandwidthShare = 1;
+    private Function<String, AtomicLong> instancePeakCells = name -> new AtomicLong(Long.MIN_VALUE);
 
     private static final class ListenerEntry
     {
@@ -286,7 +290,7 @@ public final class Conductor implements AutoCloseable
         }
         final InstanceEntry before = instances.get(name);
         final TokenBucket bucket = before != null && before.bandwidthMbps() == bandwidthMbps ? before.bucket() :
-            newBucket(bandwidthMbps);
+            newBucket(bandwidthMbps, instancePeakCells.apply(name));
         final AtomicCounter[] counters = before != null ? before.counters() : newCounters(FastpathCounter.INSTANCE, name);
         instances.put(name, new InstanceEntry(bandwidthMbps, bucket, counters, List.copyOf(members)));
         return publish();
@@ -335,13 +339,29 @@ public final class Conductor implements AutoCloseable
         return bandwidthShare;
     }
 
+    /**
+     * Where load balancers' peaks keep their bucket state (a GCRA theoretical arrival time per load balancer name,
+     * {@link Long#MIN_VALUE} when never taken from): the node hands the fastpath and the L7 proxy the same cells, so a
+     * load balancer's {@code bandwidthMbps} is one budget for its L4 and L7 listeners together. Applies to buckets made
+     * from now on; set it before the first {@link #setInstance}. By default each bucket has a cell of its own.
+     */
+    public synchronized void instancePeakCells(final Function<String, AtomicLong> cells)
+    {
+        instancePeakCells = Objects.requireNonNull(cells, "cells");
+    }
+
     private TokenBucket newBucket(final long mbps)
+    {
+        return newBucket(mbps, new AtomicLong(Long.MIN_VALUE));
+    }
+
+    private TokenBucket newBucket(final long mbps, final AtomicLong cell)
     {
         if (mbps <= 0)
         {
             return null;
         }
-        final TokenBucket bucket = new TokenBucket(TokenBucket.bytesPerSecond(mbps));
+        final TokenBucket bucket = new TokenBucket(TokenBucket.bytesPerSecond(mbps), cell);
         bucket.share(bandwidthShare);
         return bucket;
     }

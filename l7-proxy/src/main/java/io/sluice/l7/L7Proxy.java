@@ -8,7 +8,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -55,9 +58,12 @@ public final class L7Proxy implements AutoCloseable
     private volatile ProxyConfig config;
     private boolean closed;
     private int bandwidthShare = 1;
+    private final Function<String, AtomicLong> instancePeakCells;
 
-    private L7Proxy(final ProxyConfig config, final CountersManager countersManager)
+    private L7Proxy(final ProxyConfig config, final CountersManager countersManager,
+        final Function<String, AtomicLong> instancePeakCells)
     {
+        this.instancePeakCells = instancePeakCells;
         if (System.getProperty("io.netty.leakDetection.level") == null)
         {
             // Netty samples one buffer in 128 and records a stack trace for it (a Throwable per sample): measurable on
@@ -87,7 +93,21 @@ public final class L7Proxy implements AutoCloseable
      */
     public static L7Proxy start(final ProxyConfig config, final CountersManager counters)
     {
-        final L7Proxy proxy = new L7Proxy(config, counters);
+        return start(config, counters, name -> new AtomicLong(Long.MIN_VALUE));
+    }
+
+    /**
+     * Starts the proxy with its load balancers' peaks ({@link InstancePeak}) kept in cells it shares with the node's
+     * fastpath: a GCRA theoretical arrival time per load balancer name ({@link Long#MIN_VALUE} when never taken from,
+     * {@link System#nanoTime()} time base), the same cell the fastpath's bucket for that load balancer uses, so its
+     * {@code bandwidthMbps} is one budget for its L4 and L7 listeners together.
+     *
+     * @param instancePeakCells the cell for a load balancer's name; the same cell for the same name every time.
+     */
+    public static L7Proxy start(final ProxyConfig config, final CountersManager counters,
+        final Function<String, AtomicLong> instancePeakCells)
+    {
+        final L7Proxy proxy = new L7Proxy(config, counters, Objects.requireNonNull(instancePeakCells, "instancePeakCells"));
         try
         {
             for (final HttpListener listener : config.listeners())
@@ -250,7 +270,8 @@ public final class L7Proxy implements AutoCloseable
                 OutboundPeak peak = instancePeaks.get(instance.instance());
                 if (peak == null)
                 {
-                    peak = new OutboundPeak(instance.instance(), instance.bytesPerSecond());
+                    peak = new OutboundPeak(instance.instance(), instance.bytesPerSecond(),
+                        instancePeakCells.apply(instance.instance()));
                     peak.share(bandwidthShare);
                     instancePeaks.put(instance.instance(), peak);
                 }

@@ -21,7 +21,7 @@ final class OutboundPeak
     private static final long NS_PER_S = 1_000_000_000L;
 
     private final String name;
-    private final AtomicLong theoreticalArrivalNs = new AtomicLong(Long.MIN_VALUE);
+    private final AtomicLong theoreticalArrivalNs;
     private volatile long limitBytesPerSecond;
     private volatile int share = 1;
     private volatile long bytesPerSecond;
@@ -32,7 +32,19 @@ final class OutboundPeak
      */
     OutboundPeak(final String name, final long limitBytesPerSecond)
     {
+        this(name, limitBytesPerSecond, new AtomicLong(Long.MIN_VALUE));
+    }
+
+    /**
+     * A peak over a theoretical arrival time shared with other holders of the same limit (a load balancer's peak, also
+     * enforced by the fastpath's bucket on the same cell for its L4 listeners).
+     *
+     * @param theoreticalArrivalNs the shared cell, {@link System#nanoTime()} time base; {@link Long#MIN_VALUE} = full.
+     */
+    OutboundPeak(final String name, final long limitBytesPerSecond, final AtomicLong theoreticalArrivalNs)
+    {
         this.name = name;
+        this.theoreticalArrivalNs = theoreticalArrivalNs;
         limit(limitBytesPerSecond);
     }
 

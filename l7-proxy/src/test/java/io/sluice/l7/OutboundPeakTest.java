@@ -62,6 +62,20 @@ class OutboundPeakTest
     }
 
     @Test
+    void shouldQueueBehindWhatAnotherHolderOfTheSameCellBooked()
+    {
+        // the load balancer's peak as the proxy and the fastpath hold it: one cell, one budget
+        final AtomicLong cell = new AtomicLong(Long.MIN_VALUE);
+        final OutboundPeak l7 = new OutboundPeak("web", 1_000_000, cell);
+        final long now = 5_000 * MS;
+        assertThat(l7.reserve(now, 60_000)).isZero();
+        // the fastpath takes the other 40 kB of the burst and 10 ms more (its grants move the same time forward)
+        cell.addAndGet(50 * MS);
+        assertThat(l7.reserve(now, 10_000)).isEqualTo(20 * MS);
+        assertThat(new OutboundPeak("web", 1_000_000, new AtomicLong(Long.MIN_VALUE)).reserve(now, 10_000)).isZero();
+    }
+
+    @Test
     void shouldEnforceTheClusterShareAndALimitChangeOnTheNextReservation()
     {
         final OutboundPeak peak = new OutboundPeak("web", 1_000_000);

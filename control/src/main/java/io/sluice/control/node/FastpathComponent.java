@@ -47,6 +47,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -89,7 +91,7 @@ final class FastpathComponent implements NodeComponent
 
     /** A fastpath on the node's data interfaces, or one that only explains why L4 listeners are not served. */
     static FastpathComponent start(final NodeConfig node, final PerfProfile profile, final CountersManager counters,
-        final HealthChecker health)
+        final HealthChecker health, final Function<String, AtomicLong> instancePeakCells)
     {
         final FastpathComponent component = new FastpathComponent(node, health);
         if (node.interfaces().isEmpty())
@@ -98,7 +100,7 @@ final class FastpathComponent implements NodeComponent
         }
         try
         {
-            component.open(profile, counters);
+            component.open(profile, counters, instancePeakCells);
             return component;
         }
         catch (final RuntimeException ex)
@@ -108,7 +110,8 @@ final class FastpathComponent implements NodeComponent
         }
     }
 
-    private void open(final PerfProfile profile, final CountersManager counters)
+    private void open(final PerfProfile profile, final CountersManager counters,
+        final Function<String, AtomicLong> instancePeakCells)
     {
         final int forwarders = node.forwarders();
         final int interfaces = node.interfaces().size();
@@ -158,6 +161,8 @@ final class FastpathComponent implements NodeComponent
         conductor = new Conductor(new NodeSettings(forwarders, (int)Math.min(Integer.MAX_VALUE, node.sessionCapacity()), locals,
             NodeSettings.DEFAULT_SNAT_PORT_MIN, NodeSettings.DEFAULT_SNAT_PORT_MAX), ForwarderConfiguration.DEFAULT, counters,
             neighbours, ports, new SystemNanoClock());
+        // a load balancer's bandwidthMbps is one budget with its L7 listeners' (the proxy's peaks use the same cells)
+        conductor.instancePeakCells(instancePeakCells);
         final EventFdDoorbell[] doorbells = doorbells(profile, ports);
         runners = conductor.start(idleStrategies(profile, ports, doorbells),
             ex -> LOG.log(System.Logger.Level.ERROR, "forwarder", ex), null);

@@ -41,6 +41,8 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * The L7 proxy as a node component: translates the http listeners of the config into the proxy's own model, starts
@@ -75,10 +77,19 @@ final class L7Component implements NodeComponent
     private AtomicCounter tlsAlertsSent;
     /** Live nodes of the cluster (1 alone): every outbound peak is enforced at limit ÷ this. */
     private int bandwidthShare = 1;
+    private final Function<String, AtomicLong> instancePeakCells;
 
     L7Component(final CountersManager counters, final PerfProfile profile, final int drainTimeoutSeconds, final Path accessLog,
         final HealthChecker health)
     {
+        this(counters, profile, drainTimeoutSeconds, accessLog, health, name -> new AtomicLong(Long.MIN_VALUE));
+    }
+
+    /** @param instancePeakCells load balancers' peak cells, shared with the fastpath (see {@code L7Proxy.start}). */
+    L7Component(final CountersManager counters, final PerfProfile profile, final int drainTimeoutSeconds, final Path accessLog,
+        final HealthChecker health, final Function<String, AtomicLong> instancePeakCells)
+    {
+        this.instancePeakCells = instancePeakCells;
         this.counters = counters;
         this.profile = profile;
         this.drainTimeoutMs = TimeUnit.SECONDS.toMillis(drainTimeoutSeconds);
@@ -101,7 +112,7 @@ final class L7Component implements NodeComponent
         final ProxyConfig config = translate(next, reasons, previousHttps);
         if (proxy == null)
         {
-            proxy = L7Proxy.start(config, counters);
+            proxy = L7Proxy.start(config, counters, instancePeakCells);
             proxy.setBandwidthShare(bandwidthShare);
         }
         else

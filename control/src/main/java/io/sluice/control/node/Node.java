@@ -32,7 +32,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * One sluice node in this network namespace: state directory, counters, kernel addresses, and the components
@@ -129,10 +132,15 @@ public final class Node implements AutoCloseable
         components.add(health);
         applyInitial(health, nothing, effective);
 
-        final FastpathComponent fastpath = FastpathComponent.start(nodeConfig, profile, manager, health);
+        // One bucket state per load balancer name for the fastpath and the proxy: its bandwidthMbps bounds what its L4
+        // and L7 listeners send together, not each side on its own.
+        final Map<String, AtomicLong> peakCells = new ConcurrentHashMap<>();
+        final Function<String, AtomicLong> instancePeakCells =
+            name -> peakCells.computeIfAbsent(name, n -> new AtomicLong(Long.MIN_VALUE));
+        final FastpathComponent fastpath = FastpathComponent.start(nodeConfig, profile, manager, health, instancePeakCells);
         addComponent(fastpath, nothing, effective);
         final L7Component l7 = new L7Component(manager, profile, nodeConfig.drainTimeoutSeconds(), stateDir.resolve("access.log"),
-            health);
+            health, instancePeakCells);
         startCluster(manager, fastpath, l7);
         addComponent(l7, nothing, effective);
 

@@ -1,5 +1,6 @@
 package io.sluice.fastpath.lb;
 
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -28,7 +29,7 @@ public final class TokenBucket
     private static final long NS_PER_S = 1_000_000_000L;
 
     private final long limitBytesPerSecond;
-    private final AtomicLong theoreticalArrivalNs = new AtomicLong(FULL);
+    private final AtomicLong theoreticalArrivalNs;
     private volatile long bytesPerSecond;
     private volatile long grantBytes;
     private volatile int share = 1;
@@ -36,6 +37,20 @@ public final class TokenBucket
     /** @param limitBytesPerSecond the whole limit (before any cluster share), positive. */
     public TokenBucket(final long limitBytesPerSecond)
     {
+        this(limitBytesPerSecond, new AtomicLong(FULL));
+    }
+
+    /**
+     * A bucket over a theoretical arrival time it shares with other holders of the same limit: a load balancer's peak
+     * is one budget for its L4 listeners (these buckets) and its L7 listeners (the proxy's peaks over the same cell, in
+     * the same {@link System#nanoTime()} time base), so what they send together stays within it.
+     *
+     * @param limitBytesPerSecond  the whole limit (before any cluster share), positive.
+     * @param theoreticalArrivalNs the shared cell; {@link Long#MIN_VALUE} is a bucket never taken from (full).
+     */
+    public TokenBucket(final long limitBytesPerSecond, final AtomicLong theoreticalArrivalNs)
+    {
+        this.theoreticalArrivalNs = Objects.requireNonNull(theoreticalArrivalNs, "theoreticalArrivalNs");
         if (limitBytesPerSecond <= 0)
         {
             throw new IllegalArgumentException("limitBytesPerSecond: " + limitBytesPerSecond + " must be positive");

@@ -1,5 +1,7 @@
 package io.sluice.fastpath.lb;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,6 +32,24 @@ class TokenBucketTest
             }
         }
         assertThat(sent).as("burst + 1 s of rate, less at most a frame per grant").isBetween(1_100_000L - 2_000, 1_100_000L);
+    }
+
+    @Test
+    void shouldShareOneBudgetWithEveryBucketOnTheSameCell()
+    {
+        // a load balancer's peak as the fastpath's bucket and the L7 proxy's peak hold it: two holders, one cell
+        final AtomicLong cell = new AtomicLong(Long.MIN_VALUE);
+        final TokenBucket l4 = new TokenBucket(1_000_000, cell);
+        final TokenBucket other = new TokenBucket(1_000_000, cell);
+        assertThat(l4.take(T0, 64 * 1024)).isEqualTo(64 * 1024);
+        assertThat(other.take(T0, 64 * 1024)).as("what the first left of the burst").isEqualTo(100_000 - 64 * 1024);
+        assertThat(l4.take(T0, 1)).isZero();
+        // the other holder books 50 ms ahead (the proxy reserves what it will send): the bucket stays empty that long
+        cell.addAndGet(50_000_000L);
+        assertThat(l4.take(T0 + 40_000_000L, 1)).isZero();
+        assertThat(l4.take(T0 + 60_000_000L, 64 * 1024)).isEqualTo(10_000);
+        // a bucket on a cell of its own is not held by either
+        assertThat(new TokenBucket(1_000_000).take(T0, 64 * 1024)).isEqualTo(64 * 1024);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.sluice.l7;
 
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -45,7 +46,12 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
         final int length = Math.min(in.readableBytes(), PREFACE.readableBytes());
         if (!ByteBufUtil.equals(in, in.readerIndex(), PREFACE, 0, length))
         {
-            // HTTP/1.x: step aside; the buffered bytes go on to the HTTP/1 decoder
+            // HTTP/1.x: step aside with the HTTP/2 header clock; the buffered bytes go on to the HTTP/1 decoder and its
+            // own header timeout
+            if (ctx.pipeline().get(H2HeaderTimeoutHandler.NAME) != null)
+            {
+                ctx.pipeline().remove(H2HeaderTimeoutHandler.NAME);
+            }
             ctx.pipeline().remove(this);
             return;
         }
@@ -59,8 +65,18 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
     }
 
     /**
+     * The HTTP/2 header clock for a cleartext listener with {@code http2: true}, to go in front of the detector so that it
+     * times a slow preface from the connection's first byte; the detector removes it when the bytes turn out HTTP/1.
+     */
+    static H2HeaderTimeoutHandler headerTimeout(final ListenerRuntime runtime)
+    {
+        return new H2HeaderTimeoutHandler(TimeUnit.SECONDS.toNanos(runtime.snapshot.config().timeouts().headerTimeoutSeconds()),
+            runtime.counters.headerTimeout);
+    }
+
+    /**
      * Replaces the HTTP/1 handlers of a client pipeline with HTTP/2 (after the prior-knowledge preface, or after ALPN
-     * chose h2 on an https listener).
+     * chose h2 on an https listener). The HTTP/2 header clock goes under the codec unless the detector's is already there.
      */
     static void installHttp2(final ChannelPipeline pipeline, final ListenerRuntime runtime, final TransportSupport transport,
         final AccessLog accessLog)
@@ -73,6 +89,10 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
             }
         }
         final HttpListener config = runtime.snapshot.config();
+        if (pipeline.get(H2HeaderTimeoutHandler.NAME) == null)
+        {
+            pipeline.addLast(H2HeaderTimeoutHandler.NAME, headerTimeout(runtime));
+        }
         pipeline.addLast("h2", Http2FrameCodecBuilder.forServer()
             // a bounded number of streams per connection, each at most one backend request
             .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(config.maxHeaderBytes())

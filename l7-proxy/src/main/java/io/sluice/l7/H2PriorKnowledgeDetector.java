@@ -7,15 +7,18 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.timeout.IdleStateEvent;
 
 /**
  * Cleartext HTTP/2 with prior knowledge on an http listener with {@code http2: true}: looks at the first bytes; the
@@ -102,6 +105,7 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
             .validateHeaders(true)
             .build());
         pipeline.addLast("h2mux", new Http2MultiplexHandler(streamInitializer(runtime, transport, accessLog)));
+        pipeline.addLast("h2idle", new IdleConnectionCloser());
         // flow control now bounds what the client may send; the connection itself reads freely
         pipeline.channel().config().setAutoRead(true);
     }
@@ -120,5 +124,30 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
                 stream.pipeline().addLast("frontend", new FrontendHandler(runtime, transport, accessLog, new EdgeResponseEncoder()));
             }
         };
+    }
+
+    /**
+     * The listener's idle timeout on an HTTP/2 connection. The pipeline's reader-idle event, which {@link FrontendHandler}
+     * consumes on HTTP/1.1, passes through the codec and the multiplexer to here (stream channels never see it). A
+     * connection with no open stream then closes through the codec, which says GOAWAY NO_ERROR first, as an idle
+     * keep-alive connection closes; open streams keep it (a slow backend is the request timeout's business). Without this
+     * an HTTP/2 client that stops sending after its requests would hold the connection for ever.
+     */
+    static final class IdleConnectionCloser extends ChannelInboundHandlerAdapter
+    {
+        @Override
+        public void userEventTriggered(final ChannelHandlerContext ctx, final Object evt)
+        {
+            if (evt instanceof IdleStateEvent)
+            {
+                final Http2FrameCodec codec = ctx.pipeline().get(Http2FrameCodec.class);
+                if (codec != null && codec.connection().numActiveStreams() == 0)
+                {
+                    ctx.close();
+                }
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
     }
 }

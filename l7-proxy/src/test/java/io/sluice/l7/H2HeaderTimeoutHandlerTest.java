@@ -42,6 +42,7 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.junit.jupiter.api.Test;
@@ -80,6 +81,12 @@ class H2HeaderTimeoutHandlerTest
     {
         final EmbeddedChannel channel = new EmbeddedChannel();
         channel.pipeline().addLast(H2HeaderTimeoutHandler.NAME, new H2HeaderTimeoutHandler(TIMEOUT_NANOS, timeouts));
+        addCodec(channel);
+        return channel;
+    }
+
+    private void addCodec(final EmbeddedChannel channel)
+    {
         channel.pipeline().addLast("h2", Http2FrameCodecBuilder.forServer().build());
         channel.pipeline().addLast("h2mux", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>()
         {
@@ -104,7 +111,6 @@ class H2HeaderTimeoutHandlerTest
                 });
             }
         }));
-        return channel;
     }
 
     static byte[] frame(final int type, final int flags, final int streamId, final byte[] payload)
@@ -370,7 +376,53 @@ class H2HeaderTimeoutHandlerTest
         channel.finishAndReleaseAll();
     }
 
+    @Test
+    void shouldCloseAnIdleHttp2ConnectionOnlyWhenNoStreamIsOpen() throws Exception
+    {
+        final EmbeddedChannel busy = new EmbeddedChannel();
+        addCodec(busy);
+        busy.pipeline().addLast("h2idle", new H2PriorKnowledgeDetector.IdleConnectionCloser());
+        send(busy, concat(connectionStart(), frame(HEADERS, END_HEADERS, 3, headerBlock(new DefaultHttp2HeadersEncoder(), "/open", 0))));
+        busy.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
+        busy.runPendingTasks();
+        assertThat(busy.isActive()).as("a stream is open").isTrue();
+        busy.finishAndReleaseAll();
+
+        final EmbeddedChannel idle = new EmbeddedChannel();
+        addCodec(idle);
+        idle.pipeline().addLast("h2idle", new H2PriorKnowledgeDetector.IdleConnectionCloser());
+        send(idle, connectionStart());
+        idle.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
+        idle.runPendingTasks();
+        assertThat(written(idle)).contains("GOAWAY:0:0:" + Http2Error.NO_ERROR.code());
+        assertThat(idle.isActive()).isFalse();
+        idle.finishAndReleaseAll();
+    }
+
     // ---- through a running proxy ----
+
+    @Test
+    void shouldCloseAnIdleH2cConnectionAfterItsRequestWithGoAway() throws Exception
+    {
+        final int port = ProxyTests.freePort();
+        try (TestBackend backend = new TestBackend("h2");
+            L7Proxy proxy = L7Proxy.start(new ProxyConfig(List.of(HttpListener.builder("web/h2c", "127.0.0.1", port).http2(true)
+                .serverGroup("app").serverGroups(List.of(new ServerGroup("app", List.of(backend.asServer(100)))))
+                .timeouts(new Timeouts(1, 60, 1, 1000)).build())), ProxyTests.counters());
+            Socket client = new Socket("127.0.0.1", port))
+        {
+            // one complete request, then silence: the 1 s idle timeout ends the connection (the read timeout is 10 s)
+            client.setSoTimeout(10_000);
+            client.getOutputStream().write(concat(connectionStart(),
+                frame(HEADERS, END_HEADERS | END_STREAM, 1, headerBlock(new DefaultHttp2HeadersEncoder(), "/once", 0))));
+            client.getOutputStream().flush();
+            final List<String> frames = frames(readUntilClosed(client.getInputStream()));
+
+            assertThat(frames).contains(HEADERS + ":1", DATA + ":1", "GOAWAY:0:1:" + Http2Error.NO_ERROR.code());
+            assertThat(backend.seen).extracting(TestBackend.Seen::uri).containsExactly("/once");
+            assertThat(proxy.counter("web/h2c", L7Counter.HEADER_TIMEOUT_DROPS)).isZero();
+        }
+    }
 
     /**
      * Writes the preface, SETTINGS and a HEADERS frame for {@code path} without END_HEADERS, then one CONTINUATION byte

@@ -1,20 +1,24 @@
 package io.sluice.l7;
 
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.timeout.IdleStateEvent;
 
 /**
  * Cleartext HTTP/2 with prior knowledge on an http listener with {@code http2: true}: looks at the first bytes; the
@@ -45,7 +49,12 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
         final int length = Math.min(in.readableBytes(), PREFACE.readableBytes());
         if (!ByteBufUtil.equals(in, in.readerIndex(), PREFACE, 0, length))
         {
-            // HTTP/1.x: step aside; the buffered bytes go on to the HTTP/1 decoder
+            // HTTP/1.x: step aside with the HTTP/2 header clock; the buffered bytes go on to the HTTP/1 decoder and its
+            // own header timeout
+            if (ctx.pipeline().get(H2HeaderTimeoutHandler.NAME) != null)
+            {
+                ctx.pipeline().remove(H2HeaderTimeoutHandler.NAME);
+            }
             ctx.pipeline().remove(this);
             return;
         }
@@ -59,8 +68,18 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
     }
 
     /**
+     * The HTTP/2 header clock for a cleartext listener with {@code http2: true}, to go in front of the detector so that it
+     * times a slow preface from the connection's first byte; the detector removes it when the bytes turn out HTTP/1.
+     */
+    static H2HeaderTimeoutHandler headerTimeout(final ListenerRuntime runtime)
+    {
+        return new H2HeaderTimeoutHandler(TimeUnit.SECONDS.toNanos(runtime.snapshot.config().timeouts().headerTimeoutSeconds()),
+            runtime.counters.headerTimeout);
+    }
+
+    /**
      * Replaces the HTTP/1 handlers of a client pipeline with HTTP/2 (after the prior-knowledge preface, or after ALPN
-     * chose h2 on an https listener).
+     * chose h2 on an https listener). The HTTP/2 header clock goes under the codec unless the detector's is already there.
      */
     static void installHttp2(final ChannelPipeline pipeline, final ListenerRuntime runtime, final TransportSupport transport,
         final AccessLog accessLog)
@@ -73,6 +92,10 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
             }
         }
         final HttpListener config = runtime.snapshot.config();
+        if (pipeline.get(H2HeaderTimeoutHandler.NAME) == null)
+        {
+            pipeline.addLast(H2HeaderTimeoutHandler.NAME, headerTimeout(runtime));
+        }
         pipeline.addLast("h2", Http2FrameCodecBuilder.forServer()
             // a bounded number of streams per connection, each at most one backend request
             .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(config.maxHeaderBytes())
@@ -82,6 +105,7 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
             .validateHeaders(true)
             .build());
         pipeline.addLast("h2mux", new Http2MultiplexHandler(streamInitializer(runtime, transport, accessLog)));
+        pipeline.addLast("h2idle", new IdleConnectionCloser());
         // flow control now bounds what the client may send; the connection itself reads freely
         pipeline.channel().config().setAutoRead(true);
     }
@@ -100,5 +124,30 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
                 stream.pipeline().addLast("frontend", new FrontendHandler(runtime, transport, accessLog, new EdgeResponseEncoder()));
             }
         };
+    }
+
+    /**
+     * The listener's idle timeout on an HTTP/2 connection. The pipeline's reader-idle event, which {@link FrontendHandler}
+     * consumes on HTTP/1.1, passes through the codec and the multiplexer to here (stream channels never see it). A
+     * connection with no open stream then closes through the codec, which says GOAWAY NO_ERROR first, as an idle
+     * keep-alive connection closes; open streams keep it (a slow backend is the request timeout's business). Without this
+     * an HTTP/2 client that stops sending after its requests would hold the connection for ever.
+     */
+    static final class IdleConnectionCloser extends ChannelInboundHandlerAdapter
+    {
+        @Override
+        public void userEventTriggered(final ChannelHandlerContext ctx, final Object evt)
+        {
+            if (evt instanceof IdleStateEvent)
+            {
+                final Http2FrameCodec codec = ctx.pipeline().get(Http2FrameCodec.class);
+                if (codec != null && codec.connection().numActiveStreams() == 0)
+                {
+                    ctx.close();
+                }
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
     }
 }

@@ -573,6 +573,7 @@ public final class L7Proxy implements AutoCloseable
             frontend.headerTimer(headerTimeout);
             if (listener.http2() && listener.tls() == null)
             {
+                pipeline.addLast(H2HeaderTimeoutHandler.NAME, H2PriorKnowledgeDetector.headerTimeout(runtime));
                 pipeline.addLast("h2detect", new H2PriorKnowledgeDetector(runtime, transport, accessLog));
             }
             pipeline.addLast("headerTimeout", headerTimeout);

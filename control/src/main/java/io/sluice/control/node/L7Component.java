@@ -342,6 +342,8 @@ final class L7Component implements NodeComponent
                 StickySession.Type.valueOf(l.stickySession().type().name()), l.stickySession().cookieTimeoutSeconds(),
                 l.stickySession().cookieName()))
             .xForwardedFor(l.xForwardedFor())
+            .loadBalancerHeaders(Boolean.TRUE.equals(l.loadBalancerHeaders()) ? lb.name() : null)
+            .gzip(Boolean.TRUE.equals(l.gzip()))
             .timeouts(new Timeouts(l.idleTimeoutSeconds(), l.requestTimeoutSeconds(), l.headerTimeoutSeconds(),
                 Timeouts.DEFAULT.connectTimeoutMillis()))
             .maxHeaderBytes(l.maxHeaderBytes())

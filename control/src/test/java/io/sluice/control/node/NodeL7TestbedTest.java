@@ -69,6 +69,8 @@ class NodeL7TestbedTest
                         maxHeaderBytes: 4096
                         maxBodyBytes: 1024
                         stickySession: {type: insert}
+                        gzip: true
+                        loadBalancerHeaders: true
                         healthCheck:
                           {type: http, path: /health, intervalSeconds: 1, timeoutSeconds: 1, healthyThreshold: 1, unhealthyThreshold: 1}
                         rules:
@@ -108,6 +110,7 @@ class NodeL7TestbedTest
         assertThat(echo).as(echo).containsIgnoringCase("X-Forwarded-For: " + AddressPlan.CLIENT_V4)
             .containsIgnoringCase("X-Real-Ip: " + AddressPlan.CLIENT_V4).containsIgnoringCase("X-Forwarded-Proto: http")
             .containsIgnoringCase("Host: " + VIP);
+        assertThat(echo).containsIgnoringCase("X-Sluice-Lb: web").containsIgnoringCase("X-Sluice-Vip: " + VIP);
         // the backend's peer is the node's own address, not the client: a proxied connection
         assertThat(echo).contains("X-Remote-Address: " + AddressPlan.lbSegmentV4(1));
 
@@ -139,6 +142,18 @@ class NodeL7TestbedTest
                 "http://" + VIP + "/");
             assertThat(header(next, "X-Backend")).as(next).isEqualTo(server);
         }
+    }
+
+    @Test
+    void shouldGzipForAClientThatAcceptsItOnly()
+    {
+        final String gzipped = curl(testbed, "--max-time", "10", "-D", "-", "-o", "/dev/null", "-H", "Accept-Encoding: gzip",
+            "http://" + VIP + "/echo");
+        assertThat(gzipped).as(gzipped).startsWith("HTTP/1.1 200").containsIgnoringCase("Content-Encoding: gzip");
+        final String plain = curl(testbed, "--max-time", "10", "-D", "-", "-o", "/dev/null", "http://" + VIP + "/echo");
+        assertThat(plain).as(plain).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("Content-Encoding");
+        final String decoded = curl(testbed, "--max-time", "10", "--compressed", "http://" + VIP + "/echo");
+        assertThat(decoded).as(decoded).startsWith("GET /echo HTTP/1.1");
     }
 
     @Test

@@ -12,13 +12,17 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.concurrent.ScheduledFuture;
 
 /**
  * Cleartext HTTP/2 with prior knowledge on an http listener with {@code http2: true}: looks at the first bytes; the
@@ -105,7 +109,7 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
             .validateHeaders(true)
             .build());
         pipeline.addLast("h2mux", new Http2MultiplexHandler(streamInitializer(runtime, transport, accessLog)));
-        pipeline.addLast("h2idle", new IdleConnectionCloser());
+        pipeline.addLast("h2idle", new IdleConnectionCloser(TimeUnit.SECONDS.toNanos(config.timeouts().idleTimeoutSeconds())));
         // flow control now bounds what the client may send; the connection itself reads freely
         pipeline.channel().config().setAutoRead(true);
     }
@@ -127,27 +131,89 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
     }
 
     /**
-     * The listener's idle timeout on an HTTP/2 connection. The pipeline's reader-idle event, which {@link FrontendHandler}
-     * consumes on HTTP/1.1, passes through the codec and the multiplexer to here (stream channels never see it). A
-     * connection with no open stream then closes through the codec, which says GOAWAY NO_ERROR first, as an idle
-     * keep-alive connection closes; open streams keep it (a slow backend is the request timeout's business). Without this
-     * an HTTP/2 client that stops sending after its requests would hold the connection for ever.
+     * The listener's idle timeout on an HTTP/2 connection, counted from when its last stream closed (or from its start):
+     * a connection with no open stream for {@code idleTimeoutSeconds} closes through the codec, which says GOAWAY
+     * NO_ERROR first, as an idle keep-alive connection closes; open streams keep it (a slow backend is the request
+     * timeout's business). Frames without a stream do not count as activity: a client that only sends PING (or SETTINGS,
+     * or WINDOW_UPDATE on stream 0) cannot hold a connection, as with Envoy's idle timeout; the pipeline's reader-idle
+     * event, which {@link FrontendHandler} consumes on HTTP/1.1, is dropped here.
      */
     static final class IdleConnectionCloser extends ChannelInboundHandlerAdapter
     {
+        private final long idleNanos;
+        private ChannelHandlerContext ctx;
+        private Http2Connection connection;
+        /** When the connection last had no open stream: its start, or its last stream's close. */
+        private long idleSinceNanos;
+        private ScheduledFuture<?> timer;
+
+        IdleConnectionCloser(final long idleNanos)
+        {
+            this.idleNanos = idleNanos;
+        }
+
+        @Override
+        public void handlerAdded(final ChannelHandlerContext ctx)
+        {
+            this.ctx = ctx;
+            connection = ctx.pipeline().get(Http2FrameCodec.class).connection();
+            connection.addListener(new Http2ConnectionAdapter()
+            {
+                @Override
+                public void onStreamClosed(final Http2Stream stream)
+                {
+                    // every close restarts the clock; check() looks again whether streams are still open
+                    idleSinceNanos = ctx.executor().ticker().nanoTime();
+                    arm(idleNanos);
+                }
+            });
+            idleSinceNanos = ctx.executor().ticker().nanoTime();
+            arm(idleNanos);
+        }
+
+        private void arm(final long delayNanos)
+        {
+            if (timer == null && ctx.channel().isActive())
+            {
+                timer = ctx.executor().schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        private void check()
+        {
+            timer = null;
+            if (!ctx.channel().isActive() || connection.numActiveStreams() > 0)
+            {
+                // open streams: the last one's close arms the clock again
+                return;
+            }
+            final long remainingNanos = idleSinceNanos + idleNanos - ctx.executor().ticker().nanoTime();
+            if (remainingNanos > 0)
+            {
+                arm(remainingNanos);
+                return;
+            }
+            ctx.close();
+        }
+
         @Override
         public void userEventTriggered(final ChannelHandlerContext ctx, final Object evt)
         {
             if (evt instanceof IdleStateEvent)
             {
-                final Http2FrameCodec codec = ctx.pipeline().get(Http2FrameCodec.class);
-                if (codec != null && codec.connection().numActiveStreams() == 0)
-                {
-                    ctx.close();
-                }
                 return;
             }
             ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void handlerRemoved(final ChannelHandlerContext ctx)
+        {
+            if (timer != null)
+            {
+                timer.cancel(false);
+                timer = null;
+            }
         }
     }
 }

@@ -62,6 +62,8 @@ class H2HeaderTimeoutHandlerTest
     private static final int DATA = 0x0;
     private static final int HEADERS = 0x1;
     private static final int SETTINGS = 0x4;
+    private static final int RST_STREAM = 0x3;
+    private static final int PING = 0x6;
     private static final int GOAWAY = 0x7;
     private static final int CONTINUATION = 0x9;
     private static final int END_STREAM = 0x1;
@@ -377,26 +379,60 @@ class H2HeaderTimeoutHandlerTest
     }
 
     @Test
-    void shouldCloseAnIdleHttp2ConnectionOnlyWhenNoStreamIsOpen() throws Exception
+    void shouldCloseAnIdleHttp2ConnectionOnlyWhenNoStreamIsOpenForTheIdleTimeout() throws Exception
     {
         final EmbeddedChannel busy = new EmbeddedChannel();
+        busy.freezeTime();
         addCodec(busy);
-        busy.pipeline().addLast("h2idle", new H2PriorKnowledgeDetector.IdleConnectionCloser());
+        busy.pipeline().addLast("h2idle", new H2PriorKnowledgeDetector.IdleConnectionCloser(TimeUnit.SECONDS.toNanos(1)));
         send(busy, concat(connectionStart(), frame(HEADERS, END_HEADERS, 3, headerBlock(new DefaultHttp2HeadersEncoder(), "/open", 0))));
+        busy.advanceTimeBy(5, TimeUnit.SECONDS);
+        busy.runScheduledPendingTasks();
+        // the reader-idle event of the pipeline does not count either
         busy.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
         busy.runPendingTasks();
         assertThat(busy.isActive()).as("a stream is open").isTrue();
         busy.finishAndReleaseAll();
 
         final EmbeddedChannel idle = new EmbeddedChannel();
+        idle.freezeTime();
         addCodec(idle);
-        idle.pipeline().addLast("h2idle", new H2PriorKnowledgeDetector.IdleConnectionCloser());
+        idle.pipeline().addLast("h2idle", new H2PriorKnowledgeDetector.IdleConnectionCloser(TimeUnit.SECONDS.toNanos(1)));
         send(idle, connectionStart());
-        idle.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
-        idle.runPendingTasks();
+        for (int i = 0; i < 4; i++)
+        {
+            // a PING every 300 ms is no activity: no stream was opened
+            idle.advanceTimeBy(300, TimeUnit.MILLISECONDS);
+            send(idle, frame(PING, 0, 0, new byte[8]));
+            idle.runScheduledPendingTasks();
+            idle.runPendingTasks();
+        }
         assertThat(written(idle)).contains("GOAWAY:0:0:" + Http2Error.NO_ERROR.code());
-        assertThat(idle.isActive()).isFalse();
+        assertThat(idle.isActive()).as("closed 1 s after its start despite the PINGs").isFalse();
         idle.finishAndReleaseAll();
+    }
+
+    @Test
+    void shouldCloseAnHttp2ConnectionTheIdleTimeoutAfterItsLastStreamClosed() throws Exception
+    {
+        final EmbeddedChannel channel = new EmbeddedChannel();
+        channel.freezeTime();
+        addCodec(channel);
+        channel.pipeline().addLast("h2idle", new H2PriorKnowledgeDetector.IdleConnectionCloser(TimeUnit.SECONDS.toNanos(1)));
+        send(channel, concat(connectionStart(), frame(HEADERS, END_HEADERS, 3, headerBlock(new DefaultHttp2HeadersEncoder(), "/a", 0))));
+        channel.advanceTimeBy(3, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isActive()).isTrue();
+        // the client resets its stream: from here the clock runs
+        send(channel, frame(RST_STREAM, 0, 3, new byte[] {0, 0, 0, 8}));
+        channel.advanceTimeBy(900, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isActive()).as("0.9 s after the last stream closed").isTrue();
+        channel.advanceTimeBy(200, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        channel.runPendingTasks();
+        assertThat(channel.isActive()).as("1.1 s after the last stream closed").isFalse();
+        channel.finishAndReleaseAll();
     }
 
     // ---- through a running proxy ----
@@ -421,6 +457,52 @@ class H2HeaderTimeoutHandlerTest
             assertThat(frames).contains(HEADERS + ":1", DATA + ":1", "GOAWAY:0:1:" + Http2Error.NO_ERROR.code());
             assertThat(backend.seen).extracting(TestBackend.Seen::uri).containsExactly("/once");
             assertThat(proxy.counter("web/h2c", L7Counter.HEADER_TIMEOUT_DROPS)).isZero();
+        }
+    }
+
+    @Test
+    void shouldCloseAnH2cConnectionThatOnlyPingsAfterItsRequest() throws Exception
+    {
+        final int port = ProxyTests.freePort();
+        try (TestBackend backend = new TestBackend("h2");
+            L7Proxy proxy = L7Proxy.start(new ProxyConfig(List.of(HttpListener.builder("web/h2c", "127.0.0.1", port).http2(true)
+                .serverGroup("app").serverGroups(List.of(new ServerGroup("app", List.of(backend.asServer(100)))))
+                .timeouts(new Timeouts(1, 60, 1, 1000)).build())), ProxyTests.counters());
+            Socket client = new Socket("127.0.0.1", port))
+        {
+            client.setSoTimeout(10_000);
+            final OutputStream out = client.getOutputStream();
+            out.write(concat(connectionStart(),
+                frame(HEADERS, END_HEADERS | END_STREAM, 1, headerBlock(new DefaultHttp2HeadersEncoder(), "/once", 0))));
+            out.flush();
+            // then only PINGs, every 200 ms: more often than the 1 s idle timeout, but no stream
+            final Thread pinger = Thread.ofPlatform().daemon().start(() ->
+            {
+                try
+                {
+                    while (!Thread.currentThread().isInterrupted())
+                    {
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+                        out.write(frame(PING, 0, 0, new byte[8]));
+                        out.flush();
+                    }
+                }
+                catch (final IOException ex)
+                {
+                    // the proxy closed the connection: expected
+                }
+            });
+            final List<String> frames;
+            try
+            {
+                frames = frames(readUntilClosed(client.getInputStream()));
+            }
+            finally
+            {
+                pinger.interrupt();
+            }
+            assertThat(frames).contains(HEADERS + ":1", "GOAWAY:0:1:" + Http2Error.NO_ERROR.code());
+            assertThat(backend.seen).extracting(TestBackend.Seen::uri).containsExactly("/once");
         }
     }
 

@@ -49,6 +49,7 @@ import java.util.Set;
  * @param newConnectionsPerSecond   tcp/udp: new flows per second admitted, 0 = unlimited (null on L7).
  * @param newConnectionsPerSourcePerSecond tcp/udp: new flows per second per client address, 0 = unlimited.
  * @param minBodyRateBytesPerSecond L7: slowest request body accepted (slow POST), 0 = off (null on L4).
+ * @param minBodyRateWindowSeconds  L7: the window the body rate is measured over (null on L4).
  * @param gzip                      L7: gzip responses for clients that accept it when the backend did not compress.
  * @param loadBalancerHeaders       L7: add X-Sluice-Lb (the load balancer's name) and X-Sluice-Vip to requests.
  */
@@ -83,6 +84,7 @@ public record Listener(
     Integer newConnectionsPerSecond,
     Integer newConnectionsPerSourcePerSecond,
     Integer minBodyRateBytesPerSecond,
+    Integer minBodyRateWindowSeconds,
     Boolean gzip,
     Boolean loadBalancerHeaders)
 {
@@ -353,9 +355,11 @@ public record Listener(
         IntSpec.range(0, 100_000_000), 0L, "tcp/udp: new connections per second per client address; 0 = unlimited.");
 
     static final Field<Long> MIN_BODY_RATE = Field.optional("minBodyRateBytesPerSecond", IntSpec.range(0, 1 << 30), 512L,
-        "http/https: slowest request body accepted, measured over 10 s windows (a window in which the backend was not "
+        "http/https: slowest request body accepted, measured over minBodyRateWindowSeconds windows (a window in which the backend was not "
             + "taking the body does not count); slower gets 408 and the connection closes; 0 = off.");
 
+    static final Field<Long> MIN_BODY_RATE_WINDOW = Field.optional("minBodyRateWindowSeconds", IntSpec.range(1, 60), 10L,
+        "http/https: the window minBodyRateBytesPerSecond is measured over; a body must bring rate × window bytes in each.");
     static final Field<Boolean> GZIP = Field.optional("gzip", new BoolSpec(), false,
         "http/https: gzip responses when the client accepts gzip and the backend sent them without a Content-Encoding.");
     static final Field<Boolean> LB_HEADERS = Field.optional("loadBalancerHeaders", new BoolSpec(), false,
@@ -365,7 +369,7 @@ public record Listener(
         Listener::from, PROTOCOL, PORT, SERVER_GROUP, SCHEDULER, MAX_CONNECTIONS, SYN_PROXY, PERSISTENCE, IDLE_TIMEOUT,
         BANDWIDTH, ACL, TOA, HEALTH_CHECK, CERTIFICATES, TLS_POLICY, HTTP2, MUTUAL_TLS, RULES, HASH_KEY, STICKY, XFF,
         REQUEST_TIMEOUT, HEADER_TIMEOUT, MAX_HEADER_BYTES, MAX_BODY_BYTES, PROXY_PROTOCOL, REDIRECT,
-        NEW_CONNECTIONS, NEW_CONNECTIONS_PER_SOURCE, MIN_BODY_RATE, GZIP, LB_HEADERS);
+        NEW_CONNECTIONS, NEW_CONNECTIONS_PER_SOURCE, MIN_BODY_RATE, MIN_BODY_RATE_WINDOW, GZIP, LB_HEADERS);
 
     private static final Set<Scheduler> L4_SCHEDULERS =
         EnumSet.of(Scheduler.RR, Scheduler.WRR, Scheduler.WLC, Scheduler.SH, Scheduler.MAGLEV);
@@ -390,7 +394,7 @@ public record Listener(
         final boolean l7 = protocol.isL7();
         final String only = l7 ? "is only for tcp/udp listeners" : "is only for http/https listeners";
         for (final Field<?> l7Key : List.of(RULES, HASH_KEY, STICKY, XFF, REQUEST_TIMEOUT, HEADER_TIMEOUT, MAX_HEADER_BYTES,
-            MAX_BODY_BYTES, HTTP2, REDIRECT, MIN_BODY_RATE, GZIP, LB_HEADERS))
+            MAX_BODY_BYTES, HTTP2, REDIRECT, MIN_BODY_RATE, MIN_BODY_RATE_WINDOW, GZIP, LB_HEADERS))
         {
             if (!l7 && v.present(l7Key) && !(v.get(l7Key) instanceof List<?> list && list.isEmpty()))
             {
@@ -513,7 +517,8 @@ public record Listener(
             l7 ? v.get(MAX_HEADER_BYTES).intValue() : null, l7 ? v.get(MAX_BODY_BYTES) : null,
             protocol == Protocol.UDP ? null : v.get(PROXY_PROTOCOL), redirect,
             l7 ? null : v.get(NEW_CONNECTIONS).intValue(), l7 ? null : v.get(NEW_CONNECTIONS_PER_SOURCE).intValue(),
-            l7 ? v.get(MIN_BODY_RATE).intValue() : null, l7 ? v.get(GZIP) : null, l7 ? v.get(LB_HEADERS) : null);
+            l7 ? v.get(MIN_BODY_RATE).intValue() : null, l7 ? v.get(MIN_BODY_RATE_WINDOW).intValue() : null,
+            l7 ? v.get(GZIP) : null, l7 ? v.get(LB_HEADERS) : null);
     }
 
     private static <T> T orDefault(final T value, final T fallback)

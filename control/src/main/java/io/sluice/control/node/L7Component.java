@@ -309,7 +309,7 @@ final class L7Component implements NodeComponent
         return groupNames;
     }
 
-    private static HttpListener listener(final LoadBalancer lb, final io.sluice.control.config.Listener l, final TlsContexts tls)
+    static HttpListener listener(final LoadBalancer lb, final io.sluice.control.config.Listener l, final TlsContexts tls)
     {
         final List<ServerGroup> groups = new ArrayList<>();
         for (final String name : serverGroupNames(l))
@@ -355,7 +355,8 @@ final class L7Component implements NodeComponent
                 l.acl().cidrs().stream().map(Object::toString).toList()))
             .tls(tls)
             .minBodyRate(l.minBodyRateBytesPerSecond() == null ? BodyRate.DEFAULT
-                : new BodyRate(l.minBodyRateBytesPerSecond(), BodyRate.DEFAULT.windowSeconds()))
+                : new BodyRate(l.minBodyRateBytesPerSecond(), l.minBodyRateWindowSeconds() == null
+                    ? BodyRate.DEFAULT.windowSeconds() : l.minBodyRateWindowSeconds()))
             // the wire bytes to clients (TLS included), like the fastpath's outbound buckets; -1 = unlimited
             .peakBytesPerSecond(l.bandwidthMbps() > 0 ? bytesPerSecond(l.bandwidthMbps()) : 0)
             .instancePeak(lb.bandwidthMbps() > 0 ? new InstancePeak(lb.name(), bytesPerSecond(lb.bandwidthMbps())) : null)

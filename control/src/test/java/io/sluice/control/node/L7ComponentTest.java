@@ -99,6 +99,32 @@ class L7ComponentTest
     }
 
     @Test
+    void shouldHandTheProxyTheListenersGzipLoadBalancerHeadersAndBodyRateWindow() throws Exception
+    {
+        final SluiceConfig config = ConfigLoader.parse("""
+            apiVersion: sluice/v1
+            loadBalancers:
+              - name: web
+                vip: 198.18.0.100
+                listeners:
+                  - {protocol: http, port: 80, serverGroup: app}
+                  - {protocol: http, port: 81, serverGroup: app, gzip: true, loadBalancerHeaders: true,
+                     minBodyRateBytesPerSecond: 100, minBodyRateWindowSeconds: 30}
+                serverGroups: [{name: app, servers: [{address: 198.18.10.2, port: 8080}]}]
+            """, "test");
+        final LoadBalancer lb = config.loadBalancers().getFirst();
+        final io.sluice.l7.HttpListener plain = L7Component.listener(lb, lb.listeners().get(0), null);
+        assertThat(plain.gzip()).isFalse();
+        assertThat(plain.loadBalancerHeaders()).isFalse();
+        assertThat(plain.minBodyRate()).isEqualTo(io.sluice.l7.BodyRate.DEFAULT);
+        final io.sluice.l7.HttpListener tuned = L7Component.listener(lb, lb.listeners().get(1), null);
+        assertThat(tuned.gzip()).isTrue();
+        assertThat(tuned.loadBalancerHeaders()).isTrue();
+        assertThat(tuned.loadBalancerName()).isEqualTo("web");
+        assertThat(tuned.minBodyRate()).isEqualTo(new io.sluice.l7.BodyRate(100, 30));
+    }
+
+    @Test
     void shouldServeOnTheTransportTheProfileNames() throws Exception
     {
         final CountersManager counters = counters();

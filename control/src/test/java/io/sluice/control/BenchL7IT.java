@@ -1,11 +1,8 @@
 package io.sluice.control;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,25 +16,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class BenchL7IT
 {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @TempDir
     Path dir;
 
     @Test
     void shouldWarmTheNodeUntilItsCompilersAreQuietAndReportItsFiguresByRole() throws Exception
     {
-        final Path home = DistributionIT.unpack(dir);
-        final Path out = dir.resolve("l7.json");
+        final DistributionIT.Bench bench = DistributionIT.bench(dir, DistributionIT.unpack(dir), 300, "l7", "--runs", "1",
+            "--seconds", "3", "--warmup", "0", "--subjects", "sluice-shared");
 
-        final Process bench = new ProcessBuilder(home.resolve("bin/sluice").toString(), "bench", "l7", "--json", "--runs", "1",
-            "--seconds", "3", "--warmup", "0", "--subjects", "sluice-shared", "--out", out.toString())
-            .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("bench.log").toFile()).start();
-        assertThat(bench.waitFor(300, TimeUnit.SECONDS)).as("bench within 5 min").isTrue();
-        assertThat(bench.exitValue()).as(Files.readString(dir.resolve("bench.log"))).isZero();
-
-        final JsonNode subject = JSON.readTree(out.toFile()).path("benchmarks").get(0).path("cases").get(0).path("subjects").get(0);
-        assertThat(subject.path("name").asText()).isEqualTo("sluice-shared");
+        final JsonNode subject = bench.subject("http1-keepalive", "sluice-shared");
         assertThat(subject.path("status").asText()).as(subject.path("reason").asText()).isEqualTo("ok");
         assertThat(subject.path("median").asDouble()).isPositive();
         final JsonNode extra = subject.path("extra");

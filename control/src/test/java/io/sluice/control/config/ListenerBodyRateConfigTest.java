@@ -8,7 +8,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 /** {@code minBodyRateBytesPerSecond}: an http/https key with a 512 B/s default, 0 = off, rejected on L4 listeners. */
 class ListenerBodyRateConfigTest
 {
-    private static String lbWith(final String listeners)
+    /** A config with one load balancer "web" whose listeners are these YAML list items (over server group "app"). */
+    static String lbWith(final String listeners)
     {
         return """
             apiVersion: sluice/v1

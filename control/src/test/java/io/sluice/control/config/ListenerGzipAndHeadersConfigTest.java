@@ -2,27 +2,13 @@ package io.sluice.control.config;
 
 import org.junit.jupiter.api.Test;
 
+import static io.sluice.control.config.ListenerBodyRateConfigTest.lbWith;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /** {@code gzip} and {@code loadBalancerHeaders}: http/https keys, off by default, rejected whole on L4 listeners. */
 class ListenerGzipAndHeadersConfigTest
 {
-    private static String lbWith(final String listeners)
-    {
-        return """
-            apiVersion: sluice/v1
-            loadBalancers:
-              - name: web
-                vip: 198.18.0.100
-                listeners:
-            %s
-                serverGroups:
-                  - name: app
-                    servers: [{address: 198.18.10.2, port: 8080}]
-            """.formatted(listeners.indent(6).stripTrailing());
-    }
-
     @Test
     void shouldBeOffByDefaultOnHttpListenersAndTakeTrue() throws Exception
     {

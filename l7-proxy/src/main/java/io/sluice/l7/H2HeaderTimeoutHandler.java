@@ -1,7 +1,6 @@
 package io.sluice.l7;
 
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -10,7 +9,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.util.concurrent.ScheduledFuture;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
@@ -69,9 +67,8 @@ final class H2HeaderTimeoutHandler extends ChannelInboundHandlerAdapter
     /** A header block has started (HEADERS seen) and its END_HEADERS frame has not fully arrived. */
     private boolean blockOpen;
     private boolean firstBlockDone;
-    /** When the open block (or, before the first block, the connection's first head) must be complete; 0 while none. */
-    private long deadlineNanos;
-    private ScheduledFuture<?> timer;
+    /** Set while a block (or, before the first block, the connection's first head) is open across reads. */
+    private final LazyDeadline deadline = new LazyDeadline(this::expired);
 
     H2HeaderTimeoutHandler(final long timeoutNanos, final AtomicCounter timeouts)
     {
@@ -83,6 +80,7 @@ final class H2HeaderTimeoutHandler extends ChannelInboundHandlerAdapter
     public void handlerAdded(final ChannelHandlerContext ctx)
     {
         this.ctx = ctx;
+        deadline.attach(ctx);
     }
 
     @Override
@@ -93,19 +91,12 @@ final class H2HeaderTimeoutHandler extends ChannelInboundHandlerAdapter
             follow(buf);
             if (!passing && (blockOpen || !firstBlockDone))
             {
-                if (deadlineNanos == 0)
-                {
-                    deadlineNanos = ctx.executor().ticker().nanoTime() + timeoutNanos;
-                }
-                if (timer == null)
-                {
-                    // a block already open keeps its deadline: fire() re-arms for whatever is left of it
-                    timer = ctx.executor().schedule(this::fire, timeoutNanos, TimeUnit.NANOSECONDS);
-                }
+                // a block already open keeps its deadline
+                deadline.startUnlessSet(timeoutNanos);
             }
             else
             {
-                deadlineNanos = 0;
+                deadline.clear();
             }
         }
         ctx.fireChannelRead(msg);
@@ -187,24 +178,16 @@ final class H2HeaderTimeoutHandler extends ChannelInboundHandlerAdapter
             blockOpen = false;
             firstBlockDone = true;
             // a block that ends within this read stops its clock; one that opens after it starts a fresh one
-            deadlineNanos = 0;
+            deadline.clear();
         }
     }
 
-    private void fire()
+    private void expired()
     {
-        timer = null;
-        if (deadlineNanos == 0 || passing || !ctx.channel().isActive())
+        if (passing)
         {
             return;
         }
-        final long remainingNanos = deadlineNanos - ctx.executor().ticker().nanoTime();
-        if (remainingNanos > 0)
-        {
-            timer = ctx.executor().schedule(this::fire, remainingNanos, TimeUnit.NANOSECONDS);
-            return;
-        }
-        deadlineNanos = 0;
         passing = true;
         timeouts.increment();
         goAway();
@@ -237,23 +220,13 @@ final class H2HeaderTimeoutHandler extends ChannelInboundHandlerAdapter
     @Override
     public void channelInactive(final ChannelHandlerContext ctx)
     {
-        cancel();
+        deadline.cancel();
         ctx.fireChannelInactive();
     }
 
     @Override
     public void handlerRemoved(final ChannelHandlerContext ctx)
     {
-        cancel();
-    }
-
-    private void cancel()
-    {
-        deadlineNanos = 0;
-        if (timer != null)
-        {
-            timer.cancel(false);
-            timer = null;
-        }
+        deadline.cancel();
     }
 }

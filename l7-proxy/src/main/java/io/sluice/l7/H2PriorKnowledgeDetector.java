@@ -21,8 +21,6 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.util.concurrent.ScheduledFuture;
 
 /**
  * Cleartext HTTP/2 with prior knowledge on an http listener with {@code http2: true}: looks at the first bytes; the
@@ -88,7 +86,8 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
     static void installHttp2(final ChannelPipeline pipeline, final ListenerRuntime runtime, final TransportSupport transport,
         final AccessLog accessLog)
     {
-        for (final String name : new String[] {"headerTimeout", "decoder", "encoder", "compressor", "frontend"})
+        // "idle" (HTTP/1's reader idle) too: HTTP/2 has its own idle timeout, by streams (IdleConnectionCloser)
+        for (final String name : new String[] {"headerTimeout", "decoder", "encoder", "idle", "compressor", "frontend"})
         {
             if (pipeline.get(name) != null)
             {
@@ -135,17 +134,16 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
      * a connection with no open stream for {@code idleTimeoutSeconds} closes through the codec, which says GOAWAY
      * NO_ERROR first, as an idle keep-alive connection closes; open streams keep it (a slow backend is the request
      * timeout's business). Frames without a stream do not count as activity: a client that only sends PING (or SETTINGS,
-     * or WINDOW_UPDATE on stream 0) cannot hold a connection, as with Envoy's idle timeout; the pipeline's reader-idle
-     * event, which {@link FrontendHandler} consumes on HTTP/1.1, is dropped here.
+     * or WINDOW_UPDATE on stream 0) cannot hold a connection, as with Envoy's idle timeout; HTTP/1.1's reader-idle
+     * handler leaves the pipeline when HTTP/2 is installed.
      */
     static final class IdleConnectionCloser extends ChannelInboundHandlerAdapter
     {
         private final long idleNanos;
-        private ChannelHandlerContext ctx;
         private Http2Connection connection;
-        /** When the connection last had no open stream: its start, or its last stream's close. */
-        private long idleSinceNanos;
-        private ScheduledFuture<?> timer;
+        /** Runs from the connection's start and again from each stream's close. */
+        private final LazyDeadline deadline = new LazyDeadline(this::expired);
+        private ChannelHandlerContext ctx;
 
         IdleConnectionCloser(final long idleNanos)
         {
@@ -156,64 +154,33 @@ final class H2PriorKnowledgeDetector extends ByteToMessageDecoder
         public void handlerAdded(final ChannelHandlerContext ctx)
         {
             this.ctx = ctx;
+            deadline.attach(ctx);
             connection = ctx.pipeline().get(Http2FrameCodec.class).connection();
             connection.addListener(new Http2ConnectionAdapter()
             {
                 @Override
                 public void onStreamClosed(final Http2Stream stream)
                 {
-                    // every close restarts the clock; check() looks again whether streams are still open
-                    idleSinceNanos = ctx.executor().ticker().nanoTime();
-                    arm(idleNanos);
+                    // every close restarts the clock; expired() looks whether streams are still open
+                    deadline.restart(idleNanos);
                 }
             });
-            idleSinceNanos = ctx.executor().ticker().nanoTime();
-            arm(idleNanos);
+            deadline.restart(idleNanos);
         }
 
-        private void arm(final long delayNanos)
+        private void expired()
         {
-            if (timer == null && ctx.channel().isActive())
+            // open streams keep the connection: the last one's close starts the clock again
+            if (connection.numActiveStreams() == 0)
             {
-                timer = ctx.executor().schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
+                ctx.close();
             }
-        }
-
-        private void check()
-        {
-            timer = null;
-            if (!ctx.channel().isActive() || connection.numActiveStreams() > 0)
-            {
-                // open streams: the last one's close arms the clock again
-                return;
-            }
-            final long remainingNanos = idleSinceNanos + idleNanos - ctx.executor().ticker().nanoTime();
-            if (remainingNanos > 0)
-            {
-                arm(remainingNanos);
-                return;
-            }
-            ctx.close();
-        }
-
-        @Override
-        public void userEventTriggered(final ChannelHandlerContext ctx, final Object evt)
-        {
-            if (evt instanceof IdleStateEvent)
-            {
-                return;
-            }
-            ctx.fireUserEventTriggered(evt);
         }
 
         @Override
         public void handlerRemoved(final ChannelHandlerContext ctx)
         {
-            if (timer != null)
-            {
-                timer.cancel(false);
-                timer = null;
-            }
+            deadline.cancel();
         }
     }
 }

@@ -42,7 +42,6 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.junit.jupiter.api.Test;
@@ -85,6 +84,40 @@ class H2HeaderTimeoutHandlerTest
         channel.pipeline().addLast(H2HeaderTimeoutHandler.NAME, new H2HeaderTimeoutHandler(TIMEOUT_NANOS, timeouts));
         addCodec(channel);
         return channel;
+    }
+
+    /** Netty's server codec and the HTTP/2 idle timeout of 1 s, on a channel whose clock the test advances. */
+    private EmbeddedChannel idleChannel()
+    {
+        final EmbeddedChannel channel = new EmbeddedChannel();
+        channel.freezeTime();
+        addCodec(channel);
+        channel.pipeline().addLast("h2idle", new H2PriorKnowledgeDetector.IdleConnectionCloser(TimeUnit.SECONDS.toNanos(1)));
+        return channel;
+    }
+
+    /** The detector with the listener's HTTP/2 header clock (1 s) in front of it, as on a cleartext http2 listener. */
+    private static EmbeddedChannel detectorChannel(final ListenerRuntime runtime)
+    {
+        final EmbeddedChannel channel = new EmbeddedChannel();
+        channel.pipeline().addLast(H2HeaderTimeoutHandler.NAME, H2PriorKnowledgeDetector.headerTimeout(runtime));
+        channel.pipeline().addLast("h2detect", new H2PriorKnowledgeDetector(runtime, TransportSupport.of(Transport.NIO), null));
+        return channel;
+    }
+
+    private static ListenerRuntime embeddedRuntime()
+    {
+        return new ListenerRuntime(HttpListener.builder("embedded", "198.18.0.100", 80).http2(true)
+            .serverGroup("app").serverGroups(List.of(new ServerGroup("app", List.of(new Server("198.18.10.2", 8080, 100)))))
+            .timeouts(new Timeouts(15, 60, 1, 1000)).build(), Upstream.DEFAULT, ProxyTests.counters());
+    }
+
+    /** A running proxy with one h2c listener (idle and header timeouts 1 s) in front of {@code backend}. */
+    private static L7Proxy h2cProxy(final int port, final TestBackend backend)
+    {
+        return L7Proxy.start(new ProxyConfig(List.of(HttpListener.builder("web/h2c", "127.0.0.1", port).http2(true)
+            .serverGroup("app").serverGroups(List.of(new ServerGroup("app", List.of(backend.asServer(100)))))
+            .timeouts(new Timeouts(1, 60, 1, 1000)).build())), ProxyTests.counters());
     }
 
     private void addCodec(final EmbeddedChannel channel)
@@ -283,12 +316,8 @@ class H2HeaderTimeoutHandlerTest
     @Test
     void shouldAnswerASlowPrefaceWithSettingsAndGoAwayBeforeTheCodecIsInstalled()
     {
-        final ListenerRuntime runtime = new ListenerRuntime(HttpListener.builder("embedded", "198.18.0.100", 80).http2(true)
-            .serverGroup("app").serverGroups(List.of(new ServerGroup("app", List.of(new Server("198.18.10.2", 8080, 100)))))
-            .timeouts(new Timeouts(15, 60, 1, 1000)).build(), Upstream.DEFAULT, ProxyTests.counters());
-        final EmbeddedChannel channel = new EmbeddedChannel();
-        channel.pipeline().addLast(H2HeaderTimeoutHandler.NAME, H2PriorKnowledgeDetector.headerTimeout(runtime));
-        channel.pipeline().addLast("h2detect", new H2PriorKnowledgeDetector(runtime, TransportSupport.of(Transport.NIO), null));
+        final ListenerRuntime runtime = embeddedRuntime();
+        final EmbeddedChannel channel = detectorChannel(runtime);
         sendBytewise(channel, slice(PREFACE, 0, 16));
         advance(channel, 1_100);
 
@@ -301,12 +330,8 @@ class H2HeaderTimeoutHandlerTest
     @Test
     void shouldLeaveHttp1ToItsOwnHeaderTimeout()
     {
-        final ListenerRuntime runtime = new ListenerRuntime(HttpListener.builder("embedded", "198.18.0.100", 80).http2(true)
-            .serverGroup("app").serverGroups(List.of(new ServerGroup("app", List.of(new Server("198.18.10.2", 8080, 100)))))
-            .timeouts(new Timeouts(15, 60, 1, 1000)).build(), Upstream.DEFAULT, ProxyTests.counters());
-        final EmbeddedChannel channel = new EmbeddedChannel();
-        channel.pipeline().addLast(H2HeaderTimeoutHandler.NAME, H2PriorKnowledgeDetector.headerTimeout(runtime));
-        channel.pipeline().addLast("h2detect", new H2PriorKnowledgeDetector(runtime, TransportSupport.of(Transport.NIO), null));
+        final ListenerRuntime runtime = embeddedRuntime();
+        final EmbeddedChannel channel = detectorChannel(runtime);
         // "PUT" shares its first byte with the preface
         send(channel, "PUT / HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
         assertThat(channel.pipeline().get(H2HeaderTimeoutHandler.NAME)).isNull();
@@ -381,23 +406,14 @@ class H2HeaderTimeoutHandlerTest
     @Test
     void shouldCloseAnIdleHttp2ConnectionOnlyWhenNoStreamIsOpenForTheIdleTimeout() throws Exception
     {
-        final EmbeddedChannel busy = new EmbeddedChannel();
-        busy.freezeTime();
-        addCodec(busy);
-        busy.pipeline().addLast("h2idle", new H2PriorKnowledgeDetector.IdleConnectionCloser(TimeUnit.SECONDS.toNanos(1)));
+        final EmbeddedChannel busy = idleChannel();
         send(busy, concat(connectionStart(), frame(HEADERS, END_HEADERS, 3, headerBlock(new DefaultHttp2HeadersEncoder(), "/open", 0))));
         busy.advanceTimeBy(5, TimeUnit.SECONDS);
         busy.runScheduledPendingTasks();
-        // the reader-idle event of the pipeline does not count either
-        busy.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
-        busy.runPendingTasks();
         assertThat(busy.isActive()).as("a stream is open").isTrue();
         busy.finishAndReleaseAll();
 
-        final EmbeddedChannel idle = new EmbeddedChannel();
-        idle.freezeTime();
-        addCodec(idle);
-        idle.pipeline().addLast("h2idle", new H2PriorKnowledgeDetector.IdleConnectionCloser(TimeUnit.SECONDS.toNanos(1)));
+        final EmbeddedChannel idle = idleChannel();
         send(idle, connectionStart());
         for (int i = 0; i < 4; i++)
         {
@@ -415,10 +431,7 @@ class H2HeaderTimeoutHandlerTest
     @Test
     void shouldCloseAnHttp2ConnectionTheIdleTimeoutAfterItsLastStreamClosed() throws Exception
     {
-        final EmbeddedChannel channel = new EmbeddedChannel();
-        channel.freezeTime();
-        addCodec(channel);
-        channel.pipeline().addLast("h2idle", new H2PriorKnowledgeDetector.IdleConnectionCloser(TimeUnit.SECONDS.toNanos(1)));
+        final EmbeddedChannel channel = idleChannel();
         send(channel, concat(connectionStart(), frame(HEADERS, END_HEADERS, 3, headerBlock(new DefaultHttp2HeadersEncoder(), "/a", 0))));
         channel.advanceTimeBy(3, TimeUnit.SECONDS);
         channel.runScheduledPendingTasks();
@@ -442,9 +455,7 @@ class H2HeaderTimeoutHandlerTest
     {
         final int port = ProxyTests.freePort();
         try (TestBackend backend = new TestBackend("h2");
-            L7Proxy proxy = L7Proxy.start(new ProxyConfig(List.of(HttpListener.builder("web/h2c", "127.0.0.1", port).http2(true)
-                .serverGroup("app").serverGroups(List.of(new ServerGroup("app", List.of(backend.asServer(100)))))
-                .timeouts(new Timeouts(1, 60, 1, 1000)).build())), ProxyTests.counters());
+            L7Proxy proxy = h2cProxy(port, backend);
             Socket client = new Socket("127.0.0.1", port))
         {
             // one complete request, then silence: the 1 s idle timeout ends the connection (the read timeout is 10 s)
@@ -465,9 +476,7 @@ class H2HeaderTimeoutHandlerTest
     {
         final int port = ProxyTests.freePort();
         try (TestBackend backend = new TestBackend("h2");
-            L7Proxy proxy = L7Proxy.start(new ProxyConfig(List.of(HttpListener.builder("web/h2c", "127.0.0.1", port).http2(true)
-                .serverGroup("app").serverGroups(List.of(new ServerGroup("app", List.of(backend.asServer(100)))))
-                .timeouts(new Timeouts(1, 60, 1, 1000)).build())), ProxyTests.counters());
+            L7Proxy proxy = h2cProxy(port, backend);
             Socket client = new Socket("127.0.0.1", port))
         {
             client.setSoTimeout(10_000);

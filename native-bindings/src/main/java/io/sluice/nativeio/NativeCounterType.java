@@ -14,6 +14,8 @@ public enum NativeCounterType
     STEER_REDIRECT_LOCAL(114, "xdp.steer.redirect_local"),
     STEER_PASS_LOCAL(115, "xdp.steer.pass_local"),
     STEER_PASS_MALFORMED(116, "xdp.steer.pass_malformed"),
+    STEER_OFFLOAD_FORWARDED(117, "xdp.steer.offload_forwarded"),
+    STEER_OFFLOAD_STALE(118, "xdp.steer.offload_stale"),
     XSK_RX_DROPPED(120, "xsk.drop.rx_dropped"),
     XSK_RX_INVALID_DESCS(121, "xsk.drop.rx_invalid_descs"),
     XSK_TX_INVALID_DESCS(122, "xsk.drop.tx_invalid_descs"),

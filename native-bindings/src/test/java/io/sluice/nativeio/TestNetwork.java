@@ -8,8 +8,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Namespaces and veth pairs for one test class, all named {@code nb<pid>...} so parallel runs never collide,
- * created with iproute2 and deleted in {@link #close()} (deleting a namespace deletes its veths).
+ * Namespaces and veth pairs for one test class, all named {@code nb<pid>...} (or another tag) so parallel runs never
+ * collide, created with iproute2 and deleted in {@link #close()} (deleting a namespace deletes its veths).
  */
 public final class TestNetwork implements AutoCloseable
 {
@@ -20,7 +20,13 @@ public final class TestNetwork implements AutoCloseable
 
     public TestNetwork()
     {
-        prefix = "nb" + ProcessHandle.current().pid() + (char)('a' + SEQUENCE.getAndIncrement() % 26);
+        this("nb");
+    }
+
+    /** A network whose names start with {@code tag} (a test area's own prefix) + pid + a sequence letter. */
+    public TestNetwork(final String tag)
+    {
+        prefix = tag + ProcessHandle.current().pid() + (char)('a' + SEQUENCE.getAndIncrement() % 26);
     }
 
     /** @return a name unique to this network, ≤ 15 characters (usable for interfaces). */

@@ -62,6 +62,11 @@ public final class Bpf
     public static final int ATTR_LINK_CREATE_SIZE = 64;
     public static final int ATTR_TEST_RUN_SIZE = 80;
 
+    /** Size of struct xdp_md (data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex). */
+    public static final int XDP_MD_SIZE = 24;
+    /** Offset of ingress_ifindex in struct xdp_md. */
+    public static final int XDP_MD_INGRESS_IFINDEX = 12;
+
     private static final Availability AVAILABILITY = probe();
 
     private Bpf()
@@ -215,6 +220,16 @@ public final class Bpf
     /** Run an XDP program once on {@code packet} without a device (BPF_PROG_TEST_RUN). */
     public static TestRun testRun(final int progFd, final byte[] packet)
     {
+        return testRun(progFd, packet, 0);
+    }
+
+    /**
+     * Run an XDP program once on {@code packet} as if it arrived on {@code ingressIfindex} (queue 0) of the calling
+     * thread's namespace (0: no device). The kernel takes the ctx only with data = data_meta = 0 and data_end = the
+     * packet's length; a device must have its rx queue 0 registered for XDP, which every device does (loopback too).
+     */
+    public static TestRun testRun(final int progFd, final byte[] packet, final int ingressIfindex)
+    {
         try (Arena arena = Arena.ofConfined())
         {
             final MemorySegment in = arena.allocate(Math.max(packet.length, 1));
@@ -229,6 +244,14 @@ public final class Bpf
             attr.set(JAVA_LONG, 16, in.address());
             attr.set(JAVA_LONG, 24, out.address());
             attr.set(JAVA_INT, 32, 1);
+            if (ingressIfindex != 0)
+            {
+                final MemorySegment ctx = arena.allocate(XDP_MD_SIZE, 8);
+                ctx.set(JAVA_INT, 4, packet.length);
+                ctx.set(JAVA_INT, XDP_MD_INGRESS_IFINDEX, ingressIfindex);
+                attr.set(JAVA_INT, 40, XDP_MD_SIZE);
+                attr.set(JAVA_LONG, 48, ctx.address());
+            }
             NativeException.check(sys(BPF_PROG_TEST_RUN, attr, ATTR_TEST_RUN_SIZE), "bpf(BPF_PROG_TEST_RUN)", null);
             final int retval = attr.get(JAVA_INT, 4);
             final int sizeOut = attr.get(JAVA_INT, 12);

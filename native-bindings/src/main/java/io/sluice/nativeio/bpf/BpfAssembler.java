@@ -46,6 +46,7 @@ public final class BpfAssembler
 
     static final int BPF_IMM = 0x00;
     static final int BPF_MEM = 0x60;
+    static final int BPF_ATOMIC = 0xc0;
     static final int BPF_K = 0x00;
     static final int BPF_X = 0x08;
 
@@ -81,6 +82,8 @@ public final class BpfAssembler
     public static final int FN_MAP_LOOKUP_ELEM = 1;
     public static final int FN_MAP_UPDATE_ELEM = 2;
     public static final int FN_KTIME_GET_NS = 5;
+    public static final int FN_REDIRECT = 23;
+    public static final int FN_CSUM_DIFF = 28;
     public static final int FN_REDIRECT_MAP = 51;
 
     private long[] slots = new long[256];
@@ -135,6 +138,17 @@ public final class BpfAssembler
     public BpfAssembler alu32Imm(final int op, final int dst, final int imm)
     {
         return emit(encode(BPF_ALU | op | BPF_K, dst, 0, 0, imm));
+    }
+
+    public BpfAssembler alu32Reg(final int op, final int dst, final int src)
+    {
+        return emit(encode(BPF_ALU | op | BPF_X, dst, src, 0, 0));
+    }
+
+    /** dst = imm as an unsigned 32-bit value (a 32-bit move zero-extends; a 64-bit one sign-extends imm). */
+    public BpfAssembler mov32Imm(final int dst, final int imm)
+    {
+        return alu32Imm(MOV, dst, imm);
     }
 
     public BpfAssembler mov64Imm(final int dst, final int imm)
@@ -195,6 +209,12 @@ public final class BpfAssembler
     {
         emit(encode(BPF_LD | DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0, mapFd));
         return emit(0L);
+    }
+
+    /** Atomic *(size *)(dst + off) += src (BPF_ATOMIC with BPF_ADD; size W or DW): for maps shared between CPUs. */
+    public BpfAssembler atomicAdd(final int size, final int dst, final int off, final int src)
+    {
+        return emit(encode(BPF_STX | size | BPF_ATOMIC, dst, src, off, ADD));
     }
 
     // ---- jumps ----

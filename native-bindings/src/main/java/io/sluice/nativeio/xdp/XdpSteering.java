@@ -54,7 +54,7 @@ public final class XdpSteering implements AutoCloseable
 
     private final boolean tc;
 
-    private XdpSteering(final int maxQueues, final int maxVips, final boolean tc)
+    private XdpSteering(final int maxQueues, final int maxVips, final boolean tc, final XdpFlowTable flows)
     {
         this.tc = tc;
         BpfMap vips = null;
@@ -68,7 +68,7 @@ public final class XdpSteering implements AutoCloseable
             programFd = tc
                 ? Bpf.progLoad(Bpf.BPF_PROG_TYPE_SCHED_CLS, Bpf.BPF_TCX_INGRESS, SteeringProgram.buildTc(vips.fd(), counts.fd()),
                     "sluice_tc_steer")
-                : Bpf.progLoad(Bpf.BPF_PROG_TYPE_XDP, Bpf.BPF_XDP, SteeringProgram.build(vips.fd(), xsks.fd(), counts.fd()),
+                : Bpf.progLoad(Bpf.BPF_PROG_TYPE_XDP, Bpf.BPF_XDP, SteeringProgram.build(vips.fd(), xsks.fd(), counts.fd(), flows),
                     "sluice_steer");
         }
         catch (final RuntimeException ex)
@@ -102,7 +102,16 @@ public final class XdpSteering implements AutoCloseable
     /** Create the maps and load the program without attaching it (for BPF_PROG_TEST_RUN, or to attach later). */
     public static XdpSteering load(final int maxQueues, final int maxVips)
     {
-        return new XdpSteering(maxQueues, maxVips, false);
+        return load(maxQueues, maxVips, null);
+    }
+
+    /**
+     * Like {@link #load(int, int)}, with the established-flow offload of {@code flows} in the program (null: none).
+     * The steering does not own the flow table: several interfaces' programs share it, its owner closes it.
+     */
+    public static XdpSteering load(final int maxQueues, final int maxVips, final XdpFlowTable flows)
+    {
+        return new XdpSteering(maxQueues, maxVips, false, flows);
     }
 
     /**
@@ -112,7 +121,7 @@ public final class XdpSteering implements AutoCloseable
      */
     public static XdpSteering attachTcIngress(final int ifindex, final int maxVips)
     {
-        final XdpSteering steering = new XdpSteering(0, maxVips, true);
+        final XdpSteering steering = new XdpSteering(0, maxVips, true, null);
         try
         {
             steering.linkFd = Bpf.linkCreate(steering.programFd, ifindex, Bpf.BPF_TCX_INGRESS, 0);
@@ -129,12 +138,22 @@ public final class XdpSteering implements AutoCloseable
     /** Load and attach to {@code ifname} in the calling thread's network namespace. */
     public static XdpSteering attach(final String ifname, final XdpMode mode)
     {
+        return attach(ifname, mode, null);
+    }
+
+    /**
+     * Load with the established-flow offload of {@code flows} (null: none, as {@link #attach(String, XdpMode)}) and
+     * attach to {@code ifname} in the calling thread's network namespace. A frame the offload redirects into a veth
+     * is only received when the veth's peer runs NAPI (GRO on, or an XDP program of its own): veth_xdp_xmit.
+     */
+    public static XdpSteering attach(final String ifname, final XdpMode mode, final XdpFlowTable flows)
+    {
         final int index = Libc.ifNameToIndex(ifname);
         if (index < 0)
         {
             throw new NativeException("if_nametoindex(" + ifname + ")", -index, "no such interface in this namespace");
         }
-        final XdpSteering steering = load(DEFAULT_MAX_QUEUES, DEFAULT_MAX_VIPS);
+        final XdpSteering steering = load(DEFAULT_MAX_QUEUES, DEFAULT_MAX_VIPS, flows);
         try
         {
             steering.attach(index, mode);

@@ -1,0 +1,323 @@
+package io.sluice.nativeio.xdp;
+
+import io.sluice.nativeio.Libc;
+import io.sluice.nativeio.NetNs;
+import io.sluice.nativeio.TestNetwork;
+import io.sluice.nativeio.bpf.Bpf;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.net.InetAddress;
+import java.util.Arrays;
+import java.util.stream.Stream;
+
+import static io.sluice.nativeio.TestPackets.ip;
+import static io.sluice.nativeio.xdp.FlowFrames.ACK;
+import static io.sluice.nativeio.xdp.FlowFrames.FIN;
+import static io.sluice.nativeio.xdp.FlowFrames.RST;
+import static io.sluice.nativeio.xdp.FlowFrames.SYN;
+import static io.sluice.nativeio.xdp.FlowFrames.TCP;
+import static io.sluice.nativeio.xdp.FlowFrames.UDP;
+import static io.sluice.nativeio.xdp.FlowFrames.frame;
+import static io.sluice.nativeio.xdp.FlowFrames.high;
+import static io.sluice.nativeio.xdp.FlowFrames.low;
+import static io.sluice.nativeio.xdp.FlowFrames.mac;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+/**
+ * The steering program with an {@link XdpFlowTable}, through BPF_PROG_TEST_RUN: which frames the established-flow
+ * offload rewrites (the exact output frame, checksums recomputed from scratch) and redirects, and which it leaves
+ * untouched to today's steering (a VIP entry with REDIRECT: XDP_PASS here, as no XSK is registered).
+ */
+class XdpFlowOffloadTest
+{
+    static final InetAddress CLIENT4 = ip("198.18.0.1");
+    static final InetAddress VIP4 = ip("198.18.0.100");
+    static final InetAddress LOCAL4 = ip("198.18.2.10");
+    static final InetAddress BACKEND4 = ip("198.18.3.5");
+    static final InetAddress CLIENT6 = ip("2001:2::1");
+    static final InetAddress VIP6 = ip("2001:2::100");
+    static final InetAddress LOCAL6 = ip("2001:2::2:10");
+    static final InetAddress BACKEND6 = ip("2001:2::3:5");
+    static final byte[] MAC_CLIENT = {0x02, 0, 0, 0, 0x0a, 0x01};
+    static final byte[] MAC_LB_IN = {0x02, 0, 0, 0, 0x0a, 0x02};
+    static final byte[] MAC_LB_OUT = {0x02, 0, 0, 0, 0x0c, 0x01};
+    static final byte[] MAC_BACKEND = {0x02, 0, 0, 0, 0x0b, 0x01};
+    static final int EGRESS = 7;
+    static final int XDP_TX = 3;
+    static final int XDP_REDIRECT = 4;
+
+    private static XdpFlowTable table;
+    private static XdpSteering steering;
+    private static XdpFlowTable.Writer writer;
+
+    @BeforeAll
+    static void load()
+    {
+        table = XdpFlowTable.create(64, 8);
+        steering = XdpSteering.load(4, 64, table);
+        writer = table.writer();
+        for (final InetAddress vip : new InetAddress[] {VIP4, VIP6})
+        {
+            steering.addVip(vip, 80, VipKey.IPPROTO_TCP, XdpSteering.Action.REDIRECT);
+            steering.addVip(vip, 53, VipKey.IPPROTO_UDP, XdpSteering.Action.REDIRECT);
+        }
+        install(writer, CLIENT4, VIP4, 40000, 80, TCP, LOCAL4, BACKEND4, 33000, 8080, true, 0);
+        install(writer, BACKEND4, LOCAL4, 8080, 33000, TCP, VIP4, CLIENT4, 80, 40000, false, 0);
+        install(writer, CLIENT6, VIP6, 40000, 80, TCP, LOCAL6, BACKEND6, 33000, 8080, true, 0);
+        install(writer, CLIENT4, VIP4, 5000, 53, UDP, LOCAL4, BACKEND4, 33001, 5353, true, 0);
+        install(writer, CLIENT6, VIP6, 5000, 53, UDP, LOCAL6, BACKEND6, 33001, 5353, true, 0);
+    }
+
+    @AfterAll
+    static void close()
+    {
+        steering.close();
+        table.close();
+    }
+
+    /** Installs (src, dst, sport, dport, proto) → (newSrc, newDst, newSport, newDport) with the test's MACs. */
+    static boolean install(final XdpFlowTable.Writer w, final InetAddress src, final InetAddress dst, final int sport,
+        final int dport, final int proto, final InetAddress newSrc, final InetAddress newDst, final int newSport,
+        final int newDport, final boolean toBackend, final int epoch)
+    {
+        final byte[] dstMac = toBackend ? MAC_BACKEND : MAC_CLIENT;
+        final byte[] srcMac = toBackend ? MAC_LB_OUT : MAC_LB_IN;
+        return w.put(high(src), low(src), high(dst), low(dst), sport, dport, proto, high(newSrc), low(newSrc), high(newDst),
+            low(newDst), newSport, newDport, mac(dstMac), mac(srcMac), EGRESS, epoch, 0, 1, toBackend);
+    }
+
+    static Stream<Arguments> frames()
+    {
+        final FlowFrames v4Tcp = frame().addresses(CLIENT4, VIP4).tcp(40000, 80, ACK);
+        final byte[] partialV4 = frame().addresses(CLIENT4, VIP4).tcp(40000, 80, ACK).checksum(FlowFrames.Checksum.PARTIAL).build();
+        final byte[] fragment = v4Tcp.build();
+        fragment[14 + 6] = 0x20;
+        final byte[] untagged = v4Tcp.build();
+        final byte[] tagged = new byte[untagged.length + 4];
+        System.arraycopy(untagged, 0, tagged, 0, 12);
+        tagged[12] = (byte)0x81;
+        tagged[15] = 7;
+        System.arraycopy(untagged, 12, tagged, 16, untagged.length - 12);
+        return Stream.of(
+            offloaded("IPv4 TCP ACK of an established flow", frame().addresses(CLIENT4, VIP4).tcp(40000, 80, ACK),
+                frame().macs(MAC_LB_OUT, MAC_BACKEND).addresses(LOCAL4, BACKEND4).tcp(33000, 8080, ACK)),
+            offloaded("IPv4 TCP ACK from the backend back to the client", frame().addresses(BACKEND4, LOCAL4).tcp(8080, 33000, ACK),
+                frame().macs(MAC_LB_IN, MAC_CLIENT).addresses(VIP4, CLIENT4).tcp(80, 40000, ACK)),
+            offloaded("IPv4 TCP PSH+ACK with a larger payload", frame().addresses(CLIENT4, VIP4).tcp(40000, 80, ACK | 0x08)
+                .payload(new byte[333]), frame().macs(MAC_LB_OUT, MAC_BACKEND).addresses(LOCAL4, BACKEND4)
+                .tcp(33000, 8080, ACK | 0x08).payload(new byte[333])),
+            offloaded("IPv6 TCP ACK of an established flow", frame().addresses(CLIENT6, VIP6).tcp(40000, 80, ACK),
+                frame().macs(MAC_LB_OUT, MAC_BACKEND).addresses(LOCAL6, BACKEND6).tcp(33000, 8080, ACK)),
+            offloaded("IPv4 UDP datagram", frame().addresses(CLIENT4, VIP4).udp(5000, 53),
+                frame().macs(MAC_LB_OUT, MAC_BACKEND).addresses(LOCAL4, BACKEND4).udp(33001, 5353)),
+            offloaded("IPv4 UDP datagram without checksum keeps 0",
+                frame().addresses(CLIENT4, VIP4).udp(5000, 53).checksum(FlowFrames.Checksum.ZERO),
+                frame().macs(MAC_LB_OUT, MAC_BACKEND).addresses(LOCAL4, BACKEND4).udp(33001, 5353).checksum(FlowFrames.Checksum.ZERO)),
+            offloaded("IPv6 UDP datagram", frame().addresses(CLIENT6, VIP6).udp(5000, 53),
+                frame().macs(MAC_LB_OUT, MAC_BACKEND).addresses(LOCAL6, BACKEND6).udp(33001, 5353)),
+            untouched("TCP SYN of a flow with an entry", frame().addresses(CLIENT4, VIP4).tcp(40000, 80, SYN).build()),
+            untouched("TCP FIN+ACK of a flow with an entry", frame().addresses(CLIENT4, VIP4).tcp(40000, 80, FIN | ACK).build()),
+            untouched("TCP RST of a flow with an entry", frame().addresses(CLIENT4, VIP4).tcp(40000, 80, RST).build()),
+            untouched("IPv6 TCP FIN of a flow with an entry", frame().addresses(CLIENT6, VIP6).tcp(40000, 80, FIN).build()),
+            untouched("IPv4 TCP with a partial (pseudo-header) checksum", partialV4),
+            untouched("IPv6 UDP with a partial (pseudo-header) checksum",
+                frame().addresses(CLIENT6, VIP6).udp(5000, 53).checksum(FlowFrames.Checksum.PARTIAL).build()),
+            untouched("IPv6 UDP with checksum 0", frame().addresses(CLIENT6, VIP6).udp(5000, 53).checksum(FlowFrames.Checksum.ZERO)
+                .build()),
+            untouched("IPv4 first fragment (MF) of a flow with an entry", fragment),
+            untouched("802.1Q-tagged frame of a flow with an entry", tagged),
+            untouched("IPv4 TCP ACK with no entry (another client port)", frame().addresses(CLIENT4, VIP4).tcp(40001, 80, ACK).build()),
+            untouched("IPv6 UDP with no entry (another client port)", frame().addresses(CLIENT6, VIP6).udp(5001, 53).build()),
+            untouched("IPv6 UDP to the port of a TCP entry", frame().addresses(CLIENT6, VIP6).udp(40000, 80).build(),
+                SteeringCounter.PASS_UNMATCHED));
+    }
+
+    private static Arguments offloaded(final String description, final FlowFrames in, final FlowFrames out)
+    {
+        return arguments(description, in.build(), XDP_REDIRECT, out.build(), SteeringCounter.OFFLOAD_FORWARDED);
+    }
+
+    private static Arguments untouched(final String description, final byte[] in)
+    {
+        return untouched(description, in, SteeringCounter.REDIRECT_VIP);
+    }
+
+    private static Arguments untouched(final String description, final byte[] in, final SteeringCounter counter)
+    {
+        return arguments(description, in, SteeringProgram.XDP_PASS, in.clone(), counter);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("frames")
+    void shouldOffloadOnlyEstablishedFlows(final String description, final byte[] in, final int verdict, final byte[] out,
+        final SteeringCounter counter)
+    {
+        final long[] before = steering.actionCounts();
+        final Bpf.TestRun run = Bpf.testRun(steering.programFd(), in);
+        final long[] after = steering.actionCounts();
+
+        assertThat(run.retval()).as(description).isEqualTo(verdict);
+        assertThat(run.dataOut()).as(description + ": output frame").isEqualTo(out);
+        if (verdict == XDP_REDIRECT)
+        {
+            assertThat(FlowFrames.checksumsVerify(run.dataOut())).as(description + ": checksums verify from scratch").isTrue();
+        }
+        for (final SteeringCounter c : SteeringCounter.values())
+        {
+            assertThat(after[c.index()] - before[c.index()]).as(description + ": " + c).isEqualTo(c == counter ? 1 : 0);
+        }
+    }
+
+    @Test
+    void shouldCountPacketsAndIpBytesInTheEntrysDirection()
+    {
+        final InetAddress client = ip("198.18.0.77");
+        assertThat(writer.put(high(client), low(client), high(VIP4), low(VIP4), 41000, 80, TCP, high(LOCAL4), low(LOCAL4),
+            high(BACKEND4), low(BACKEND4), 34000, 8080, mac(MAC_BACKEND), mac(MAC_LB_OUT), EGRESS, 0, 3, 4, true)).isTrue();
+        assertThat(writer.put(high(BACKEND4), low(BACKEND4), high(LOCAL4), low(LOCAL4), 8080, 34000, TCP, high(VIP4), low(VIP4),
+            high(client), low(client), 80, 41000, mac(MAC_CLIENT), mac(MAC_LB_IN), EGRESS, 0, 3, FlowValue.NO_SLOT, false)).isTrue();
+        final byte[] toBackend = frame().addresses(client, VIP4).tcp(41000, 80, ACK).payload(new byte[100]).build();
+        final byte[] toClient = frame().addresses(BACKEND4, LOCAL4).tcp(8080, 34000, ACK).payload(new byte[10]).build();
+
+        assertThat(Bpf.testRun(steering.programFd(), toBackend).retval()).isEqualTo(XDP_REDIRECT);
+        assertThat(Bpf.testRun(steering.programFd(), toBackend).retval()).isEqualTo(XDP_REDIRECT);
+        assertThat(Bpf.testRun(steering.programFd(), toClient).retval()).isEqualTo(XDP_REDIRECT);
+
+        final long[] listener = new long[4];
+        final long[] backend = new long[4];
+        table.counters(3, listener);
+        table.counters(4, backend);
+        assertThat(listener).as("listener slot: both directions").containsExactly(2, 2 * (20 + 20 + 100), 1, 20 + 20 + 10);
+        assertThat(backend).as("backend slot: only the entry that names it").containsExactly(2, 2 * (20 + 20 + 100), 0, 0);
+    }
+
+    @Test
+    void shouldCountIpv6BytesWithTheFixedHeader()
+    {
+        final InetAddress client = ip("2001:2::77");
+        assertThat(writer.put(high(client), low(client), high(VIP6), low(VIP6), 41000, 53, UDP, high(LOCAL6), low(LOCAL6),
+            high(BACKEND6), low(BACKEND6), 34000, 5353, mac(MAC_BACKEND), mac(MAC_LB_OUT), EGRESS, 0, 5, FlowValue.NO_SLOT, true))
+            .isTrue();
+        assertThat(Bpf.testRun(steering.programFd(), frame().addresses(client, VIP6).udp(41000, 53).payload(new byte[12]).build())
+            .retval()).isEqualTo(XDP_REDIRECT);
+        final long[] slot = new long[4];
+        table.counters(5, slot);
+        assertThat(slot).containsExactly(1, 40 + 8 + 12, 0, 0);
+    }
+
+    @Test
+    void shouldStoreLastSeenWhenForwarding()
+    {
+        final InetAddress client = ip("198.18.0.78");
+        assertThat(writer.lastSeen(high(client), low(client), high(VIP4), low(VIP4), 41000, 80, TCP)).isEqualTo(-1);
+        install(writer, client, VIP4, 41000, 80, TCP, LOCAL4, BACKEND4, 34001, 8080, true, 0);
+        assertThat(writer.lastSeen(high(client), low(client), high(VIP4), low(VIP4), 41000, 80, TCP)).isZero();
+
+        final long before = System.nanoTime();
+        assertThat(Bpf.testRun(steering.programFd(), frame().addresses(client, VIP4).tcp(41000, 80, ACK).build()).retval())
+            .isEqualTo(XDP_REDIRECT);
+        final long after = System.nanoTime();
+        assertThat(writer.lastSeen(high(client), low(client), high(VIP4), low(VIP4), 41000, 80, TCP))
+            .as("CLOCK_MONOTONIC, the base of System.nanoTime").isBetween(before, after);
+    }
+
+    @Test
+    void shouldLeaveStaleEpochEntriesToTheSteering()
+    {
+        try (XdpFlowTable own = XdpFlowTable.create(8, 1);
+            XdpSteering withOwn = XdpSteering.load(4, 16, own))
+        {
+            withOwn.addVip(VIP4, 80, VipKey.IPPROTO_TCP, XdpSteering.Action.REDIRECT);
+            final XdpFlowTable.Writer w = own.writer();
+            assertThat(own.epoch()).isZero();
+            install(w, CLIENT4, VIP4, 40000, 80, TCP, LOCAL4, BACKEND4, 33000, 8080, true, 0);
+            final byte[] in = frame().addresses(CLIENT4, VIP4).tcp(40000, 80, ACK).build();
+            assertThat(Bpf.testRun(withOwn.programFd(), in).retval()).isEqualTo(XDP_REDIRECT);
+
+            assertThat(own.bumpEpoch()).isEqualTo(1);
+            assertThat(own.epoch()).isEqualTo(1);
+            final Bpf.TestRun stale = Bpf.testRun(withOwn.programFd(), in);
+            assertThat(stale.retval()).isEqualTo(SteeringProgram.XDP_PASS);
+            assertThat(stale.dataOut()).isEqualTo(in);
+            assertThat(withOwn.count(SteeringCounter.OFFLOAD_STALE)).isEqualTo(1);
+            assertThat(withOwn.count(SteeringCounter.REDIRECT_VIP)).as("then steered as today").isEqualTo(1);
+            assertThat(withOwn.count(SteeringCounter.OFFLOAD_FORWARDED)).isEqualTo(1);
+
+            install(w, CLIENT4, VIP4, 40000, 80, TCP, LOCAL4, BACKEND4, 33000, 8080, true, 1);
+            assertThat(Bpf.testRun(withOwn.programFd(), in).retval()).as("re-installed with the new epoch").isEqualTo(XDP_REDIRECT);
+            assertThat(withOwn.count(SteeringCounter.OFFLOAD_FORWARDED)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void shouldTransmitBackOutOfTheIngressInterfaceWithXdpTx()
+    {
+        final InetAddress client = ip("198.18.0.79");
+        assertThat(writer.put(high(client), low(client), high(VIP4), low(VIP4), 41000, 80, TCP, high(LOCAL4), low(LOCAL4),
+            high(BACKEND4), low(BACKEND4), 34002, 8080, mac(MAC_BACKEND), mac(MAC_LB_OUT), 1, 0, FlowValue.NO_SLOT,
+            FlowValue.NO_SLOT, true)).isTrue();
+        final byte[] in = frame().addresses(client, VIP4).tcp(41000, 80, ACK).build();
+        final byte[] out = frame().macs(MAC_LB_OUT, MAC_BACKEND).addresses(LOCAL4, BACKEND4).tcp(34002, 8080, ACK).build();
+
+        final Bpf.TestRun loopback = Bpf.testRun(steering.programFd(), in, 1);
+        assertThat(loopback.retval()).as("egress 1 = ingress lo").isEqualTo(XDP_TX);
+        assertThat(loopback.dataOut()).isEqualTo(out);
+
+        try (TestNetwork network = new TestNetwork("xf"))
+        {
+            final String ns = network.namespace("t");
+            network.veth(ns, network.name("t0"), ns, network.name("t1"));
+            final Bpf.TestRun veth = NetNs.call(ns, () -> Bpf.testRun(steering.programFd(), in, Libc.ifNameToIndex(network.name("t0"))));
+            assertThat(veth.retval()).as("arriving on another interface: redirected to 1").isEqualTo(XDP_REDIRECT);
+            assertThat(veth.dataOut()).isEqualTo(out);
+        }
+    }
+
+    @Test
+    void shouldReturnFalseWhenTheMapIsFull()
+    {
+        try (XdpFlowTable small = XdpFlowTable.create(2, 1))
+        {
+            final XdpFlowTable.Writer w = small.writer();
+            assertThat(small.maxFlows()).isEqualTo(2);
+            assertThat(install(w, CLIENT4, VIP4, 1, 80, TCP, LOCAL4, BACKEND4, 2, 8080, true, 0)).isTrue();
+            assertThat(install(w, CLIENT4, VIP4, 3, 80, TCP, LOCAL4, BACKEND4, 4, 8080, true, 0)).isTrue();
+            assertThat(install(w, CLIENT4, VIP4, 5, 80, TCP, LOCAL4, BACKEND4, 6, 8080, true, 0)).as("full").isFalse();
+            assertThat(install(w, CLIENT4, VIP4, 1, 80, TCP, LOCAL4, BACKEND4, 7, 8080, true, 0)).as("replacing").isTrue();
+            assertThat(small.entryCount()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void shouldReportAbsentEntriesOnDeleteAndLastSeen()
+    {
+        try (XdpFlowTable own = XdpFlowTable.create(4, 1))
+        {
+            final XdpFlowTable.Writer w = own.writer();
+            assertThat(w.delete(high(CLIENT6), low(CLIENT6), high(VIP6), low(VIP6), 1, 80, TCP)).isFalse();
+            assertThat(w.lastSeen(high(CLIENT6), low(CLIENT6), high(VIP6), low(VIP6), 1, 80, TCP)).isEqualTo(-1);
+            install(w, CLIENT6, VIP6, 1, 80, TCP, LOCAL6, BACKEND6, 2, 8080, true, 0);
+            assertThat(own.entryCount()).isEqualTo(1);
+            assertThat(w.lastSeen(high(CLIENT6), low(CLIENT6), high(VIP6), low(VIP6), 1, 80, TCP)).isZero();
+            assertThat(w.lastSeen(high(CLIENT6), low(CLIENT6), high(VIP6), low(VIP6), 1, 80, UDP)).as("other protocol").isEqualTo(-1);
+            assertThat(w.delete(high(CLIENT6), low(CLIENT6), high(VIP6), low(VIP6), 1, 80, TCP)).isTrue();
+            assertThat(w.delete(high(CLIENT6), low(CLIENT6), high(VIP6), low(VIP6), 1, 80, TCP)).isFalse();
+            assertThat(own.entryCount()).isZero();
+        }
+    }
+
+    @Test
+    void shouldBuildTodaysProgramWithoutAFlowTable()
+    {
+        final long[] plain = SteeringProgram.build(3, 4, 5);
+        assertThat(SteeringProgram.build(3, 4, 5, null)).isEqualTo(plain);
+        assertThat(SteeringProgram.build(3, 4, 5, table).length).isGreaterThan(plain.length);
+        assertThat(Arrays.copyOf(plain, 1)).isEqualTo(Arrays.copyOf(SteeringProgram.build(3, 4, 5, table), 1));
+    }
+}

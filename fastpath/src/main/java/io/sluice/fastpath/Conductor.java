@@ -176,6 +176,15 @@ public final class Conductor implements AutoCloseable
         return out;
     }
 
+    /** Turns the XDP flow offload on for every forwarder (docs/fastpath.md, "XDP flow offload"); before {@link #start}. */
+    public synchronized void offload(final FlowOffload offload)
+    {
+        for (final ForwarderAgent forwarder : forwarders)
+        {
+            forwarder.offload(offload);
+        }
+    }
+
     public ForwarderAgent[] forwarders()
     {
         return forwarders.clone();

@@ -114,7 +114,13 @@ public enum FastpathCounter
     // Duty-cycle accounting (390–391): wall time of the doWork calls that did work, and how many there were, so work
     // time per packet (÷ packets_in + packets_out) and frames per busy cycle come out of the counters file.
     FORWARDER_WORK_NANOS(390, "fastpath.forwarder.work_ns"),
-    FORWARDER_BUSY_CYCLES(391, "fastpath.forwarder.busy_cycles");
+    FORWARDER_BUSY_CYCLES(391, "fastpath.forwarder.busy_cycles"),
+    // XDP flow offload (392–395, FlowOffload): sessions whose established frames the XDP program forwards in the kernel,
+    // sessions it could not take (its map full), entries re-installed after a neighbour change, entry lookups on expiry.
+    OFFLOADED_SESSIONS(392, "fastpath.offload.sessions"),
+    OFFLOAD_FULL(393, "fastpath.offload.full"),
+    OFFLOAD_REFRESHED(394, "fastpath.offload.refreshed"),
+    OFFLOAD_EXPIRY_CHECKS(395, "fastpath.offload.expiry_checks");
 
     public static final FastpathCounter[] GLOBAL = group(Group.GLOBAL);
     public static final FastpathCounter[] LISTENER = group(Group.LISTENER);

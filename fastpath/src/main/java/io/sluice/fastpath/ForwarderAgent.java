@@ -30,6 +30,7 @@ import io.sluice.fastpath.session.FlowHash;
 import io.sluice.fastpath.session.Records;
 import io.sluice.fastpath.session.SessionLayout;
 import io.sluice.fastpath.session.SessionTable;
+import io.sluice.nativeio.xdp.XdpFlowTable;
 
 import static io.sluice.fastpath.session.SessionLayout.BACKEND_ADDRESS_OFFSET;
 import static io.sluice.fastpath.session.SessionLayout.BACKEND_ID_OFFSET;
@@ -83,6 +84,12 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private static final int GLOBAL_WORK_NANOS = FastpathCounter.FORWARDER_WORK_NANOS.slot();
     private static final int GLOBAL_BUSY_CYCLES = FastpathCounter.FORWARDER_BUSY_CYCLES.slot();
     private static final int GLOBAL_HANDOFF_WAKEUPS = FastpathCounter.HANDOFF_WAKEUPS.slot();
+    private static final int GLOBAL_OFFLOADED = FastpathCounter.OFFLOADED_SESSIONS.slot();
+    private static final int GLOBAL_OFFLOAD_FULL = FastpathCounter.OFFLOAD_FULL.slot();
+    private static final int GLOBAL_OFFLOAD_REFRESHED = FastpathCounter.OFFLOAD_REFRESHED.slot();
+    private static final int GLOBAL_OFFLOAD_EXPIRY_CHECKS = FastpathCounter.OFFLOAD_EXPIRY_CHECKS.slot();
+    /** A flow-table counter slot meaning "none". */
+    private static final int NO_COUNTER_SLOT = -1;
     /** synProxy: the ACK's cookie verified, go on creating the session (never a frame length). */
     private static final int SYNPROXY_PROCEED = -2;
     private static final int L_NEW = FastpathCounter.LISTENER_NEW_SESSIONS.slot();
@@ -178,6 +185,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private int rxPort;
     private int egressPort;
     private Verdict lastVerdict = Verdict.CONTINUE;
+    private FlowOffload offload;
+    private XdpFlowTable.Writer offloadWriter;
+    private int offloadEpoch;
+    private long lastFoldNs;
 
     public ForwarderAgent(
         final int index, final int forwarderCount, final int sessionCapacity, final ForwarderConfiguration configuration,
@@ -283,6 +294,18 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         return false;
     }
 
+    /**
+     * Turns the XDP flow offload on for this forwarder (docs/fastpath.md, "XDP flow offload"); set before the
+     * forwarder's thread starts.
+     */
+    public void offload(final FlowOffload flowOffload)
+    {
+        this.offload = flowOffload;
+        this.offloadWriter = flowOffload.writer();
+        this.offloadEpoch = flowOffload.epoch();
+        this.lastFoldNs = nowNs;
+    }
+
     /** Conductor side: publish a new table generation; the forwarder swaps it in at its next duty cycle. */
     public void publish(final ListenerTable tables)
     {
@@ -298,6 +321,11 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     public int doWork()
     {
         nowNs = clock.nanoTime();
+        if (offload != null)
+        {
+            // Before any next hop this cycle reads: an entry installed under it with an old MAC is stale by then.
+            offloadEpoch = offload.epoch();
+        }
         int work = 0;
         final ListenerTable next = published;
         if (next != tables)
@@ -331,6 +359,12 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             global.increment(GLOBAL_BUSY_CYCLES);
             countersDirty = true;
         }
+        if (offload != null && index == 0 && nowNs - lastFoldNs >= FlowOffload.FOLD_INTERVAL_NS)
+        {
+            offload.fold(tables, global);
+            lastFoldNs = nowNs;
+            countersDirty = true;
+        }
         if (countersDirty && (work == 0 || nowNs - lastFlushNs >= configuration.counterFlushIntervalNs()))
         {
             flushCounters();
@@ -341,6 +375,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     @Override
     public void onClose()
     {
+        if (offload != null && index == 0)
+        {
+            offload.fold(tables, global);
+        }
         flushCounters();
         sessions.close();
     }
@@ -838,6 +876,14 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         countersDirty = true;
 
         final int out = rewriteToBackend(buffer, offset, length, base, mac, listener, backend);
+        if (offloadWriter != null && !proxied && offloadable(listener, offset))
+        {
+            offloadSession(at, backend);
+            if ((Records.getUnsignedShort(at + SessionLayout.FLAGS_OFFSET) & SessionLayout.OFFLOAD_FLAGS) != 0)
+            {
+                global.increment(GLOBAL_OFFLOADED);
+            }
+        }
         return proxied ? synProxyBackendSyn(buffer, offset, base) : out;
     }
 
@@ -1094,7 +1140,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             return record;
         }
-        final int reclaimed = sessions.reclaim(SessionTable.RECLAIM_BUDGET);
+        final int reclaimed = sessions.reclaim(SessionTable.RECLAIM_BUDGET, offloadWriter != null ? this : null);
         if (reclaimed != SessionTable.NO_RECORD)
         {
             final int base = SessionTable.offset(reclaimed);
@@ -1255,8 +1301,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         // Parse results read once here: after the rewrite's Unsafe stores the JIT would re-read the fields.
         final boolean isTcp = protocol == Ipv4Flyweight.PROTOCOL_TCP;
         final int flags = tcpFlags;
-        final int proxyFlags = isTcp ?
-            (short)Records.getUnsignedShort(at + SessionLayout.FLAGS_OFFSET) : 0;
+        final int recordFlags = Records.getUnsignedShort(at + SessionLayout.FLAGS_OFFSET);
+        final int proxyFlags = isTcp ? recordFlags & SessionLayout.SYNPROXY_FLAGS : 0;
         if (proxyFlags != 0)
         {
             final int handled = synProxySession(buffer, offset, length, record, base, direction, proxyFlags, listener);
@@ -1324,6 +1370,13 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             result = PacketPort.CONSUMED;
         }
         Records.putLong(at + LAST_SEEN_NS_OFFSET, nowNs);
+        if ((recordFlags & SessionLayout.OFFLOAD_FLAGS) != 0 && (flags & (TcpFlyweight.SYN | TcpFlyweight.FIN | TcpFlyweight.RST)) == 0
+            && Records.getInt(at + SessionLayout.OFFLOAD_EPOCH_OFFSET) != offloadEpoch)
+        {
+            // The program handed up a stale entry's frame (a next hop changed): install it again with today's MACs.
+            offloadSession(at, backend);
+            global.increment(GLOBAL_OFFLOAD_REFRESHED);
+        }
         if (isTcp)
         {
             trackTcp(r, base, at, record, direction == SessionLayout.DIRECTION_CLIENT, listener, flags);
@@ -1498,6 +1551,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private void sessionEnded(final int base)
     {
         final MutableDirectBuffer r = sessions.records();
+        if (offloadWriter != null && (r.getShort(base + SessionLayout.FLAGS_OFFSET) & SessionLayout.OFFLOAD_FLAGS) != 0)
+        {
+            removeOffload(sessions.address(base));
+        }
         final ListenerTable t = tables;
         final int backendId = r.getShort(base + BACKEND_ID_OFFSET) & 0xFFFF;
         global.add(GLOBAL_ACTIVE, -1);
@@ -1513,6 +1570,140 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         }
         activeByBackend[backendId]--;
         countersDirty = true;
+    }
+
+    /**
+     * A new session the XDP program may forward: TCP or UDP on a listener whose frames need no per-frame work here
+     * (no TOA option to add, no bandwidth peak to shape by; synProxy sessions are never offered), arriving untagged
+     * (the program offloads no 802.1Q frames).
+     */
+    private boolean offloadable(final ListenerState listener, final int offset)
+    {
+        return !listener.config.toa() && !listener.bandwidth.limited() && l3Offset - offset == EthernetFlyweight.HEADER_LENGTH;
+    }
+
+    /**
+     * Installs (or installs again) the session's two directions in the XDP flow table, each whose next hop is known,
+     * under this cycle's epoch; the record's offload flags say which are in. Leaves {@code egressPort} as it was.
+     */
+    private void offloadSession(final long at, final BackendState backend)
+    {
+        final int savedEgress = egressPort;
+        final int epoch = offloadEpoch;
+        final XdpFlowTable.Writer writer = offloadWriter;
+        final long ch = Records.getLong(at + CLIENT_ADDRESS_OFFSET);
+        final long cl = Records.getLong(at + CLIENT_ADDRESS_OFFSET + 8);
+        final long vh = Records.getLong(at + VIP_ADDRESS_OFFSET);
+        final long vl = Records.getLong(at + VIP_ADDRESS_OFFSET + 8);
+        final long bh = Records.getLong(at + BACKEND_ADDRESS_OFFSET);
+        final long bl = Records.getLong(at + BACKEND_ADDRESS_OFFSET + 8);
+        final long lh = Records.getLong(at + LOCAL_ADDRESS_OFFSET);
+        final long ll = Records.getLong(at + LOCAL_ADDRESS_OFFSET + 8);
+        final int clientPort = Records.getUnsignedShort(at + CLIENT_PORT_OFFSET);
+        final int vipPort = Records.getUnsignedShort(at + VIP_PORT_OFFSET);
+        final int backendPort = Records.getUnsignedShort(at + BACKEND_PORT_OFFSET);
+        final int localPort = Records.getUnsignedShort(at + LOCAL_PORT_OFFSET);
+        final int proto = Records.getByte(at + SessionLayout.PROTOCOL_OFFSET) & 0xFF;
+        final int backendSlot = backend != null ? backend.id : NO_COUNTER_SLOT;
+        int flags = Records.getUnsignedShort(at + SessionLayout.FLAGS_OFFSET) & ~SessionLayout.OFFLOAD_FLAGS;
+
+        final long backendMac = nextHop(bh, bl, backend);
+        if (backendMac != NeighbourTable.NO_MAC)
+        {
+            if (writer.put(ch, cl, vh, vl, clientPort, vipPort, proto, lh, ll, bh, bl, localPort, backendPort,
+                backendMac, portMacs[egressPort], offload.ifindex(egressPort), epoch, NO_COUNTER_SLOT, backendSlot, true))
+            {
+                flags |= SessionLayout.FLAG_OFFLOAD_CLIENT;
+            }
+            else
+            {
+                global.increment(GLOBAL_OFFLOAD_FULL);
+            }
+        }
+        final long clientMac = nextHop(ch, cl);
+        if (clientMac != NeighbourTable.NO_MAC && (flags & SessionLayout.FLAG_OFFLOAD_CLIENT) != 0)
+        {
+            if (writer.put(bh, bl, lh, ll, backendPort, localPort, proto, vh, vl, ch, cl, vipPort, clientPort,
+                clientMac, portMacs[egressPort], offload.ifindex(egressPort), epoch, NO_COUNTER_SLOT, backendSlot, false))
+            {
+                flags |= SessionLayout.FLAG_OFFLOAD_REPLY;
+            }
+            else
+            {
+                global.increment(GLOBAL_OFFLOAD_FULL);
+            }
+        }
+        egressPort = savedEgress;
+        Records.putShort(at + SessionLayout.FLAGS_OFFSET, (short)flags);
+        Records.putInt(at + SessionLayout.OFFLOAD_EPOCH_OFFSET, epoch);
+        countersDirty = true;
+    }
+
+    /** Takes the session's entries out of the XDP flow table (its frames come here again, or nowhere). */
+    private void removeOffload(final long at)
+    {
+        final int flags = Records.getUnsignedShort(at + SessionLayout.FLAGS_OFFSET);
+        final int proto = Records.getByte(at + SessionLayout.PROTOCOL_OFFSET) & 0xFF;
+        if ((flags & SessionLayout.FLAG_OFFLOAD_CLIENT) != 0)
+        {
+            offloadWriter.delete(Records.getLong(at + CLIENT_ADDRESS_OFFSET), Records.getLong(at + CLIENT_ADDRESS_OFFSET + 8),
+                Records.getLong(at + VIP_ADDRESS_OFFSET), Records.getLong(at + VIP_ADDRESS_OFFSET + 8),
+                Records.getUnsignedShort(at + CLIENT_PORT_OFFSET), Records.getUnsignedShort(at + VIP_PORT_OFFSET), proto);
+        }
+        if ((flags & SessionLayout.FLAG_OFFLOAD_REPLY) != 0)
+        {
+            offloadWriter.delete(Records.getLong(at + BACKEND_ADDRESS_OFFSET), Records.getLong(at + BACKEND_ADDRESS_OFFSET + 8),
+                Records.getLong(at + LOCAL_ADDRESS_OFFSET), Records.getLong(at + LOCAL_ADDRESS_OFFSET + 8),
+                Records.getUnsignedShort(at + BACKEND_PORT_OFFSET), Records.getUnsignedShort(at + LOCAL_PORT_OFFSET), proto);
+        }
+        Records.putShort(at + SessionLayout.FLAGS_OFFSET, (short)(flags & ~SessionLayout.OFFLOAD_FLAGS));
+    }
+
+    /**
+     * An offloaded session about to be judged by its timer (or by table-full reclaim): its last-seen time becomes the
+     * newest of its entries' (the program stamps every frame it forwards, on the same monotonic clock), and a TCP
+     * session still embryonic here whose client has sent a frame through the program (its handshake ACK: the program
+     * forwards no SYN) is established, with the listener's idle timeout.
+     */
+    @Override
+    public void refresh(final int record)
+    {
+        if (offloadWriter == null)
+        {
+            return;
+        }
+        final long at = sessions.address(SessionTable.offset(record));
+        final int flags = Records.getUnsignedShort(at + SessionLayout.FLAGS_OFFSET);
+        if ((flags & SessionLayout.OFFLOAD_FLAGS) == 0)
+        {
+            return;
+        }
+        global.increment(GLOBAL_OFFLOAD_EXPIRY_CHECKS);
+        countersDirty = true;
+        final int proto = Records.getByte(at + SessionLayout.PROTOCOL_OFFSET) & 0xFF;
+        final long clientSeen = (flags & SessionLayout.FLAG_OFFLOAD_CLIENT) == 0 ? -1 : offloadWriter.lastSeen(
+            Records.getLong(at + CLIENT_ADDRESS_OFFSET), Records.getLong(at + CLIENT_ADDRESS_OFFSET + 8),
+            Records.getLong(at + VIP_ADDRESS_OFFSET), Records.getLong(at + VIP_ADDRESS_OFFSET + 8),
+            Records.getUnsignedShort(at + CLIENT_PORT_OFFSET), Records.getUnsignedShort(at + VIP_PORT_OFFSET), proto);
+        final long replySeen = (flags & SessionLayout.FLAG_OFFLOAD_REPLY) == 0 ? -1 : offloadWriter.lastSeen(
+            Records.getLong(at + BACKEND_ADDRESS_OFFSET), Records.getLong(at + BACKEND_ADDRESS_OFFSET + 8),
+            Records.getLong(at + LOCAL_ADDRESS_OFFSET), Records.getLong(at + LOCAL_ADDRESS_OFFSET + 8),
+            Records.getUnsignedShort(at + BACKEND_PORT_OFFSET), Records.getUnsignedShort(at + LOCAL_PORT_OFFSET), proto);
+        final long seen = Math.max(clientSeen, replySeen);
+        if (seen > Records.getLong(at + LAST_SEEN_NS_OFFSET))
+        {
+            Records.putLong(at + LAST_SEEN_NS_OFFSET, seen);
+        }
+        final byte state = Records.getByte(at + STATE_OFFSET);
+        if (clientSeen > 0 && (state == SessionLayout.STATE_TCP_SYN_SENT || state == SessionLayout.STATE_TCP_SYN_RECEIVED))
+        {
+            final ListenerState listener = tables.listenerById(Records.getUnsignedShort(at + LISTENER_ID_OFFSET));
+            final int timeout = listener != null ? listener.idleTimeoutSeconds :
+                io.sluice.fastpath.config.Listener.DEFAULT_IDLE_TIMEOUT_SECONDS;
+            Records.putByte(at + STATE_OFFSET, SessionLayout.STATE_TCP_ESTABLISHED);
+            Records.putShort(at + TIMEOUT_SECONDS_OFFSET, (short)timeout);
+            Records.putInt(at + GENERATION_OFFSET, Records.getInt(at + GENERATION_OFFSET) + 1);
+        }
     }
 
     private int handOff(final int owner, final MutableDirectBuffer buffer, final int offset, final int length)

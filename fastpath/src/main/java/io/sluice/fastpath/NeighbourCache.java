@@ -33,6 +33,7 @@ public final class NeighbourCache implements NeighbourTable
     private long defaultMac = NO_MAC;
     private volatile Snapshot snapshot;
     private volatile HandoffWakeup requestWakeup = HandoffWakeup.NONE;
+    private Runnable onChange = () -> { };
 
     private record Snapshot(long[] highs, long[] lows, long[] macs, int mask, long defaultMac)
     {
@@ -51,8 +52,22 @@ public final class NeighbourCache implements NeighbourTable
     /** An on-link next hop reached through data interface {@code interfaceSlot}. */
     public synchronized void put(final InetAddress address, final int interfaceSlot, final long mac)
     {
-        entries.put(address, NeighbourTable.nextHop(interfaceSlot, mac));
+        final long hop = NeighbourTable.nextHop(interfaceSlot, mac);
+        final Long old = entries.put(address, hop);
         publish();
+        if (old != null && old != PENDING && old != hop)
+        {
+            onChange.run();
+        }
+    }
+
+    /**
+     * Runs {@code listener} (on the updating thread, after the new contents are published) whenever a known next hop
+     * changes or goes: what a copy of an old answer held elsewhere (the XDP flow offload's entries) must learn.
+     */
+    public synchronized void onChange(final Runnable listener)
+    {
+        this.onChange = listener;
     }
 
     /**
@@ -76,8 +91,12 @@ public final class NeighbourCache implements NeighbourTable
 
     public synchronized void remove(final InetAddress address)
     {
-        entries.remove(address);
+        final Long old = entries.remove(address);
         publish();
+        if (old != null && old != PENDING)
+        {
+            onChange.run();
+        }
     }
 
     /** MAC for destinations without an entry (the default gateway's), or {@link #NO_MAC}. */
@@ -89,8 +108,13 @@ public final class NeighbourCache implements NeighbourTable
     /** The default gateway's MAC and the data interface it sits on; {@link #NO_MAC} forgets it. */
     public synchronized void defaultNextHop(final int interfaceSlot, final long mac)
     {
+        final long old = defaultMac;
         defaultMac = mac == NO_MAC ? NO_MAC : NeighbourTable.nextHop(interfaceSlot, mac);
         publish();
+        if (old != NO_MAC && old != defaultMac)
+        {
+            onChange.run();
+        }
     }
 
     /** The published snapshot: immutable, replaced (never changed) by every update. */

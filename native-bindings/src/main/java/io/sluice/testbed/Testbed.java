@@ -659,6 +659,17 @@ public final class Testbed implements AutoCloseable
         execChecked(peer, "ethtool", "-L", iface(peer, node), "rx", count, "tx", count);
     }
 
+    /**
+     * Turns GRO on or off at {@code peer}'s end of the veth between {@code node} and {@code peer} ({@code ethtool -K ...
+     * gro}). A frame an XDP program in {@code node} redirects into that veth (XDP_REDIRECT, {@code veth_xdp_xmit})
+     * reaches {@code peer} only when its end runs NAPI, which a veth does with GRO on or an XDP program of its own;
+     * without, the kernel drops the frame. The XDP flow offload of an L4 node needs it on both of lb1's peers.
+     */
+    public void setPeerGro(final String node, final String peer, final boolean on)
+    {
+        execChecked(peer, "ethtool", "-K", iface(peer, node), "gro", on ? "on" : "off");
+    }
+
     private void createLinks()
     {
         veth(CLIENT, ROUTER);

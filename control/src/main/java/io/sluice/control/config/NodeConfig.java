@@ -22,6 +22,7 @@ import java.util.List;
  * @param localAddresses      FullNAT source addresses this node owns.
  * @param forwarders          busy-polling forwarder threads.
  * @param sessionCapacity     L4 sessions the node can hold.
+ * @param offloadSessions     L4 sessions the XDP flow offload can hold; 0: off.
  * @param drainTimeoutSeconds how long SIGTERM waits for flows to finish.
  * @param profile             the perf profile.
  * @param api                 where the REST API listens.
@@ -36,6 +37,7 @@ public record NodeConfig(
     List<String> localAddresses,
     int forwarders,
     long sessionCapacity,
+    long offloadSessions,
     int drainTimeoutSeconds,
     ProfileName profile,
     ApiConfig api,
@@ -92,6 +94,12 @@ public record NodeConfig(
     static final Field<Long> SESSION_CAPACITY = Field.optional("sessionCapacity", IntSpec.range(1024, 100_000_000), 1_000_000L,
         "L4 sessions the node holds (memory: see docs/fastpath.md); at most "
         + io.sluice.fastpath.session.SessionTable.MAX_CAPACITY + " per forwarder.");
+    static final Field<Long> OFFLOAD_SESSIONS = Field.optional("offloadSessions", IntSpec.range(0, 16_000_000), 0L,
+        "L4 sessions whose ordinary frames the XDP program rewrites and forwards in the kernel, without a trip through"
+        + " the forwarder (docs/fastpath.md, \"XDP flow offload\"): TCP and UDP listeners without synProxy, toa or a"
+        + " bandwidth peak; about " + io.sluice.fastpath.FlowOffload.BYTES_PER_SESSION + " bytes of kernel memory each;"
+        + " 0: off. xdp and xdp-generic interfaces only; a veth's peer needs GRO on (or an XDP program) to take redirected"
+        + " frames.");
     static final Field<Long> DRAIN_TIMEOUT = Field.optional("drainTimeoutSeconds", IntSpec.range(0, 3600), 30L,
         "On SIGTERM, how long to keep serving established flows while refusing new ones.");
     static final Field<ProfileName> PROFILE = Field.optional("profile", new EnumSpec<>(ProfileName.class), ProfileName.BALANCED,
@@ -106,7 +114,7 @@ public record NodeConfig(
         + " request); false: no access log.");
 
     public static final ObjectSpec<NodeConfig> SPEC = new ObjectSpec<>("node", "This machine's node; read at node start only.",
-        NodeConfig::from, NAME, INTERFACES, LOCAL_ADDRESSES, FORWARDERS, SESSION_CAPACITY, DRAIN_TIMEOUT, PROFILE, API,
+        NodeConfig::from, NAME, INTERFACES, LOCAL_ADDRESSES, FORWARDERS, SESSION_CAPACITY, OFFLOAD_SESSIONS, DRAIN_TIMEOUT, PROFILE, API,
         STATE_DIR, KEYSERVER, ACCESS_LOG);
 
     private static NodeConfig from(final Schema.Values v)
@@ -134,7 +142,7 @@ public record NodeConfig(
             }
         }
         return new NodeConfig(v.get(NAME), interfaces, v.get(LOCAL_ADDRESSES), v.get(FORWARDERS).intValue(),
-            v.get(SESSION_CAPACITY), v.get(DRAIN_TIMEOUT).intValue(), v.get(PROFILE), resolvedApi, stateDir, v.get(KEYSERVER),
-            v.get(ACCESS_LOG));
+            v.get(SESSION_CAPACITY), v.get(OFFLOAD_SESSIONS), v.get(DRAIN_TIMEOUT).intValue(), v.get(PROFILE), resolvedApi, stateDir,
+            v.get(KEYSERVER), v.get(ACCESS_LOG));
     }
 }

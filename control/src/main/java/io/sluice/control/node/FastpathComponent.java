@@ -7,6 +7,7 @@ import io.sluice.control.config.ServerGroup;
 import io.sluice.control.config.SluiceConfig;
 import io.sluice.control.health.HealthChecker;
 import io.sluice.fastpath.Conductor;
+import io.sluice.fastpath.FlowOffload;
 import io.sluice.fastpath.ForwarderAgent;
 import io.sluice.fastpath.ForwarderConfiguration;
 import io.sluice.fastpath.NeighbourCache;
@@ -32,6 +33,7 @@ import io.sluice.nativeio.xdp.Umem;
 import io.sluice.nativeio.xdp.UmemConfig;
 import io.sluice.nativeio.xdp.VipKey;
 import io.sluice.nativeio.xdp.XdpMode;
+import io.sluice.nativeio.xdp.XdpFlowTable;
 import io.sluice.nativeio.xdp.XdpSteering;
 import io.sluice.nativeio.xdp.XskConfig;
 import io.sluice.nativeio.xdp.XskSocket;
@@ -80,6 +82,7 @@ final class FastpathComponent implements NodeComponent
     private final List<NativeCounters> nativeCounters = new java.util.concurrent.CopyOnWriteArrayList<>();
     private java.util.concurrent.ScheduledExecutorService nativeCountersTimer;
     private NeighbourCache neighbours;
+    private XdpFlowTable flowTable;
     private List<AgentRunner> runners = List.of();
     private AgentRunner resolverRunner;
 
@@ -122,6 +125,12 @@ final class FastpathComponent implements NodeComponent
         }
         final PacketIoPort[][] ports = new PacketIoPort[forwarders][interfaces];
         final int[] ifindexes = new int[interfaces];
+        if (node.offloadSessions() > 0)
+        {
+            // Shared by every interface's steering program: a session's two directions arrive on different interfaces.
+            flowTable = XdpFlowTable.create((int)(2 * node.offloadSessions()), FlowOffload.COUNTER_SLOTS);
+            resources.add(flowTable);
+        }
         for (int slot = 0; slot < interfaces; slot++)
         {
             ifindexes[slot] = openInterface(slot, profile, ports, counters);
@@ -163,6 +172,12 @@ final class FastpathComponent implements NodeComponent
             neighbours, ports, new SystemNanoClock());
         // a load balancer's bandwidthMbps is one budget with its L7 listeners' (the proxy's peaks use the same cells)
         conductor.instancePeakCells(instancePeakCells);
+        if (flowTable != null)
+        {
+            final FlowOffload offload = new FlowOffload(flowTable, ifindexes);
+            neighbours.onChange(offload::neighboursChanged);
+            conductor.offload(offload);
+        }
         final EventFdDoorbell[] doorbells = doorbells(profile, ports);
         runners = conductor.start(idleStrategies(profile, ports, doorbells),
             ex -> LOG.log(System.Logger.Level.ERROR, "forwarder", ex), null);
@@ -203,7 +218,8 @@ final class FastpathComponent implements NodeComponent
 
         final XdpSteering steering = data.mode() == InterfaceMode.AF_PACKET
             ? XdpSteering.attachTcIngress(ifindex, XdpSteering.DEFAULT_MAX_VIPS)
-            : XdpSteering.attach(data.name(), data.mode() == InterfaceMode.XDP_GENERIC ? XdpMode.GENERIC : XdpMode.NATIVE);
+            : XdpSteering.attach(data.name(), data.mode() == InterfaceMode.XDP_GENERIC ? XdpMode.GENERIC : XdpMode.NATIVE,
+                flowTable);
         resources.add(steering);
         steerings.add(steering);
         addNativeCounters(NativeCounters.forSteering(counters, steering, data.name()));

@@ -29,11 +29,13 @@ package io.sluice.fastpath.session;
  *  |            packets in             |          packets out      |120
  *  +---------------------------------------------------------------+
  *  |   synProxy: cookie (handshake), then seq delta (established)  |128
- *  |            reserved                                           |132
+ *  |            XDP offload: the flow-table epoch of its entries   |132
  *  +---------------------------------------------------------------+
  * </pre>
  * Flags (offset 94): {@link #FLAG_SYNPROXY} the client's handshake was answered with a SYN cookie;
- * {@link #FLAG_SEQ_DELTA} the backend answered and offset 128 holds {@code cookie − backend ISN}.
+ * {@link #FLAG_SEQ_DELTA} the backend answered and offset 128 holds {@code cookie − backend ISN};
+ * {@link #FLAG_OFFLOAD_CLIENT} / {@link #FLAG_OFFLOAD_REPLY} the XDP flow table holds the client / reply direction
+ * (FlowOffload), installed under the epoch at offset 132.
  * Two lookup keys name a record: the client key (client, clientPort → VIP, vipPort, protocol) and the reply key
  * (backend, backendPort → local, localPort, protocol). Ports and ids are unsigned 16-bit. The link, timeout and
  * flags words are local bookkeeping a replica recomputes; everything else is state.
@@ -68,10 +70,16 @@ public final class SessionLayout
     public static final int PACKETS_OUT_OFFSET = 124;
     /** synProxy: the cookie (our ISN towards the client) until the backend answers, then the sequence delta. */
     public static final int SYNPROXY_SEQ_OFFSET = 128;
+    /** XDP offload: the flow table's epoch when this session's entries were installed (FlowOffload). */
+    public static final int OFFLOAD_EPOCH_OFFSET = 132;
 
     /** Flags word bits. */
     public static final short FLAG_SYNPROXY = 1;
     public static final short FLAG_SEQ_DELTA = 2;
+    public static final short FLAG_OFFLOAD_CLIENT = 4;
+    public static final short FLAG_OFFLOAD_REPLY = 8;
+    public static final short SYNPROXY_FLAGS = FLAG_SYNPROXY | FLAG_SEQ_DELTA;
+    public static final short OFFLOAD_FLAGS = FLAG_OFFLOAD_CLIENT | FLAG_OFFLOAD_REPLY;
 
     /** Record unused (on the free list or never allocated). */
     public static final byte STATE_FREE = 0;

@@ -50,6 +50,15 @@ public final class SessionTable implements AutoCloseable
     {
         /** {@code record} timed out (its keys are already gone); {@code closed} when it had been closed before. */
         void onExpired(int record, boolean closed);
+
+        /**
+         * Called for a live record about to be judged (its timer is due, or table-full reclaim looks at an embryonic
+         * one), before its last-seen time, timeout and state are read: a record whose frames are forwarded elsewhere
+         * (the XDP flow offload) brings them up to date here. Default: nothing.
+         */
+        default void refresh(final int record)
+        {
+        }
     }
 
     /** Index entries address 2^24 − 2 records; the record area is one UnsafeBuffer (below 2 GiB): the smaller wins. */
@@ -256,6 +265,15 @@ public final class SessionTable implements AutoCloseable
      */
     public int reclaim(final int budget)
     {
+        return reclaim(budget, null);
+    }
+
+    /**
+     * {@link #reclaim(int)}, with {@code handler} asked to {@link ExpiryHandler#refresh} each embryonic candidate
+     * first (an offloaded session's handshake may have completed where this table did not see it); null: no refresh.
+     */
+    public int reclaim(final int budget, final ExpiryHandler handler)
+    {
         int examined = 0;
         for (long tick = currentTick + 1; tick <= currentTick + wheelMask && examined < budget; tick++)
         {
@@ -268,7 +286,12 @@ public final class SessionTable implements AutoCloseable
                 final int record = link - 1;
                 final int base = offset(record);
                 examined++;
-                final byte state = records.getByte(base + STATE_OFFSET);
+                byte state = records.getByte(base + STATE_OFFSET);
+                if (handler != null && (state == SessionLayout.STATE_TCP_SYN_SENT || state == SessionLayout.STATE_TCP_SYN_RECEIVED))
+                {
+                    handler.refresh(record);
+                    state = records.getByte(base + STATE_OFFSET);
+                }
                 final int next = records.getInt(base + LINK_OFFSET);
                 if (state == STATE_CLOSED || state == SessionLayout.STATE_TCP_SYN_SENT ||
                     state == SessionLayout.STATE_TCP_SYN_RECEIVED)
@@ -395,6 +418,7 @@ public final class SessionTable implements AutoCloseable
             {
                 continue;
             }
+            handler.refresh(record);
             final long deadline = records.getLong(base + LAST_SEEN_NS_OFFSET) +
                 (records.getShort(base + TIMEOUT_SECONDS_OFFSET) & 0xFFFFL) * 1_000_000_000L;
             if (deadline <= nowNs)
@@ -424,6 +448,7 @@ public final class SessionTable implements AutoCloseable
                     free(record);
                     continue;
                 }
+                handler.refresh(record);
                 final long deadline = records.getLong(base + LAST_SEEN_NS_OFFSET) +
                     (records.getShort(base + TIMEOUT_SECONDS_OFFSET) & 0xFFFFL) * 1_000_000_000L;
                 if (deadline <= nowNs)

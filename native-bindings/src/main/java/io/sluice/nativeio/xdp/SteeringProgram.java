@@ -100,8 +100,11 @@ public final class SteeringProgram
     /** MF and fragment offset bits of IPv4 flags/frag_off, as loaded little-endian: any set means a fragment. */
     static final int IPV4_FRAGMENT_LE = 0xff3f;
     static final int TCP_FLAGS = 13;
-    /** FIN | SYN | RST. */
-    static final int TCP_STATE_FLAGS = 0x07;
+    /** FIN | RST: the end of a session, which the forwarder must see. */
+    static final int TCP_FIN_RST = 0x05;
+    /** SYN | ACK, and SYN alone: a pure SYN (a new flow, or a closing session's port reused) is the forwarder's. */
+    static final int TCP_SYN_ACK = 0x12;
+    static final int TCP_SYN = 0x02;
     static final int TCP_CHECKSUM = 16;
     static final int UDP_CHECKSUM = 6;
     static final int XDP_MD_INGRESS_IFINDEX = 12;
@@ -323,7 +326,8 @@ public final class SteeringProgram
      * <ul>
      *   <li>not IPv4/IPv6 right after the Ethernet header (802.1Q tagged frames are left to the forwarder);</li>
      *   <li>IPv4 fragments (MF or an offset), IPv6 with an extension header; not TCP or UDP;</li>
-     *   <li>TCP with SYN, FIN or RST (state changes the forwarder must see); IPv6 UDP with checksum 0;</li>
+     *   <li>TCP with FIN or RST, or a pure SYN (state changes the forwarder must see; a SYN-ACK is offloaded: the
+     *       forwarder learns the handshake from the client entry's stamp); IPv6 UDP with checksum 0;</li>
      *   <li>an L4 checksum field equal to the folded pseudo-header sum (CHECKSUM_PARTIAL from a local veth sender,
      *       which the forwarder completes), as fastpath's FrameValidation.l4Checksum tells it: pseudo ≠ 0 and
      *       field = fold(pseudo);</li>
@@ -404,7 +408,9 @@ public final class SteeringProgram
         a.stx(DW, R10, L4_PROTO, R4);
         bounds(a, R9, 20, "steer");
         a.ldx(B, R2, R9, TCP_FLAGS);
-        a.jmpImm(JSET, R2, TCP_STATE_FLAGS, "steer");
+        a.jmpImm(JSET, R2, TCP_FIN_RST, "steer");
+        a.alu64Imm(AND, R2, TCP_SYN_ACK);
+        a.jmpImm(JEQ, R2, TCP_SYN, "steer");
         a.ldx(H, R1, R9, TCP_CHECKSUM);
 
         a.label("offPartial");

@@ -113,6 +113,9 @@ public final class Sluice implements Subject
     private final Certificates.KeyType tlsKey;
     private final int forwarders;
     private boolean queuesSet;
+    /** L4: the node runs the XDP flow offload ({@code node.offloadSessions}); lb1's veth peers get GRO for the run. */
+    private final boolean offload;
+    private boolean groSet;
     private Process process;
     private Process keyServer;
     private Path log;
@@ -134,10 +137,17 @@ public final class Sluice implements Subject
 
     private Sluice(final Mode mode, final String profile, final Certificates.KeyType tlsKey, final int forwarders)
     {
+        this(mode, profile, tlsKey, forwarders, false);
+    }
+
+    private Sluice(final Mode mode, final String profile, final Certificates.KeyType tlsKey, final int forwarders,
+        final boolean offload)
+    {
         this.mode = mode;
         this.profile = profile;
         this.tlsKey = tlsKey;
         this.forwarders = forwarders;
+        this.offload = offload;
     }
 
     /**
@@ -177,12 +187,27 @@ public final class Sluice implements Subject
         return new Sluice(Mode.UDP, null);
     }
 
+    /**
+     * {@link #tcp()} or {@link #udp()} with the XDP flow offload ({@code sluice-offload}): the node's steering program
+     * forwards established flows' ordinary frames itself (docs/fastpath.md, "XDP flow offload"); GRO is switched on at
+     * the router's and the segment's ends of lb1's veths for the run (a veth takes redirected frames only with NAPI),
+     * and back off at stop.
+     */
+    public static Sluice offload(final boolean tcp)
+    {
+        return new Sluice(tcp ? Mode.TCP : Mode.UDP, null, null, 1, true);
+    }
+
     @Override
     public String name()
     {
         if (forwarders > 1)
         {
             return "sluice-" + forwarders + "fw";
+        }
+        if (offload)
+        {
+            return "sluice-offload";
         }
         return profile == null ? "sluice" : "sluice-" + profile;
     }
@@ -213,7 +238,8 @@ public final class Sluice implements Subject
                 + "fastpath (copy mode, native XDP on lb1's uplink and segment veths), local address "
                 + AddressPlan.lbLocalV4(1) + (mode == Mode.UDP ? ", maglev (5-tuple)" : ", round robin") + ", no health checks"
                 + (forwarders > 1 ? ", " + forwarders + " forwarders on " + forwarders + "-queue veths (hand-offs between them)"
-                : ", 1 forwarder");
+                : ", 1 forwarder")
+                + (offload ? ", XDP flow offload (established flows forwarded by the XDP program; GRO on lb1's veth peers)" : "");
         };
     }
 
@@ -260,6 +286,12 @@ public final class Sluice implements Subject
             queuesSet = true;
             testbed.setLinkQueues(Testbed.LB1, Testbed.ROUTER, forwarders);
             testbed.setLinkQueues(Testbed.LB1, Testbed.SEGMENT, forwarders);
+        }
+        if (offload)
+        {
+            groSet = true;
+            testbed.setPeerGro(Testbed.LB1, Testbed.ROUTER, true);
+            testbed.setPeerGro(Testbed.LB1, Testbed.SEGMENT, true);
         }
         final Path config = dir.resolve("node.yaml");
         Files.writeString(config, config(ctx, stateDir, shm));
@@ -409,6 +441,10 @@ public final class Sluice implements Subject
         if (forwarders > 1)
         {
             yaml.append("  forwarders: ").append(forwarders).append('\n');
+        }
+        if (offload)
+        {
+            yaml.append("  offloadSessions: 65536\n");
         }
         yaml.append("  interfaces: [{name: ").append(testbed.iface(Testbed.LB1, Testbed.ROUTER)).append(", mode: xdp}, {name: ")
             .append(testbed.iface(Testbed.LB1, Testbed.SEGMENT)).append(", mode: xdp}]\n");
@@ -629,6 +665,12 @@ public final class Sluice implements Subject
             queuesSet = false;
             ctx.testbed().setLinkQueues(Testbed.LB1, Testbed.ROUTER, ctx.testbed().lbQueues());
             ctx.testbed().setLinkQueues(Testbed.LB1, Testbed.SEGMENT, ctx.testbed().lbQueues());
+        }
+        if (groSet)
+        {
+            groSet = false;
+            ctx.testbed().setPeerGro(Testbed.LB1, Testbed.ROUTER, false);
+            ctx.testbed().setPeerGro(Testbed.LB1, Testbed.SEGMENT, false);
         }
     }
 

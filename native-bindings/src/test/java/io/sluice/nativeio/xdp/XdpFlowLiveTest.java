@@ -6,7 +6,9 @@ import io.sluice.nativeio.TestNetwork;
 import io.sluice.nativeio.netlink.Ethtool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -17,16 +19,19 @@ import java.util.HexFormat;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static io.sluice.nativeio.TestPackets.ip;
 import static io.sluice.nativeio.xdp.FlowFrames.UDP;
 import static io.sluice.nativeio.xdp.FlowFrames.high;
 import static io.sluice.nativeio.xdp.FlowFrames.low;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 /**
- * The flow offload on real veths: client namespace A (198.18.1.1) ↔ LB (198.18.1.2 and the VIP 198.18.1.100 on one
- * veth, the local address 198.18.2.2 on the other) ↔ backend namespace B (198.18.2.1). The steering program with one
+ * The flow offload on real veths: client namespace A (198.18.1.1, 2001:2:0:1::1) ↔ LB (…1.2 and the VIP …1.100 on
+ * one veth, the local address …2.2 on the other) ↔ backend namespace B (…2.1); IPv6 likewise in 2001:2:0:1::/64
+ * and 2001:2:0:2::/64. The steering program with one
  * shared {@link XdpFlowTable} runs natively on both of LB's veths; LB has no socket on the VIP and does not forward,
  * so a datagram reaches B only when the program rewrites and redirects it.
  * <p>
@@ -38,10 +43,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class XdpFlowLiveTest
 {
     private static final Pattern ADDRESS = Pattern.compile("\"address\"\\s*:\\s*\"([0-9a-f:]{17})\"");
-    private static final InetAddress CLIENT = ip("198.18.1.1");
-    private static final InetAddress VIP = ip("198.18.1.100");
-    private static final InetAddress LOCAL = ip("198.18.2.2");
-    private static final InetAddress BACKEND = ip("198.18.2.1");
     private static final int CLIENT_PORT = 41000;
     private static final int VIP_PORT = 5353;
     private static final int LOCAL_PORT = 40000;
@@ -74,6 +75,11 @@ class XdpFlowLiveTest
         network.ip(nsL, "addr", "add", "198.18.1.100/32", "dev", ifLa);
         network.ip(nsL, "addr", "add", "198.18.2.2/24", "dev", ifLb);
         network.ip(nsB, "addr", "add", "198.18.2.1/24", "dev", ifB);
+        network.ip(nsA, "addr", "add", "2001:2:0:1::1/64", "dev", ifA, "nodad");
+        network.ip(nsL, "addr", "add", "2001:2:0:1::2/64", "dev", ifLa, "nodad");
+        network.ip(nsL, "addr", "add", "2001:2:0:1::100/128", "dev", ifLa, "nodad");
+        network.ip(nsL, "addr", "add", "2001:2:0:2::2/64", "dev", ifLb, "nodad");
+        network.ip(nsB, "addr", "add", "2001:2:0:2::1/64", "dev", ifB, "nodad");
         TestNetwork.run("ip", "netns", "exec", nsA, "ethtool", "-K", ifA, "gro", "on");
         TestNetwork.run("ip", "netns", "exec", nsB, "ethtool", "-K", ifB, "gro", "on");
         NetNs.run(nsA, () -> Ethtool.txChecksumOffload(ifA, false));
@@ -111,51 +117,60 @@ class XdpFlowLiveTest
         return null;
     }
 
-    @Test
-    void shouldForwardAnEstablishedUdpFlowInTheDriverBothWaysUntilDeleted() throws Exception
+    static Stream<Arguments> families()
+    {
+        return Stream.of(
+            arguments("IPv4", ip("198.18.1.1"), ip("198.18.1.100"), ip("198.18.2.2"), ip("198.18.2.1"), 20),
+            arguments("IPv6", ip("2001:2:0:1::1"), ip("2001:2:0:1::100"), ip("2001:2:0:2::2"), ip("2001:2:0:2::1"), 40));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("families")
+    void shouldForwardAnEstablishedUdpFlowInTheDriverBothWaysUntilDeleted(final String family, final InetAddress client,
+        final InetAddress vip, final InetAddress local, final InetAddress backend, final int ipHeader) throws Exception
     {
         final int ifindexLa = NetNs.call(nsL, () -> Libc.ifNameToIndex(ifLa));
         final int ifindexLb = NetNs.call(nsL, () -> Libc.ifNameToIndex(ifLb));
         try (XdpFlowTable table = XdpFlowTable.create(64, 4);
             XdpSteering clientSide = NetNs.call(nsL, () -> XdpSteering.attach(ifLa, XdpMode.NATIVE, table));
             XdpSteering backendSide = NetNs.call(nsL, () -> XdpSteering.attach(ifLb, XdpMode.NATIVE, table));
-            DatagramChannel client = NetNs.call(nsA, DatagramChannel::open);
-            DatagramChannel backend = NetNs.call(nsB, DatagramChannel::open))
+            DatagramChannel clientSocket = NetNs.call(nsA, DatagramChannel::open);
+            DatagramChannel backendSocket = NetNs.call(nsB, DatagramChannel::open))
         {
-            client.bind(new InetSocketAddress(CLIENT, CLIENT_PORT)).configureBlocking(false);
-            backend.bind(new InetSocketAddress(BACKEND, BACKEND_PORT)).configureBlocking(false);
+            clientSocket.bind(new InetSocketAddress(client, CLIENT_PORT)).configureBlocking(false);
+            backendSocket.bind(new InetSocketAddress(backend, BACKEND_PORT)).configureBlocking(false);
             final XdpFlowTable.Writer writer = table.writer();
-            assertThat(writer.put(high(CLIENT), low(CLIENT), high(VIP), low(VIP), CLIENT_PORT, VIP_PORT, UDP,
-                high(LOCAL), low(LOCAL), high(BACKEND), low(BACKEND), LOCAL_PORT, BACKEND_PORT, mac(nsB, ifB), mac(nsL, ifLb),
-                ifindexLb, table.epoch(), 0, 1, true)).isTrue();
-            assertThat(writer.put(high(BACKEND), low(BACKEND), high(LOCAL), low(LOCAL), BACKEND_PORT, LOCAL_PORT, UDP,
-                high(VIP), low(VIP), high(CLIENT), low(CLIENT), VIP_PORT, CLIENT_PORT, mac(nsA, ifA), mac(nsL, ifLa),
+            assertThat(writer.put(high(client), low(client), high(vip), low(vip), CLIENT_PORT, VIP_PORT, UDP,
+                high(local), low(local), high(backend), low(backend), LOCAL_PORT, BACKEND_PORT, mac(nsB, ifB),
+                mac(nsL, ifLb), ifindexLb, table.epoch(), 0, 1, true)).isTrue();
+            assertThat(writer.put(high(backend), low(backend), high(local), low(local), BACKEND_PORT, LOCAL_PORT, UDP,
+                high(vip), low(vip), high(client), low(client), VIP_PORT, CLIENT_PORT, mac(nsA, ifA), mac(nsL, ifLa),
                 ifindexLa, table.epoch(), 0, 1, false)).isTrue();
 
             final SocketAddress[] from = new SocketAddress[1];
-            client.send(ByteBuffer.wrap(new byte[] {1, 2, 3}), new InetSocketAddress(VIP, VIP_PORT));
-            final ByteBuffer atBackend = receive(backend, 5_000_000_000L, from);
+            clientSocket.send(ByteBuffer.wrap(new byte[] {1, 2, 3}), new InetSocketAddress(vip, VIP_PORT));
+            final ByteBuffer atBackend = receive(backendSocket, 5_000_000_000L, from);
             assertThat(atBackend).as("the datagram reached B through the offload").isNotNull();
             assertThat(atBackend.remaining()).isEqualTo(3);
-            assertThat(from[0]).as("source rewritten to LB's local address").isEqualTo(new InetSocketAddress(LOCAL, LOCAL_PORT));
+            assertThat(from[0]).as("source rewritten to LB's local address").isEqualTo(new InetSocketAddress(local, LOCAL_PORT));
 
-            backend.send(ByteBuffer.wrap(new byte[] {4, 5}), from[0]);
-            final ByteBuffer atClient = receive(client, 5_000_000_000L, from);
+            backendSocket.send(ByteBuffer.wrap(new byte[] {4, 5}), from[0]);
+            final ByteBuffer atClient = receive(clientSocket, 5_000_000_000L, from);
             assertThat(atClient).as("B's reply reached A through the offload").isNotNull();
             assertThat(atClient.remaining()).isEqualTo(2);
-            assertThat(from[0]).as("the reply comes from the VIP").isEqualTo(new InetSocketAddress(VIP, VIP_PORT));
+            assertThat(from[0]).as("the reply comes from the VIP").isEqualTo(new InetSocketAddress(vip, VIP_PORT));
 
             assertThat(clientSide.count(SteeringCounter.OFFLOAD_FORWARDED)).isEqualTo(1);
             assertThat(backendSide.count(SteeringCounter.OFFLOAD_FORWARDED)).isEqualTo(1);
             final long[] slot = new long[4];
             table.counters(1, slot);
-            assertThat(slot).containsExactly(1, 20 + 8 + 3, 1, 20 + 8 + 2);
-            assertThat(writer.lastSeen(high(CLIENT), low(CLIENT), high(VIP), low(VIP), CLIENT_PORT, VIP_PORT, UDP)).isPositive();
+            assertThat(slot).containsExactly(1, ipHeader + 8 + 3, 1, ipHeader + 8 + 2);
+            assertThat(writer.lastSeen(high(client), low(client), high(vip), low(vip), CLIENT_PORT, VIP_PORT, UDP)).isPositive();
 
-            assertThat(writer.delete(high(CLIENT), low(CLIENT), high(VIP), low(VIP), CLIENT_PORT, VIP_PORT, UDP)).isTrue();
+            assertThat(writer.delete(high(client), low(client), high(vip), low(vip), CLIENT_PORT, VIP_PORT, UDP)).isTrue();
             final long unmatchedBefore = clientSide.count(SteeringCounter.PASS_UNMATCHED);
-            client.send(ByteBuffer.wrap(new byte[] {6}), new InetSocketAddress(VIP, VIP_PORT));
-            assertThat(receive(backend, 300_000_000L, from)).as("after delete: to LB's kernel, which has no socket there").isNull();
+            clientSocket.send(ByteBuffer.wrap(new byte[] {6}), new InetSocketAddress(vip, VIP_PORT));
+            assertThat(receive(backendSocket, 300_000_000L, from)).as("after delete: to LB's kernel, which has no socket there").isNull();
             assertThat(clientSide.count(SteeringCounter.PASS_UNMATCHED)).as("steered the normal way").isGreaterThan(unmatchedBefore);
             assertThat(clientSide.count(SteeringCounter.OFFLOAD_FORWARDED)).isEqualTo(1);
         }

@@ -400,6 +400,42 @@ class XdpFlowOffloadTest
     }
 
     @Test
+    void shouldNotAllocateInTheWriterOrCounterReads()
+    {
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory
+            .getThreadMXBean();
+        try (XdpFlowTable own = XdpFlowTable.create(16, 2))
+        {
+            final XdpFlowTable.Writer w = own.writer();
+            final long[] out = new long[4];
+            final long c = low(CLIENT4);
+            final long v = low(VIP4);
+            final long l = low(LOCAL4);
+            final long b = low(BACKEND4);
+            long sink = 0;
+            long allocated = 0;
+            for (int round = 0; round < 2; round++)
+            {
+                // Round 0 warms up (class loading, JIT); round 1 is measured.
+                final long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 20_000; i++)
+                {
+                    final int port = 1024 + (i & 7);
+                    sink += w.put(0, c, 0, v, port, 80, TCP, 0, l, 0, b, port, 8080, 0x0200_0000_0b01L, 0x0200_0000_0c01L, EGRESS, 0, 0, 1,
+                        true) ? 1 : 0;
+                    sink += w.lastSeen(0, c, 0, v, port, 80, TCP);
+                    sink += w.delete(0, c, 0, v, port, 80, TCP) ? 1 : 0;
+                    own.counters(1, out);
+                    sink += out[0];
+                }
+                allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            }
+            assertThat(sink).as("every put and delete succeeded, lastSeen 0").isEqualTo(80_000);
+            assertThat(allocated).as("bytes allocated by 20 000 × (put, lastSeen, delete, counters)").isLessThan(1024);
+        }
+    }
+
+    @Test
     void shouldBuildTodaysProgramWithoutAFlowTable()
     {
         final long[] plain = SteeringProgram.build(3, 4, 5);

@@ -130,6 +130,45 @@ class BpfTest
     }
 
     @Test
+    void shouldAddAtomicallyToAMapValueAndZeroExtendA32BitMove()
+    {
+        try (BpfMap map = BpfMap.create(Bpf.BPF_MAP_TYPE_ARRAY, 4, 8, 1, "nb_atomic"))
+        {
+            final long[] program = new BpfAssembler()
+                .st(W, BpfAssembler.R10, -8, 0)
+                .ldMapFd(R1, map.fd())
+                .mov64(R2, BpfAssembler.R10)
+                .add64Imm(R2, -8)
+                .call(BpfAssembler.FN_MAP_LOOKUP_ELEM)
+                .jmpImm(BpfAssembler.JEQ, R0, 0, "out")
+                .mov64Imm(R1, 5)
+                .atomicAdd(BpfAssembler.DW, R0, 0, R1)
+                .mov32Imm(R2, -1)
+                .mov64(R0, R2)
+                .alu64Imm(BpfAssembler.RSH, R0, 24)
+                .exit()
+                .label("out")
+                .mov64Imm(R0, 0)
+                .exit()
+                .assemble();
+            final int fd = Bpf.progLoad(Bpf.BPF_PROG_TYPE_XDP, Bpf.BPF_XDP, program, "nb_atomic");
+            try
+            {
+                for (int i = 0; i < 3; i++)
+                {
+                    assertThat(Bpf.testRun(fd, new byte[64]).retval()).as("0xFFFFFFFF >> 24: zero-extended").isEqualTo(0xFF);
+                }
+                final byte[] value = map.lookup(new byte[4]);
+                assertThat(ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).getLong()).isEqualTo(15);
+            }
+            finally
+            {
+                io.sluice.nativeio.Libc.close(fd);
+            }
+        }
+    }
+
+    @Test
     void shouldCountLdImm64AsTwoSlotsInJumps()
     {
         final long[] program = new BpfAssembler()

@@ -40,6 +40,7 @@ final class FlowFrames
     private int tcpFlags = ACK;
     private byte[] payload = {'s', 'l', 'u', 'i', 'c', 'e', 0x17};
     private Checksum checksum = Checksum.FULL;
+    private byte[] ipOptions = new byte[0];
 
     static FlowFrames frame()
     {
@@ -83,6 +84,13 @@ final class FlowFrames
         return this;
     }
 
+    /** IPv4 options (a multiple of 4 bytes): IHL above 5. */
+    FlowFrames ipOptions(final byte[] options)
+    {
+        ipOptions = options;
+        return this;
+    }
+
     FlowFrames payload(final byte[] bytes)
     {
         payload = bytes;
@@ -93,7 +101,7 @@ final class FlowFrames
     {
         final boolean v4 = src instanceof Inet4Address;
         final int l4Length = (proto == TCP ? 20 : 8) + payload.length;
-        final int ipHeader = v4 ? 20 : 40;
+        final int ipHeader = v4 ? 20 + ipOptions.length : 40;
         final byte[] f = new byte[14 + ipHeader + l4Length];
         System.arraycopy(dstMac, 0, f, 0, 6);
         System.arraycopy(srcMac, 0, f, 6, 6);
@@ -101,15 +109,16 @@ final class FlowFrames
         final int ip = 14;
         if (v4)
         {
-            f[ip] = 0x45;
-            put16(f, ip + 2, 20 + l4Length);
+            f[ip] = (byte)(0x40 | ipHeader / 4);
+            put16(f, ip + 2, ipHeader + l4Length);
             put16(f, ip + 4, 0x1234);
             put16(f, ip + 6, 0x4000);
             f[ip + 8] = 64;
             f[ip + 9] = (byte)proto;
             System.arraycopy(src.getAddress(), 0, f, ip + 12, 4);
             System.arraycopy(dst.getAddress(), 0, f, ip + 16, 4);
-            put16(f, ip + 10, (int)(~fold(sum(f, ip, 20, 0)) & 0xffff));
+            System.arraycopy(ipOptions, 0, f, ip + 20, ipOptions.length);
+            put16(f, ip + 10, (int)(~fold(sum(f, ip, ipHeader, 0)) & 0xffff));
         }
         else
         {
@@ -161,7 +170,7 @@ final class FlowFrames
         final int ip = 14;
         if (frame[ip] >> 4 == 4)
         {
-            final int l4Length = u16(frame, ip + 2) - 20;
+            final int l4Length = u16(frame, ip + 2) - ihl(frame);
             return sum(frame, ip + 12, 8, 0) + (frame[ip + 9] & 0xff) + l4Length;
         }
         return sum(frame, ip + 8, 32, 0) + (frame[ip + 6] & 0xff) + u16(frame, ip + 4);
@@ -175,16 +184,22 @@ final class FlowFrames
     {
         final int ip = 14;
         final boolean v4 = frame[ip] >> 4 == 4;
-        if (v4 && fold(sum(frame, ip, 20, 0)) != 0xffff)
+        if (v4 && fold(sum(frame, ip, ihl(frame), 0)) != 0xffff)
         {
             return false;
         }
-        final int l4 = ip + (v4 ? 20 : 40);
+        final int l4 = ip + (v4 ? ihl(frame) : 40);
         if (v4 && frame[ip + 9] == UDP && u16(frame, l4 + 6) == 0)
         {
             return true;
         }
         return fold(sum(frame, l4, frame.length - l4, pseudo(frame))) == 0xffff;
+    }
+
+    /** @return the IPv4 header length in bytes. */
+    static int ihl(final byte[] frame)
+    {
+        return (frame[14] & 0x0f) * 4;
     }
 
     static long sum(final byte[] b, final int offset, final int length, final long initial)

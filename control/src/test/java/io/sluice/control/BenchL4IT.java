@@ -41,7 +41,7 @@ class BenchL4IT
     static void runBench() throws Exception
     {
         bench = DistributionIT.bench(dir, DistributionIT.unpack(dir), 300, "l4", "--cases", UDP + "," + TCP,
-            "--subjects", "sluice,sluice-2fw", "--runs", "1", "--seconds", "2", "--warmup", "1");
+            "--subjects", "sluice,sluice-2fw,sluice-offload", "--runs", "1", "--seconds", "2", "--warmup", "1");
     }
 
     @Test
@@ -86,6 +86,23 @@ class BenchL4IT
         assertThat(extra.path("handoffsPerUnit").asDouble()).isPositive();
         // a wake-up is for a hand-off that found its owner asleep
         assertThat(extra.path("handoffWakeupsPerUnit").asDouble(-1)).isBetween(0.0, extra.path("handoffsPerUnit").asDouble());
+    }
+
+    /**
+     * The XDP flow offload subject (GRO switched on at lb1's veth peers for its run): every connection completes and
+     * every datagram the sinks count came through, with the frames the program forwarded folded into the node's
+     * counters (up to a second late, so no frames-per-unit bound here).
+     */
+    @Test
+    void shouldForwardTcpAndUdpWithTheXdpFlowOffload()
+    {
+        final JsonNode tcp = ok(TCP, "sluice-offload");
+        assertThat(tcp.path("extra").path("failures").asDouble(-1)).as(bench.log()).isZero();
+        assertThat(tcp.path("extra").path("forwarderCpuUsPerUnit").asDouble()).as(tcp.toString()).isPositive();
+        final JsonNode udp = ok(UDP, "sluice-offload");
+        assertThat(udp.path("extra").path("generatedPps").asDouble()).isPositive();
+        assertThat(udp.path("extra").path("lossPercent").asDouble(-1)).isBetween(0.0, 100.0);
+        assertNoHandoffs(udp.path("extra"));
     }
 
     private static JsonNode ok(final String caseName, final String subjectName)

@@ -35,6 +35,7 @@ class FlowOffloadTest
 {
     private static final ListenerKey TCP = ListenerKey.of("198.18.1.100", Protocol.TCP, 80);
     private static final ListenerKey UDP = ListenerKey.of("198.18.1.100", Protocol.UDP, 53);
+    private static final ListenerKey TCP6 = ListenerKey.of("2001:2:0:1::100", Protocol.TCP, 80);
     private static final ListenerKey TOA = ListenerKey.of("198.18.1.100", Protocol.TCP, 81);
     private static final ListenerKey PEAK = ListenerKey.of("198.18.1.100", Protocol.TCP, 82);
     private static final int EGRESS_IFINDEX = 7;
@@ -67,6 +68,7 @@ class FlowOffloadTest
         h.conductor.addListener(Listener.of("web", TCP, List.of(Backend.of("198.18.10.2", 8080, 100)))
             .withIdleTimeoutSeconds(120));
         h.conductor.addListener(Listener.of("dns", UDP, List.of(Backend.of("198.18.10.2", 5353, 100))));
+        h.conductor.addListener(Listener.of("web6", TCP6, List.of(Backend.of("2001:2:0:10::2", 8080, 100))));
         h.conductor.addListener(Listener.of("toa", TOA, List.of(Backend.of("198.18.10.2", 8081, 100))).withToa(true));
         h.conductor.addListener(Listener.of("peak", PEAK, List.of(Backend.of("198.18.10.2", 8082, 100))).withBandwidthMbps(100));
         if (offloaded)
@@ -144,6 +146,60 @@ class FlowOffloadTest
                 assertThat(run.retval()).isEqualTo(XDP_PASS);
                 assertThat(run.dataOut()).isEqualTo(frame);
             }
+        }
+    }
+
+    @Test
+    void shouldHaveTheProgramSendWhatTheForwarderWouldForAnIpv6Session()
+    {
+        try (Harness offloaded = harness(true, table); Harness reference = harness(false, null))
+        {
+            final PacketBuilder client = PacketBuilder.tcp().from("2001:2::1", 40000).to("2001:2:0:1::100", 80);
+            final int snat = ForwarderAgent.preferredSnatPort(FlowHash.hash(IpAddresses.high(IpAddresses.parse("2001:2::1")),
+                IpAddresses.low(IpAddresses.parse("2001:2::1")), IpAddresses.high(IpAddresses.parse("2001:2:0:1::100")),
+                IpAddresses.low(IpAddresses.parse("2001:2:0:1::100")), 40000, 80, 6), 0, 1, 1024, 32767);
+            final PacketBuilder backend = PacketBuilder.tcp().from("2001:2:0:10::2", 8080).to("2001:2:0:2::10", snat);
+            assertThat(offloaded.send(0, client.copy().flags(SYN).build())).hasSize(1);
+            assertThat(reference.send(0, client.copy().flags(SYN).build())).hasSize(1);
+            assertThat(table.entryCount()).isEqualTo(2);
+            for (final byte[] frame : new byte[][] {backend.copy().flags(SYN | ACK).build(),
+                client.copy().flags(ACK).payload("GET / HTTP/1.1\r\n\r\n").build(), backend.copy().flags(ACK).payload("HTTP/1.1 200").build()})
+            {
+                final Bpf.TestRun run = xdp(frame);
+                assertThat(run.retval()).isEqualTo(XDP_REDIRECT);
+                final List<byte[]> expected = reference.send(0, frame);
+                assertThat(expected).hasSize(1);
+                assertThat(run.dataOut()).isEqualTo(expected.get(0));
+            }
+        }
+    }
+
+    @Test
+    void shouldNotReclaimAnOffloadedSessionWhoseHandshakeOnlyTheProgramSaw()
+    {
+        try (Harness h = new Harness(1, 3))
+        {
+            h.clock.now = System.nanoTime() - 100_000_000_000L;
+            h.conductor.addListener(Listener.of("web", TCP, List.of(Backend.of("198.18.10.2", 8080, 100))));
+            h.conductor.offload(new FlowOffload(table, new int[] {EGRESS_IFINDEX}));
+            h.runUntilIdle();
+            final int capacity = h.forwarders[0].sessions().capacity();
+            // Fill the table with embryonic sessions, the first of which the program then sees established.
+            for (int i = 0; i < capacity; i++)
+            {
+                assertThat(h.send(0, PacketBuilder.tcp().from("198.18.0.1", 40000 + i).to("198.18.1.100", 80).flags(SYN).build()))
+                    .hasSize(1);
+            }
+            assertThat(xdp(client(80, ACK)).retval()).isEqualTo(XDP_REDIRECT);
+            // A SYN into the full table reclaims an embryonic session, never the established one.
+            assertThat(h.send(0, PacketBuilder.tcp().from("198.18.0.2", 40000).to("198.18.1.100", 80).flags(SYN).build()))
+                .hasSize(1);
+            assertThat(h.counter(FastpathCounter.RECLAIMED_SESSIONS)).isEqualTo(1);
+            assertThat(xdp(client(80, ACK)).retval()).isEqualTo(XDP_REDIRECT);
+            assertThat(h.forwarders[0].sessions().lookup(FlowHash.hash(0, IpAddresses.low(IpAddresses.parse("198.18.0.1")), 0,
+                IpAddresses.low(IpAddresses.parse("198.18.1.100")), 40000, 80, 6), 0,
+                IpAddresses.low(IpAddresses.parse("198.18.0.1")), 0, IpAddresses.low(IpAddresses.parse("198.18.1.100")), 40000, 80, 6))
+                .isNotEqualTo(SessionTable.NOT_FOUND);
         }
     }
 

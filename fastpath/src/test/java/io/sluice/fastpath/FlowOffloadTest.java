@@ -163,7 +163,8 @@ class FlowOffloadTest
             assertThat(reference.send(0, client.copy().flags(SYN).build())).hasSize(1);
             assertThat(table.entryCount()).isEqualTo(2);
             for (final byte[] frame : new byte[][] {backend.copy().flags(SYN | ACK).build(),
-                client.copy().flags(ACK).payload("GET / HTTP/1.1\r\n\r\n").build(), backend.copy().flags(ACK).payload("HTTP/1.1 200").build()})
+                client.copy().flags(ACK).payload("GET / HTTP/1.1\r\n\r\n").build(),
+                backend.copy().flags(ACK).payload("HTTP/1.1 200").build()})
             {
                 final Bpf.TestRun run = xdp(frame);
                 assertThat(run.retval()).isEqualTo(XDP_REDIRECT);

@@ -19,6 +19,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -294,6 +295,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         startNanos = System.nanoTime();
         snapshot = listener.snapshot;
         final ListenerCounters counters = listener.counters;
+        if (req.decoderResult().cause() instanceof PrematureChannelClosureException)
+        {
+            // The client closed the connection with its head unfinished: no request, and nobody to answer (the
+            // decoder reports it as the connection goes; channelInactive follows and ends the rest).
+            clientClosed();
+            return;
+        }
         counters.requests.increment();
         if (headerTimer != null)
         {
@@ -1273,6 +1281,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
     }
 
     /** Ends the exchange with a local error response (unless a response already started) and closes the client. */
+    /** The client closed its connection mid-head: counted, nothing answered (channelInactive ends the rest). */
+    private void clientClosed()
+    {
+        listener.counters.clientClosed.increment();
+    }
+
     private void abortExchange(final HttpResponseStatus errorStatus, final AtomicCounter reason)
     {
         if (reason != null)
@@ -1480,6 +1494,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
     @Override
     public void channelInactive(final ChannelHandlerContext ctx)
     {
+        if (state == State.FORWARDING && !requestComplete)
+        {
+            // the client went with its request (body) unfinished: the exchange ends here, without an answer
+            listener.counters.clientClosed.increment();
+        }
         state = State.CLOSED;
         Object msg;
         while ((msg = pending.poll()) != null)

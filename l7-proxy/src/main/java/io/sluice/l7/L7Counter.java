@@ -56,6 +56,7 @@ public enum L7Counter
     BANDWIDTH_DELAYED_BYTES(432, "l7.bandwidth.delayed_bytes"),
     BANDWIDTH_DELAY_MICROS(433, "l7.bandwidth.delay_micros"),
     BANDWIDTH_HELD_BYTES(434, "l7.bandwidth.held_bytes"),
+    CLIENT_CLOSED_DROPS(435, "l7.drop.client_closed"),
     BACKEND_REQUESTS(450, "l7.server.requests"),
     BACKEND_FAILURES(451, "l7.server.failures");
 

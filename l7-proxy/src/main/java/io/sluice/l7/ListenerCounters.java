@@ -16,6 +16,7 @@ final class ListenerCounters implements AutoCloseable
     final AtomicCounter requests;
     final AtomicCounter[] responsesByClass = new AtomicCounter[6];
     final AtomicCounter badRequest;
+    final AtomicCounter clientClosed;
     final AtomicCounter headerTooLarge;
     final AtomicCounter bodyTooLarge;
     final AtomicCounter headerTimeout;
@@ -61,6 +62,7 @@ final class ListenerCounters implements AutoCloseable
         responsesByClass[4] = all.get(L7Counter.RESPONSES_4XX);
         responsesByClass[5] = all.get(L7Counter.RESPONSES_5XX);
         badRequest = all.get(L7Counter.BAD_REQUEST_DROPS);
+        clientClosed = all.get(L7Counter.CLIENT_CLOSED_DROPS);
         headerTooLarge = all.get(L7Counter.HEADER_TOO_LARGE_DROPS);
         bodyTooLarge = all.get(L7Counter.BODY_TOO_LARGE_DROPS);
         headerTimeout = all.get(L7Counter.HEADER_TIMEOUT_DROPS);

@@ -88,6 +88,50 @@ class EdgeValidationTest
     }
 
     @Test
+    void shouldCountAClientThatClosesMidHeadAsClosedNotAsABadRequest() throws Exception
+    {
+        final int before = backend.seen.size();
+        final long badRequests = proxy.counter(LISTENER, L7Counter.BAD_REQUEST_DROPS);
+        final long requests = proxy.counter(LISTENER, L7Counter.REQUESTS);
+        final long closed = proxy.counter(LISTENER, L7Counter.CLIENT_CLOSED_DROPS);
+        try (Socket client = new Socket("127.0.0.1", port))
+        {
+            client.getOutputStream().write("GET /half HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n".getBytes(StandardCharsets.US_ASCII));
+            client.getOutputStream().flush();
+        }
+        final long deadline = System.nanoTime() + 5_000_000_000L;
+        while (proxy.counter(LISTENER, L7Counter.CLIENT_CLOSED_DROPS) == closed && System.nanoTime() < deadline)
+        {
+            Thread.sleep(10);
+        }
+        assertThat(proxy.counter(LISTENER, L7Counter.CLIENT_CLOSED_DROPS)).isEqualTo(closed + 1);
+        assertThat(proxy.counter(LISTENER, L7Counter.BAD_REQUEST_DROPS)).isEqualTo(badRequests);
+        assertThat(proxy.counter(LISTENER, L7Counter.REQUESTS)).isEqualTo(requests);
+        assertThat(backend.seen.size()).isEqualTo(before);
+    }
+
+    @Test
+    void shouldCountAClientThatClosesMidBodyAsClosedNotAsABadRequest() throws Exception
+    {
+        final long badRequests = proxy.counter(LISTENER, L7Counter.BAD_REQUEST_DROPS);
+        final long closed = proxy.counter(LISTENER, L7Counter.CLIENT_CLOSED_DROPS);
+        try (Socket client = new Socket("127.0.0.1", port))
+        {
+            client.getOutputStream().write("POST /half HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"
+                .getBytes(StandardCharsets.US_ASCII));
+            client.getOutputStream().flush();
+            Thread.sleep(200);
+        }
+        final long deadline = System.nanoTime() + 5_000_000_000L;
+        while (proxy.counter(LISTENER, L7Counter.CLIENT_CLOSED_DROPS) == closed && System.nanoTime() < deadline)
+        {
+            Thread.sleep(10);
+        }
+        assertThat(proxy.counter(LISTENER, L7Counter.CLIENT_CLOSED_DROPS)).isEqualTo(closed + 1);
+        assertThat(proxy.counter(LISTENER, L7Counter.BAD_REQUEST_DROPS)).isEqualTo(badRequests);
+    }
+
+    @Test
     void shouldNotLetASmuggledSecondRequestReachTheBackend() throws Exception
     {
         final int before = backend.seen.size();

@@ -352,6 +352,11 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         }
         work += neighbourQueue.drain(neighbours, nowNs, neighbourResolved, neighbourExpired);
         work += sessions.expire(nowNs, configuration.expiryBudget(), this);
+        if (offloadWriter != null && offloadWriter.hasStagedDeletes())
+        {
+            // the entries of the sessions that ended this cycle, in one bpf(2) call
+            offloadWriter.commitDeletes();
+        }
         if (work > 0)
         {
             // work time per packet (issue 5): only cycles that did work, so idle spinning or polling never counts
@@ -375,6 +380,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     @Override
     public void onClose()
     {
+        if (offloadWriter != null)
+        {
+            offloadWriter.commitDeletes();
+        }
         if (offload != null && index == 0)
         {
             offload.fold(tables, global);
@@ -1605,54 +1614,67 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         final int localPort = Records.getUnsignedShort(at + LOCAL_PORT_OFFSET);
         final int proto = Records.getByte(at + SessionLayout.PROTOCOL_OFFSET) & 0xFF;
         final int backendSlot = backend != null ? backend.id : NO_COUNTER_SLOT;
-        int flags = Records.getUnsignedShort(at + SessionLayout.FLAGS_OFFSET) & ~SessionLayout.OFFLOAD_FLAGS;
+        // Bits only ever added: an entry installed before and not replaced now (its next hop gone) still goes at the end.
+        int flags = Records.getUnsignedShort(at + SessionLayout.FLAGS_OFFSET);
 
-        final long backendMac = nextHop(bh, bl, backend);
-        if (backendMac != NeighbourTable.NO_MAC)
+        if (writer.hasStagedDeletes())
         {
-            if (writer.put(ch, cl, vh, vl, clientPort, vipPort, proto, lh, ll, bh, bl, localPort, backendPort,
-                backendMac, portMacs[egressPort], offload.ifindex(egressPort), epoch, NO_COUNTER_SLOT, backendSlot, true))
-            {
-                flags |= SessionLayout.FLAG_OFFLOAD_CLIENT;
-            }
-            else
-            {
-                global.increment(GLOBAL_OFFLOAD_FULL);
-            }
+            // an ended session's entries may have this session's keys (a client port reused): they go first
+            writer.commitDeletes();
         }
-        final long clientMac = nextHop(ch, cl);
-        if (clientMac != NeighbourTable.NO_MAC && (flags & SessionLayout.FLAG_OFFLOAD_CLIENT) != 0)
+        final long backendMac = nextHop(bh, bl, backend);
+        if (backendMac == NeighbourTable.NO_MAC)
         {
-            if (writer.put(bh, bl, lh, ll, backendPort, localPort, proto, vh, vl, ch, cl, vipPort, clientPort,
-                clientMac, portMacs[egressPort], offload.ifindex(egressPort), epoch, NO_COUNTER_SLOT, backendSlot, false))
-            {
-                flags |= SessionLayout.FLAG_OFFLOAD_REPLY;
-            }
-            else
-            {
-                global.increment(GLOBAL_OFFLOAD_FULL);
-            }
+            egressPort = savedEgress;
+            return;
+        }
+        writer.stage(ch, cl, vh, vl, clientPort, vipPort, proto, lh, ll, bh, bl, localPort, backendPort,
+            backendMac, portMacs[egressPort], offload.ifindex(egressPort), epoch, NO_COUNTER_SLOT, backendSlot, true);
+        int staged = 1;
+        final long clientMac = nextHop(ch, cl);
+        if (clientMac != NeighbourTable.NO_MAC)
+        {
+            writer.stage(bh, bl, lh, ll, backendPort, localPort, proto, vh, vl, ch, cl, vipPort, clientPort,
+                clientMac, portMacs[egressPort], offload.ifindex(egressPort), epoch, NO_COUNTER_SLOT, backendSlot, false);
+            staged++;
         }
         egressPort = savedEgress;
+        // both directions in one bpf(2) call; a full map stops it at the first that does not fit
+        final int installed = writer.commit();
+        if (installed >= 1)
+        {
+            flags |= SessionLayout.FLAG_OFFLOAD_CLIENT;
+        }
+        if (installed == 2)
+        {
+            flags |= SessionLayout.FLAG_OFFLOAD_REPLY;
+        }
+        if (installed < staged)
+        {
+            global.increment(GLOBAL_OFFLOAD_FULL);
+        }
         Records.putShort(at + SessionLayout.FLAGS_OFFSET, (short)flags);
         Records.putInt(at + SessionLayout.OFFLOAD_EPOCH_OFFSET, epoch);
         countersDirty = true;
     }
 
-    /** Takes the session's entries out of the XDP flow table (its frames come here again, or nowhere). */
+    /**
+     * Takes the session's entries out of the XDP flow table (its frames come here again, or nowhere): staged, deleted
+     * together at the end of the duty cycle, or before the next install (which may reuse a key).
+     */
     private void removeOffload(final long at)
     {
         final int flags = Records.getUnsignedShort(at + SessionLayout.FLAGS_OFFSET);
         final int proto = Records.getByte(at + SessionLayout.PROTOCOL_OFFSET) & 0xFF;
         if ((flags & SessionLayout.FLAG_OFFLOAD_CLIENT) != 0)
         {
-            offloadWriter.delete(Records.getLong(at + CLIENT_ADDRESS_OFFSET), Records.getLong(at + CLIENT_ADDRESS_OFFSET + 8),
+            offloadWriter.stageDelete(Records.getLong(at + CLIENT_ADDRESS_OFFSET), Records.getLong(at + CLIENT_ADDRESS_OFFSET + 8),
                 Records.getLong(at + VIP_ADDRESS_OFFSET), Records.getLong(at + VIP_ADDRESS_OFFSET + 8),
                 Records.getUnsignedShort(at + CLIENT_PORT_OFFSET), Records.getUnsignedShort(at + VIP_PORT_OFFSET), proto);
         }
         if ((flags & SessionLayout.FLAG_OFFLOAD_REPLY) != 0)
         {
-            offloadWriter.delete(Records.getLong(at + BACKEND_ADDRESS_OFFSET), Records.getLong(at + BACKEND_ADDRESS_OFFSET + 8),
+            offloadWriter.stageDelete(Records.getLong(at + BACKEND_ADDRESS_OFFSET), Records.getLong(at + BACKEND_ADDRESS_OFFSET + 8),
                 Records.getLong(at + LOCAL_ADDRESS_OFFSET), Records.getLong(at + LOCAL_ADDRESS_OFFSET + 8),
                 Records.getUnsignedShort(at + BACKEND_PORT_OFFSET), Records.getUnsignedShort(at + LOCAL_PORT_OFFSET), proto);
         }

@@ -128,7 +128,17 @@ final class FastpathComponent implements NodeComponent
         if (node.offloadSessions() > 0)
         {
             // Shared by every interface's steering program: a session's two directions arrive on different interfaces.
-            flowTable = XdpFlowTable.create((int)(2 * node.offloadSessions()), FlowOffload.COUNTER_SLOTS);
+            try
+            {
+                flowTable = XdpFlowTable.create((int)(2 * node.offloadSessions()), FlowOffload.COUNTER_SLOTS);
+            }
+            catch (final RuntimeException ex)
+            {
+                throw new IllegalArgumentException("node.offloadSessions: " + node.offloadSessions() + " sessions need an XDP flow"
+                    + " table of " + 2 * node.offloadSessions() + " entries (about " + node.offloadSessions()
+                    * FlowOffload.BYTES_PER_SESSION / (1 << 20) + " MiB of kernel memory), which the kernel refused: "
+                    + ex.getMessage(), ex);
+            }
             resources.add(flowTable);
         }
         for (int slot = 0; slot < interfaces; slot++)

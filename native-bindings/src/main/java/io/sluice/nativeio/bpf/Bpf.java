@@ -29,6 +29,8 @@ public final class Bpf
     public static final int BPF_MAP_GET_NEXT_KEY = 4;
     public static final int BPF_PROG_LOAD = 5;
     public static final int BPF_PROG_TEST_RUN = 10;
+    public static final int BPF_MAP_UPDATE_BATCH = 26;
+    public static final int BPF_MAP_DELETE_BATCH = 27;
     public static final int BPF_LINK_CREATE = 28;
     public static final int BPF_LINK_DETACH = 34;
 
@@ -58,6 +60,8 @@ public final class Bpf
     /** Sizes of the bpf_attr prefixes each command uses (checked against this kernel, see FACTS.md). */
     public static final int ATTR_MAP_CREATE_SIZE = 80;
     public static final int ATTR_ELEM_SIZE = 32;
+    /** The {@code batch} member of union bpf_attr: in_batch, out_batch, keys, values, count, map_fd, elem_flags, flags. */
+    public static final int ATTR_BATCH_SIZE = 48;
     public static final int ATTR_PROG_LOAD_SIZE = 152;
     public static final int ATTR_LINK_CREATE_SIZE = 64;
     public static final int ATTR_TEST_RUN_SIZE = 80;
@@ -151,6 +155,26 @@ public final class Bpf
         attr.set(JAVA_LONG, 16, valueOrNextKey.address());
         attr.set(JAVA_LONG, 24, flags);
         return (int)sys(command, attr, ATTR_ELEM_SIZE);
+    }
+
+    /**
+     * BPF_MAP_UPDATE_BATCH or BPF_MAP_DELETE_BATCH (values NULL) over {@code count} keys (and values) laid end to end,
+     * with a caller-owned attr segment of {@link #ATTR_BATCH_SIZE}. The kernel stops at the first element that fails.
+     *
+     * @return 0 or -errno; {@code processed[0]} is set to the number of elements done before any failure.
+     */
+    public static int batch(final MemorySegment attr, final int command, final int mapFd, final MemorySegment keys,
+        final MemorySegment values, final int count, final long elemFlags, final int[] processed)
+    {
+        attr.fill((byte)0);
+        attr.set(JAVA_LONG, 16, keys.address());
+        attr.set(JAVA_LONG, 24, values.address());
+        attr.set(JAVA_INT, 32, count);
+        attr.set(JAVA_INT, 36, mapFd);
+        attr.set(JAVA_LONG, 40, elemFlags);
+        final int rc = (int)sys(command, attr, ATTR_BATCH_SIZE);
+        processed[0] = attr.get(JAVA_INT, 32);
+        return rc;
     }
 
     /** Load a program; on refusal the exception is a {@link BpfVerifierException} carrying the verifier log. */

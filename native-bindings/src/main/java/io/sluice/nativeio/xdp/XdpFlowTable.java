@@ -214,15 +214,126 @@ public final class XdpFlowTable implements AutoCloseable
         return sum;
     }
 
-    /** Installs, looks up and deletes entries of {@code flows}; one per thread (see {@link #writer()}). */
+    /**
+     * Installs, looks up and deletes entries of {@code flows}; one per thread (see {@link #writer()}). Entries can be
+     * staged and then installed or deleted together, one bpf(2) call for up to {@link #BATCH} of them
+     * (BPF_MAP_UPDATE_BATCH / BPF_MAP_DELETE_BATCH): a forwarder installs a session's two directions at once and
+     * deletes the entries of the sessions that ended in a duty cycle at its end.
+     */
     public final class Writer
     {
+        /** Most entries staged for one batch call. */
+        public static final int BATCH = 64;
+
         private final MemorySegment attr = arena.allocate(Bpf.ATTR_ELEM_SIZE, 8);
+        private final MemorySegment batchAttr = arena.allocate(Bpf.ATTR_BATCH_SIZE, 8);
         private final MemorySegment key = arena.allocate(FlowKey.LENGTH, 8);
         private final MemorySegment value = arena.allocate(FlowValue.LENGTH, 8);
+        private final MemorySegment stagedKeys = arena.allocate((long)FlowKey.LENGTH * BATCH, 8);
+        private final MemorySegment stagedValues = arena.allocate((long)FlowValue.LENGTH * BATCH, 8);
+        private final MemorySegment deleteKeys = arena.allocate((long)FlowKey.LENGTH * BATCH, 8);
+        private final int[] processed = new int[1];
+        private int staged;
+        private int deletes;
 
         private Writer()
         {
+        }
+
+        /**
+         * Stages an entry as {@link #put} would install it, for {@link #commit}; at most {@link #BATCH} (commit first).
+         */
+        public void stage(final long srcHigh, final long srcLow, final long dstHigh, final long dstLow, final int srcPort,
+            final int dstPort, final int protocol, final long newSrcHigh, final long newSrcLow, final long newDstHigh,
+            final long newDstLow, final int newSrcPort, final int newDstPort, final long dstMac, final long srcMac,
+            final int egressIfindex, final int epoch, final int listenerSlot, final int backendSlot, final boolean toBackend)
+        {
+            if (staged == BATCH)
+            {
+                throw new IllegalStateException("stage: " + BATCH + " entries staged already; commit first");
+            }
+            fill(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol, newSrcHigh, newSrcLow, newDstHigh, newDstLow,
+                newSrcPort, newDstPort, dstMac, srcMac, egressIfindex, epoch, listenerSlot, backendSlot, toBackend);
+            MemorySegment.copy(key, 0, stagedKeys, (long)staged * FlowKey.LENGTH, FlowKey.LENGTH);
+            MemorySegment.copy(value, 0, stagedValues, (long)staged * FlowValue.LENGTH, FlowValue.LENGTH);
+            staged++;
+        }
+
+        /**
+         * Installs or replaces the staged entries in one bpf(2) call, in the order staged; the kernel stops at the first
+         * that does not fit (the map full).
+         *
+         * @return how many were installed (the first n staged); other errors throw NativeException.
+         */
+        public int commit()
+        {
+            final int count = staged;
+            staged = 0;
+            if (count == 0)
+            {
+                return 0;
+            }
+            final int rc = Bpf.batch(batchAttr, Bpf.BPF_MAP_UPDATE_BATCH, flows.fd(), stagedKeys, stagedValues, count,
+                Bpf.BPF_ANY, processed);
+            if (rc == -Errno.E2BIG)
+            {
+                return processed[0];
+            }
+            NativeException.check(rc, "bpf(BPF_MAP_UPDATE_BATCH flows)", null);
+            return count;
+        }
+
+        /** Stages the deletion of an entry for {@link #commitDeletes}; commits by itself when {@link #BATCH} are staged. */
+        public void stageDelete(final long srcHigh, final long srcLow, final long dstHigh, final long dstLow, final int srcPort,
+            final int dstPort, final int protocol)
+        {
+            if (deletes == BATCH)
+            {
+                commitDeletes();
+            }
+            key(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
+            MemorySegment.copy(key, 0, deleteKeys, (long)deletes * FlowKey.LENGTH, FlowKey.LENGTH);
+            deletes++;
+        }
+
+        /** @return true when deletions are staged. */
+        public boolean hasStagedDeletes()
+        {
+            return deletes > 0;
+        }
+
+        /**
+         * Deletes the staged entries, one bpf(2) call when all exist; an absent one is skipped (the kernel stops at it,
+         * and the rest go in a further call).
+         *
+         * @return how many were deleted.
+         */
+        public int commitDeletes()
+        {
+            int from = 0;
+            int deleted = 0;
+            while (from < deletes)
+            {
+                final int count = deletes - from;
+                // (a slice only after an absent key: the common call allocates nothing)
+                final MemorySegment keys = from == 0 ? deleteKeys : deleteKeys.asSlice((long)from * FlowKey.LENGTH);
+                final int rc = Bpf.batch(batchAttr, Bpf.BPF_MAP_DELETE_BATCH, flows.fd(), keys, MemorySegment.NULL, count, 0,
+                    processed);
+                if (rc == 0)
+                {
+                    deleted += count;
+                    break;
+                }
+                if (rc != -Errno.ENOENT)
+                {
+                    deletes = 0;
+                    NativeException.check(rc, "bpf(BPF_MAP_DELETE_BATCH flows)", null);
+                }
+                deleted += processed[0];
+                from += processed[0] + 1;
+            }
+            deletes = 0;
+            return deleted;
         }
 
         /**
@@ -234,6 +345,23 @@ public final class XdpFlowTable implements AutoCloseable
          * @return true when installed, false when the map is full (E2BIG); other errors throw NativeException.
          */
         public boolean put(final long srcHigh, final long srcLow, final long dstHigh, final long dstLow, final int srcPort,
+            final int dstPort, final int protocol, final long newSrcHigh, final long newSrcLow, final long newDstHigh,
+            final long newDstLow, final int newSrcPort, final int newDstPort, final long dstMac, final long srcMac,
+            final int egressIfindex, final int epoch, final int listenerSlot, final int backendSlot, final boolean toBackend)
+        {
+            fill(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol, newSrcHigh, newSrcLow, newDstHigh, newDstLow,
+                newSrcPort, newDstPort, dstMac, srcMac, egressIfindex, epoch, listenerSlot, backendSlot, toBackend);
+            final int rc = Bpf.elem(attr, Bpf.BPF_MAP_UPDATE_ELEM, flows.fd(), key, value, Bpf.BPF_ANY);
+            if (rc == -Errno.E2BIG)
+            {
+                return false;
+            }
+            NativeException.check(rc, "bpf(BPF_MAP_UPDATE_ELEM flows)", null);
+            return true;
+        }
+
+        /** Writes {@code key} and {@code value} for an entry (see {@link #put}). */
+        private void fill(final long srcHigh, final long srcLow, final long dstHigh, final long dstLow, final int srcPort,
             final int dstPort, final int protocol, final long newSrcHigh, final long newSrcLow, final long newDstHigh,
             final long newDstLow, final int newSrcPort, final int newDstPort, final long dstMac, final long srcMac,
             final int egressIfindex, final int epoch, final int listenerSlot, final int backendSlot, final boolean toBackend)
@@ -273,14 +401,6 @@ public final class XdpFlowTable implements AutoCloseable
             value.set(JAVA_INT, FlowValue.FLAGS_OFFSET, toBackend ? FlowValue.FLAG_TO_BACKEND : 0);
             value.set(JAVA_INT, FlowValue.FLAGS_OFFSET + 4, 0);
             value.set(JAVA_LONG, FlowValue.LAST_SEEN_OFFSET, 0L);
-
-            final int rc = Bpf.elem(attr, Bpf.BPF_MAP_UPDATE_ELEM, flows.fd(), key, value, Bpf.BPF_ANY);
-            if (rc == -Errno.E2BIG)
-            {
-                return false;
-            }
-            NativeException.check(rc, "bpf(BPF_MAP_UPDATE_ELEM flows)", null);
-            return true;
         }
 
         /** @return true when deleted, false when absent. */

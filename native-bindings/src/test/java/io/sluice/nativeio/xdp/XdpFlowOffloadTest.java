@@ -370,6 +370,36 @@ class XdpFlowOffloadTest
     }
 
     @Test
+    void shouldInstallStagedEntriesTogetherUpToAFullMapAndDeleteStagedOnesSkippingAbsentKeys()
+    {
+        try (XdpFlowTable small = XdpFlowTable.create(3, 1))
+        {
+            final XdpFlowTable.Writer w = small.writer();
+            for (int port = 1; port <= 4; port++)
+            {
+                w.stage(high(CLIENT4), low(CLIENT4), high(VIP4), low(VIP4), port, 80, TCP, high(LOCAL4), low(LOCAL4),
+                    high(BACKEND4), low(BACKEND4), 1000 + port, 8080, mac(MAC_BACKEND), mac(MAC_LB_OUT), EGRESS, 0, 0, 1, true);
+            }
+            // one call; the fourth does not fit
+            assertThat(w.commit()).isEqualTo(3);
+            assertThat(small.entryCount()).isEqualTo(3);
+            assertThat(w.lastSeen(high(CLIENT4), low(CLIENT4), high(VIP4), low(VIP4), 3, 80, TCP)).isZero();
+            assertThat(w.lastSeen(high(CLIENT4), low(CLIENT4), high(VIP4), low(VIP4), 4, 80, TCP)).isEqualTo(-1);
+            assertThat(w.commit()).as("nothing staged").isZero();
+            // ports 1, 4 (absent), 3: the absent key is skipped, the rest still go
+            for (final int port : new int[] {1, 4, 3})
+            {
+                w.stageDelete(high(CLIENT4), low(CLIENT4), high(VIP4), low(VIP4), port, 80, TCP);
+            }
+            assertThat(w.hasStagedDeletes()).isTrue();
+            assertThat(w.commitDeletes()).isEqualTo(2);
+            assertThat(w.hasStagedDeletes()).isFalse();
+            assertThat(small.entryCount()).isEqualTo(1);
+            assertThat(w.lastSeen(high(CLIENT4), low(CLIENT4), high(VIP4), low(VIP4), 2, 80, TCP)).isZero();
+        }
+    }
+
+    @Test
     void shouldReturnFalseWhenTheMapIsFull()
     {
         try (XdpFlowTable small = XdpFlowTable.create(2, 1))
@@ -430,11 +460,20 @@ class XdpFlowOffloadTest
                     sink += w.delete(0, c, 0, v, port, 80, TCP) ? 1 : 0;
                     own.counters(1, out);
                     sink += out[0];
+                    w.stage(0, c, 0, v, port, 80, TCP, 0, l, 0, b, port, 8080, 0x0200_0000_0b01L, 0x0200_0000_0c01L, EGRESS, 0, 0, 1,
+                        true);
+                    w.stage(0, b, 0, l, 8080, port, TCP, 0, v, 0, c, 80, port, 0x0200_0000_0b02L, 0x0200_0000_0c02L, EGRESS, 0, 0, 1,
+                        false);
+                    sink += w.commit();
+                    w.stageDelete(0, c, 0, v, port, 80, TCP);
+                    w.stageDelete(0, b, 0, l, 8080, port, TCP);
+                    sink += w.commitDeletes();
                 }
                 allocated = threads.getCurrentThreadAllocatedBytes() - before;
             }
-            assertThat(sink).as("every put and delete succeeded, lastSeen 0").isEqualTo(80_000);
-            assertThat(allocated).as("bytes allocated by 20 000 × (put, lastSeen, delete, counters)").isLessThan(1024);
+            assertThat(sink).as("every put, delete and batch succeeded, lastSeen 0").isEqualTo(240_000);
+            assertThat(allocated).as("bytes allocated by 20 000 × (put, lastSeen, delete, counters, two staged in and out)")
+                .isLessThan(1024);
         }
     }
 

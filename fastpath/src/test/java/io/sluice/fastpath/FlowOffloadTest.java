@@ -249,6 +249,32 @@ class FlowOffloadTest
     }
 
     @Test
+    void shouldHaveTheFlowsOwnerInstallAndRemoveTheEntriesWithTwoForwarders()
+    {
+        try (Harness h = new Harness(2, 1024))
+        {
+            h.conductor.addListener(Listener.of("web", TCP, List.of(Backend.of("198.18.10.2", 8080, 100))));
+            h.conductor.offload(new FlowOffload(table, new int[] {EGRESS_IFINDEX}));
+            h.runUntilIdle();
+            // Two flows, each in by one queue and its RST by the other, so each is handed to its owner once: the owner
+            // makes the session, installs its entries and, at the RST, takes them out.
+            for (int queue = 0; queue < 2; queue++)
+            {
+                final byte[] syn = PacketBuilder.tcp().from("198.18.0.1", 41000 + queue).to("198.18.1.100", 80).flags(SYN).build();
+                assertThat(h.send(queue, syn)).hasSize(1);
+            }
+            assertThat(table.entryCount()).isEqualTo(4);
+            assertThat(h.counter(FastpathCounter.OFFLOADED_SESSIONS)).isEqualTo(2);
+            for (int queue = 0; queue < 2; queue++)
+            {
+                final byte[] rst = PacketBuilder.tcp().from("198.18.0.1", 41000 + queue).to("198.18.1.100", 80).flags(RST).build();
+                assertThat(h.send(1 - queue, rst)).hasSize(1);
+            }
+            assertThat(table.entryCount()).isZero();
+        }
+    }
+
+    @Test
     void shouldTakeTheEntriesOutWhenAResetEndsTheSession()
     {
         try (Harness h = harness(true, table))

@@ -88,6 +88,8 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private static final int GLOBAL_OFFLOAD_FULL = FastpathCounter.OFFLOAD_FULL.slot();
     private static final int GLOBAL_OFFLOAD_REFRESHED = FastpathCounter.OFFLOAD_REFRESHED.slot();
     private static final int GLOBAL_OFFLOAD_EXPIRY_CHECKS = FastpathCounter.OFFLOAD_EXPIRY_CHECKS.slot();
+    /** Records a duty cycle's offload sweep examines (after a listener stopped being offloadable). */
+    private static final int OFFLOAD_SWEEP_BUDGET = 4096;
     /** A flow-table counter slot meaning "none". */
     private static final int NO_COUNTER_SLOT = -1;
     /** synProxy: the ACK's cookie verified, go on creating the session (never a frame length). */
@@ -189,6 +191,9 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     private XdpFlowTable.Writer offloadWriter;
     private int offloadEpoch;
     private long lastFoldNs;
+    /** Listener ids whose sessions must leave the offload (a peak or toa set since they were offloaded), and the sweep. */
+    private final java.util.BitSet unoffload = new java.util.BitSet();
+    private int unoffloadCursor = -1;
 
     public ForwarderAgent(
         final int index, final int forwarderCount, final int sessionCapacity, final ForwarderConfiguration configuration,
@@ -331,6 +336,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         if (next != tables)
         {
             flushCounters();
+            if (offloadWriter != null)
+            {
+                noteOffloadChanges(tables, next);
+            }
             tables = next;
             appliedGeneration = next.generation();
             work++;
@@ -352,6 +361,10 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         }
         work += neighbourQueue.drain(neighbours, nowNs, neighbourResolved, neighbourExpired);
         work += sessions.expire(nowNs, configuration.expiryBudget(), this);
+        if (unoffloadCursor >= 0)
+        {
+            work += sweepUnoffload();
+        }
         if (offloadWriter != null && offloadWriter.hasStagedDeletes())
         {
             // the entries of the sessions that ended this cycle, in one bpf(2) call
@@ -1588,7 +1601,55 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
      */
     private boolean offloadable(final ListenerState listener, final int offset)
     {
-        return !listener.config.toa() && !listener.bandwidth.limited() && l3Offset - offset == EthernetFlyweight.HEADER_LENGTH;
+        return offloadable(listener) && l3Offset - offset == EthernetFlyweight.HEADER_LENGTH;
+    }
+
+    private static boolean offloadable(final ListenerState listener)
+    {
+        return !listener.config.toa() && !listener.bandwidth.limited();
+    }
+
+    /**
+     * A new table generation: a listener whose sessions were offloadable and now are not (a bandwidth peak, its own or its
+     * load balancer's, or toa switched on) has its offloaded sessions taken out of the flow table by a budgeted sweep,
+     * so its peak shapes their frames from then on.
+     */
+    private void noteOffloadChanges(final ListenerTable before, final ListenerTable after)
+    {
+        for (final ListenerState listener : after.listeners())
+        {
+            final ListenerState old = before.listenerById(listener.id);
+            if (old != null && offloadable(old) && !offloadable(listener))
+            {
+                unoffload.set(listener.id);
+                unoffloadCursor = 0;
+            }
+        }
+    }
+
+    /** Walks {@link #OFFLOAD_SWEEP_BUDGET} records of the sweep. @return records examined. */
+    private int sweepUnoffload()
+    {
+        final int capacity = sessions.capacity();
+        final int end = Math.min(capacity, unoffloadCursor + OFFLOAD_SWEEP_BUDGET);
+        for (int record = unoffloadCursor; record < end; record++)
+        {
+            final long at = sessions.address(SessionTable.offset(record));
+            final byte state = Records.getByte(at + STATE_OFFSET);
+            if (state != SessionLayout.STATE_FREE && state != SessionLayout.STATE_CLOSED
+                && (Records.getUnsignedShort(at + SessionLayout.FLAGS_OFFSET) & SessionLayout.OFFLOAD_FLAGS) != 0
+                && unoffload.get(Records.getUnsignedShort(at + LISTENER_ID_OFFSET)))
+            {
+                removeOffload(at);
+            }
+        }
+        final int examined = end - unoffloadCursor;
+        unoffloadCursor = end == capacity ? -1 : end;
+        if (unoffloadCursor < 0)
+        {
+            unoffload.clear();
+        }
+        return examined;
     }
 
     /**

@@ -275,6 +275,25 @@ class FlowOffloadTest
     }
 
     @Test
+    void shouldTakeASessionOutOfTheOffloadWhenItsListenerGetsABandwidthPeak()
+    {
+        try (Harness h = harness(true, table))
+        {
+            h.send(0, client(80, SYN));
+            assertThat(table.entryCount()).isEqualTo(2);
+            assertThat(xdp(client(80, ACK)).retval()).isEqualTo(XDP_REDIRECT);
+            // a peak set on the listener now applies to its established sessions too: their frames come back here
+            h.conductor.updateListener(Listener.of("web", TCP, List.of(Backend.of("198.18.10.2", 8080, 100)))
+                .withIdleTimeoutSeconds(120).withBandwidthMbps(100));
+            h.runUntilIdle();
+            assertThat(table.entryCount()).isZero();
+            assertThat(flags(h) & SessionLayout.OFFLOAD_FLAGS).isZero();
+            assertThat(xdp(client(80, ACK)).retval()).isEqualTo(XDP_PASS);
+            assertThat(h.send(0, client(80, ACK))).hasSize(1);
+        }
+    }
+
+    @Test
     void shouldTakeTheEntriesOutWhenAResetEndsTheSession()
     {
         try (Harness h = harness(true, table))

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -143,26 +142,7 @@ class NodeL4Test
             try (DatagramChannel client = DatagramChannel.open())
             {
                 client.bind(new InetSocketAddress("198.18.0.2", 0));
-                client.configureBlocking(false);
-                final ByteBuffer in = ByteBuffer.allocate(512);
-                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (System.nanoTime() < deadline)
-                {
-                    client.send(ByteBuffer.wrap("hello sluice".getBytes(StandardCharsets.US_ASCII)),
-                        new InetSocketAddress("198.18.0.100", 53));
-                    final long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
-                    while (System.nanoTime() < until)
-                    {
-                        final InetSocketAddress from = (InetSocketAddress)client.receive(in);
-                        if (from != null)
-                        {
-                            return from.getAddress().getHostAddress() + ":" + from.getPort() + " "
-                                + new String(in.array(), 0, in.position(), StandardCharsets.US_ASCII);
-                        }
-                        LockSupport.parkNanos(1_000_000);
-                    }
-                }
-                return "no answer";
+                return NodeTestSupport.askUdp(client, new InetSocketAddress("198.18.0.100", 53), "hello sluice");
             }
         });
         assertThat(answer).as("counters: " + stat()).isEqualTo("198.18.0.100:53 hello sluice");

@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,7 +20,6 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 import static io.sluice.control.node.NodeTestSupport.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -112,26 +110,7 @@ class NodeL4TestbedTest
         {
             try (DatagramChannel client = DatagramChannel.open())
             {
-                client.configureBlocking(false);
-                final ByteBuffer in = ByteBuffer.allocate(512);
-                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (System.nanoTime() < deadline)
-                {
-                    client.send(ByteBuffer.wrap("hello sluice".getBytes(StandardCharsets.US_ASCII)),
-                        new InetSocketAddress(AddressPlan.VIP_V4, 53));
-                    final long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
-                    while (System.nanoTime() < until)
-                    {
-                        final InetSocketAddress from = (InetSocketAddress)client.receive(in);
-                        if (from != null)
-                        {
-                            return from.getAddress().getHostAddress() + ":" + from.getPort() + " "
-                                + new String(in.array(), 0, in.position(), StandardCharsets.US_ASCII);
-                        }
-                        LockSupport.parkNanos(1_000_000);
-                    }
-                }
-                return "no answer";
+                return NodeTestSupport.askUdp(client, new InetSocketAddress(AddressPlan.VIP_V4, 53), "hello sluice");
             }
         });
         assertThat(answer).as(this::diagnostics).isEqualTo(AddressPlan.VIP_V4 + ":53 hello sluice");

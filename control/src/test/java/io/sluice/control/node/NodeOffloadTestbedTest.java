@@ -14,7 +14,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -170,25 +169,7 @@ class NodeOffloadTestbedTest
             try (DatagramChannel client = DatagramChannel.open())
             {
                 client.bind(new InetSocketAddress(40053));
-                client.configureBlocking(false);
-                final ByteBuffer in = ByteBuffer.allocate(512);
-                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (System.nanoTime() < deadline)
-                {
-                    client.send(ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII)), new InetSocketAddress(AddressPlan.VIP_V4, 53));
-                    final long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
-                    while (System.nanoTime() < until)
-                    {
-                        final InetSocketAddress from = (InetSocketAddress)client.receive(in);
-                        if (from != null)
-                        {
-                            return from.getAddress().getHostAddress() + ":" + from.getPort() + " "
-                                + new String(in.array(), 0, in.position(), StandardCharsets.US_ASCII);
-                        }
-                        LockSupport.parkNanos(1_000_000);
-                    }
-                }
-                return "no answer";
+                return NodeTestSupport.askUdp(client, new InetSocketAddress(AddressPlan.VIP_V4, 53), text);
             }
         });
     }

@@ -9,6 +9,9 @@ import io.sluice.testbed.Testbed;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -194,5 +197,32 @@ final class NodeTestSupport
         System.getLogger(NodeTestSupport.class.getName()).log(System.Logger.Level.INFO, report);
         assertThat(ipRate).as(report).isLessThanOrEqualTo(1.05 * peak);
         assertThat(size / took).as(report).isGreaterThanOrEqualTo(0.70 * peak);
+    }
+
+    /**
+     * Sends {@code text} from {@code client} (non-blocking) to {@code to} every 300 ms until an answer comes, for at most
+     * 10 s. @return "ADDRESS:PORT answer" of the first datagram back, or "no answer".
+     */
+    static String askUdp(final DatagramChannel client, final InetSocketAddress to, final String text) throws IOException
+    {
+        client.configureBlocking(false);
+        final ByteBuffer in = ByteBuffer.allocate(512);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline)
+        {
+            client.send(ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII)), to);
+            final long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+            while (System.nanoTime() < until)
+            {
+                final InetSocketAddress from = (InetSocketAddress)client.receive(in);
+                if (from != null)
+                {
+                    return from.getAddress().getHostAddress() + ":" + from.getPort() + " "
+                        + new String(in.array(), 0, in.position(), StandardCharsets.US_ASCII);
+                }
+                LockSupport.parkNanos(1_000_000);
+            }
+        }
+        return "no answer";
     }
 }

@@ -1009,10 +1009,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
             final int backendIsn = tcp.wrap(buffer, l4Offset).sequence();
             r.putInt(base + SessionLayout.SYNPROXY_SEQ_OFFSET, r.getInt(base + SessionLayout.SYNPROXY_SEQ_OFFSET) - backendIsn);
             r.putShort(base + SessionLayout.FLAGS_OFFSET, (short)(proxyFlags | SessionLayout.FLAG_SEQ_DELTA));
-            r.putByte(base + STATE_OFFSET, SessionLayout.STATE_TCP_ESTABLISHED);
-            r.putShort(base + TIMEOUT_SECONDS_OFFSET, (short)(listener != null ? listener.idleTimeoutSeconds :
-                io.sluice.fastpath.config.Listener.DEFAULT_IDLE_TIMEOUT_SECONDS));
-            r.putInt(base + GENERATION_OFFSET, r.getInt(base + GENERATION_OFFSET) + 1);
+            enterState(sessions.address(base), SessionLayout.STATE_TCP_ESTABLISHED, idleTimeoutSeconds(listener));
             global.increment(GLOBAL_SYNPROXY_HANDSHAKES);
             countersDirty = true;
         }
@@ -1401,7 +1398,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         }
         if (isTcp)
         {
-            trackTcp(r, base, at, record, direction == SessionLayout.DIRECTION_CLIENT, listener, flags);
+            trackTcp(base, at, record, direction == SessionLayout.DIRECTION_CLIENT, listener, flags);
         }
         return result;
     }
@@ -1521,7 +1518,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
     }
 
     /** @param at the record's address ({@code sessions.address(base)}); @param flags the segment's TCP flags */
-    private void trackTcp(final MutableDirectBuffer r, final int base, final long at, final int record,
+    private void trackTcp(final int base, final long at, final int record,
         final boolean fromClient, final ListenerState listener, final int flags)
     {
         if ((flags & TcpFlyweight.RST) != 0)
@@ -1555,14 +1552,11 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         {
             final int timeout = switch (next)
             {
-                case SessionLayout.STATE_TCP_ESTABLISHED -> listener != null ? listener.idleTimeoutSeconds :
-                    io.sluice.fastpath.config.Listener.DEFAULT_IDLE_TIMEOUT_SECONDS;
+                case SessionLayout.STATE_TCP_ESTABLISHED -> idleTimeoutSeconds(listener);
                 case SessionLayout.STATE_TCP_CLOSING -> configuration.closingTimeoutSeconds();
                 default -> configuration.embryonicTimeoutSeconds();
             };
-            r.putByte(base + STATE_OFFSET, next);
-            r.putShort(base + TIMEOUT_SECONDS_OFFSET, (short)timeout);
-            r.putInt(base + GENERATION_OFFSET, r.getInt(base + GENERATION_OFFSET) + 1);
+            enterState(at, next, timeout);
             if (next == SessionLayout.STATE_TCP_CLOSING)
             {
                 sessions.expedite(record, nowNs + timeout * 1_000_000_000L);
@@ -1746,7 +1740,7 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
      * An offloaded session about to be judged by its timer (or by table-full reclaim): its last-seen time becomes the
      * newest of its entries' (the program stamps every frame it forwards, on the same monotonic clock), and a TCP
      * session still embryonic here whose client has sent a frame through the program (its handshake ACK: the program
-     * forwards no SYN) is established, with the listener's idle timeout.
+     * forwards no pure SYN) is established, with the listener's idle timeout.
      */
     @Override
     public void refresh(final int record)
@@ -1780,13 +1774,23 @@ public final class ForwarderAgent implements Agent, PacketPort.FrameHandler, Ses
         final byte state = Records.getByte(at + STATE_OFFSET);
         if (clientSeen > 0 && (state == SessionLayout.STATE_TCP_SYN_SENT || state == SessionLayout.STATE_TCP_SYN_RECEIVED))
         {
-            final ListenerState listener = tables.listenerById(Records.getUnsignedShort(at + LISTENER_ID_OFFSET));
-            final int timeout = listener != null ? listener.idleTimeoutSeconds :
-                io.sluice.fastpath.config.Listener.DEFAULT_IDLE_TIMEOUT_SECONDS;
-            Records.putByte(at + STATE_OFFSET, SessionLayout.STATE_TCP_ESTABLISHED);
-            Records.putShort(at + TIMEOUT_SECONDS_OFFSET, (short)timeout);
-            Records.putInt(at + GENERATION_OFFSET, Records.getInt(at + GENERATION_OFFSET) + 1);
+            enterState(at, SessionLayout.STATE_TCP_ESTABLISHED,
+                idleTimeoutSeconds(tables.listenerById(Records.getUnsignedShort(at + LISTENER_ID_OFFSET))));
         }
+    }
+
+    /** A TCP session's new state and its timeout; the generation moves on (the session-sync issue replicates on it). */
+    private static void enterState(final long at, final byte state, final int timeoutSeconds)
+    {
+        Records.putByte(at + STATE_OFFSET, state);
+        Records.putShort(at + TIMEOUT_SECONDS_OFFSET, (short)timeoutSeconds);
+        Records.putInt(at + GENERATION_OFFSET, Records.getInt(at + GENERATION_OFFSET) + 1);
+    }
+
+    /** An established session's idle timeout: its listener's, or the default for one that outlived its listener. */
+    private static int idleTimeoutSeconds(final ListenerState listener)
+    {
+        return listener != null ? listener.idleTimeoutSeconds : io.sluice.fastpath.config.Listener.DEFAULT_IDLE_TIMEOUT_SECONDS;
     }
 
     private int handOff(final int owner, final MutableDirectBuffer buffer, final int offset, final int length)

@@ -299,7 +299,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
         {
             // The client closed the connection with its head unfinished: no request, and nobody to answer (the
             // decoder reports it as the connection goes; channelInactive follows and ends the rest).
-            clientClosed();
+            counters.clientClosed.increment();
             return;
         }
         counters.requests.increment();
@@ -1281,12 +1281,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter
     }
 
     /** Ends the exchange with a local error response (unless a response already started) and closes the client. */
-    /** The client closed its connection mid-head: counted, nothing answered (channelInactive ends the rest). */
-    private void clientClosed()
-    {
-        listener.counters.clientClosed.increment();
-    }
-
     private void abortExchange(final HttpResponseStatus errorStatus, final AtomicCounter reason)
     {
         if (reason != null)

@@ -237,7 +237,8 @@ public final class Bpf
     }
 
     /** Result of {@link #testRun}: the program's return value and the packet as it left. */
-    public record TestRun(int retval, byte[] dataOut)
+    /** @param durationNs the kernel's mean time per run (its {@code duration}: the program alone, no syscall). */
+    public record TestRun(int retval, byte[] dataOut, int durationNs)
     {
     }
 
@@ -254,6 +255,22 @@ public final class Bpf
      */
     public static TestRun testRun(final int progFd, final byte[] packet, final int ingressIfindex)
     {
+        return testRun(progFd, packet, ingressIfindex, 1);
+    }
+
+    /**
+     * Runs an XDP program {@code repeat} times on one copy of {@code packet} (BPF_PROG_TEST_RUN without a device; the
+     * program's rewrites stay in the buffer from one run to the next).
+     *
+     * @return the kernel's mean time per run in ns (its {@code duration}: the program alone, no syscall).
+     */
+    public static int testRunTimed(final int progFd, final byte[] packet, final int repeat)
+    {
+        return testRun(progFd, packet, 0, repeat).durationNs();
+    }
+
+    private static TestRun testRun(final int progFd, final byte[] packet, final int ingressIfindex, final int repeat)
+    {
         try (Arena arena = Arena.ofConfined())
         {
             final MemorySegment in = arena.allocate(Math.max(packet.length, 1));
@@ -267,7 +284,7 @@ public final class Bpf
             attr.set(JAVA_INT, 12, outSize);
             attr.set(JAVA_LONG, 16, in.address());
             attr.set(JAVA_LONG, 24, out.address());
-            attr.set(JAVA_INT, 32, 1);
+            attr.set(JAVA_INT, 32, repeat);
             if (ingressIfindex != 0)
             {
                 final MemorySegment ctx = arena.allocate(XDP_MD_SIZE, 8);
@@ -279,29 +296,7 @@ public final class Bpf
             NativeException.check(sys(BPF_PROG_TEST_RUN, attr, ATTR_TEST_RUN_SIZE), "bpf(BPF_PROG_TEST_RUN)", null);
             final int retval = attr.get(JAVA_INT, 4);
             final int sizeOut = attr.get(JAVA_INT, 12);
-            return new TestRun(retval, out.asSlice(0, Math.min(sizeOut, outSize)).toArray(JAVA_BYTE));
-        }
-    }
-
-    /**
-     * Runs an XDP program {@code repeat} times on one copy of {@code packet} (BPF_PROG_TEST_RUN without a device; the
-     * program's rewrites stay in the buffer from one run to the next).
-     *
-     * @return the kernel's mean time per run in ns (its {@code duration}: the program alone, no syscall).
-     */
-    public static int testRunTimed(final int progFd, final byte[] packet, final int repeat)
-    {
-        try (Arena arena = Arena.ofConfined())
-        {
-            final MemorySegment in = arena.allocate(Math.max(packet.length, 1));
-            MemorySegment.copy(packet, 0, in, JAVA_BYTE, 0, packet.length);
-            final MemorySegment attr = arena.allocate(ATTR_TEST_RUN_SIZE, 8);
-            attr.set(JAVA_INT, 0, progFd);
-            attr.set(JAVA_INT, 8, packet.length);
-            attr.set(JAVA_LONG, 16, in.address());
-            attr.set(JAVA_INT, 32, repeat);
-            NativeException.check(sys(BPF_PROG_TEST_RUN, attr, ATTR_TEST_RUN_SIZE), "bpf(BPF_PROG_TEST_RUN)", null);
-            return attr.get(JAVA_INT, 36);
+            return new TestRun(retval, out.asSlice(0, Math.min(sizeOut, outSize)).toArray(JAVA_BYTE), attr.get(JAVA_INT, 36));
         }
     }
 

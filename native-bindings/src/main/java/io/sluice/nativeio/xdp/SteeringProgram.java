@@ -76,7 +76,6 @@ public final class SteeringProgram
     /** Offload stack: the 40-byte {@link FlowKey} at fp-80, a u32 array key at fp-88, the IP length at fp-96. */
     static final int FLOW_KEY = -80;
     static final int ARRAY_KEY = -88;
-    static final int EPOCH = -84;
     static final int IP_LENGTH = -96;
     /**
      * The IP version and L4 protocol as 8-byte register spills: the verifier restores a spilled constant exactly, so
@@ -420,14 +419,15 @@ public final class SteeringProgram
         a.label("offPorts");
         a.ldx(W, R1, R9, 0).stx(W, R10, FLOW_KEY + FlowKey.SOURCE_PORT_OFFSET, R1);
 
-        a.st(W, R10, ARRAY_KEY, 0);
-        a.ldMapFd(R1, flows.epochFd()).mov64(R2, R10).add64Imm(R2, ARRAY_KEY).call(FN_MAP_LOOKUP_ELEM);
-        a.jmpImm(JEQ, R0, 0, "steer");
-        a.ldx(W, R1, R0, 0).stx(W, R10, EPOCH, R1);
+        // The flow first: a frame with no entry (every frame the forwarder must see) pays one lookup, not two.
         a.ldMapFd(R1, flows.flowsFd()).mov64(R2, R10).add64Imm(R2, FLOW_KEY).call(FN_MAP_LOOKUP_ELEM);
         a.jmpImm(JEQ, R0, 0, "steer");
         a.mov64(R8, R0);
-        a.ldx(W, R1, R8, FlowValue.EPOCH_OFFSET).ldx(W, R2, R10, EPOCH);
+        a.st(W, R10, ARRAY_KEY, 0);
+        a.ldMapFd(R1, flows.epochFd()).mov64(R2, R10).add64Imm(R2, ARRAY_KEY).call(FN_MAP_LOOKUP_ELEM);
+        a.jmpImm(JEQ, R0, 0, "steer");
+        a.ldx(W, R2, R0, 0);
+        a.ldx(W, R1, R8, FlowValue.EPOCH_OFFSET);
         a.jmpReg(JEQ, R1, R2, "offHit");
         count(a, counters, SteeringCounter.OFFLOAD_STALE);
         a.ja("steer");

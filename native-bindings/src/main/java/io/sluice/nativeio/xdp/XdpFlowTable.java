@@ -25,8 +25,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * u32: entries of another epoch are stale and left to the forwarder, e.g. after a neighbour's MAC changed) and
  * {@code flow_counters} (PERCPU_ARRAY, slot → {@link FlowValue#COUNTERS_LENGTH} bytes of packets/bytes per direction).
  * <p>
- * Writes go through a {@link Writer}, one per thread: preallocated off-heap key, value and attr, so installing a
- * session costs two bpf(2) calls and no allocation. The steering programs hold their own references to the maps;
+ * Writes go through a {@link Writer}, one per thread: preallocated off-heap keys, values and attrs, so installing a
+ * session's two directions costs one bpf(2) call ({@link Writer#commit}) and no allocation. The steering programs hold their own references to the maps;
  * closing the table closes this process's fds only.
  */
 public final class XdpFlowTable implements AutoCloseable

@@ -120,7 +120,10 @@ public enum FastpathCounter
     OFFLOADED_SESSIONS(392, "fastpath.offload.sessions"),
     OFFLOAD_FULL(393, "fastpath.offload.full"),
     OFFLOAD_REFRESHED(394, "fastpath.offload.refreshed"),
-    OFFLOAD_EXPIRY_CHECKS(395, "fastpath.offload.expiry_checks");
+    OFFLOAD_EXPIRY_CHECKS(395, "fastpath.offload.expiry_checks"),
+    // Frames the program forwarded, folded into packets_in/packets_out once a second: those minus this are the frames
+    // the forwarders themselves handled.
+    OFFLOAD_PACKETS(396, "fastpath.offload.packets");
 
     public static final FastpathCounter[] GLOBAL = group(Group.GLOBAL);
     public static final FastpathCounter[] LISTENER = group(Group.LISTENER);

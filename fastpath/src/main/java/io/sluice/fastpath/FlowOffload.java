@@ -29,6 +29,8 @@ public final class FlowOffload
     private final XdpFlowTable table;
     private final int[] ifindexBySlot;
     private volatile int epoch;
+    private static final int GLOBAL_OFFLOAD_PACKETS = FastpathCounter.OFFLOAD_PACKETS.slot();
+
     private final long[] read = new long[4];
     private final long[] folded = new long[COUNTER_SLOTS * 4];
 
@@ -94,6 +96,7 @@ public final class FlowOffload
                 {
                     BackendTraffic.count(global, listener, backend, false, packetsOut, bytesOut);
                 }
+                global.add(GLOBAL_OFFLOAD_PACKETS, packetsIn + packetsOut);
                 System.arraycopy(read, 0, folded, at, 4);
             }
         }

@@ -341,6 +341,7 @@ class FlowOffloadTest
             // the answer's IP length: 20 + 8 + 7
             assertThat(h.counter("fastpath.listener.bytes_out.dns")).isEqualTo(3 * 35);
             assertThat(h.counter("fastpath.listener.packets_in.dns")).isEqualTo(2);
+            assertThat(h.counter(FastpathCounter.OFFLOAD_PACKETS)).isEqualTo(4);
         }
     }
 

@@ -29,8 +29,8 @@ final class ForwarderWork
     }
 
     /**
-     * @return work ns, busy cycles, packets in, packets out, xsk rx drops, tx_full, hand-offs, hand-off wake-ups; null
-     *     without a counters file (yet).
+     * @return work ns, busy cycles, packets in, packets out, xsk rx drops, tx_full, hand-offs, hand-off wake-ups,
+     *     frames the XDP flow offload forwarded (counted in packets in and out too); null without a counters file (yet).
      */
     static long[] read(final Path stateDir)
     {
@@ -41,7 +41,7 @@ final class ForwarderWork
         try (CountersFile file = CountersFile.openForReading(stateDir.resolve(CountersFile.FILE_NAME)))
         {
             final CounterSnapshot snapshot = CounterSnapshot.take(file.reader());
-            final long[] values = new long[NAMES.length + 4];
+            final long[] values = new long[NAMES.length + 5];
             for (int i = 0; i < NAMES.length; i++)
             {
                 values[i] = snapshot.value(NAMES[i]);
@@ -58,6 +58,7 @@ final class ForwarderWork
             values[NAMES.length + 1] = snapshot.value(FastpathCounter.DROP_TX_FULL.label());
             values[NAMES.length + 2] = snapshot.value(FastpathCounter.HANDOFFS.label());
             values[NAMES.length + 3] = snapshot.value(FastpathCounter.HANDOFF_WAKEUPS.label());
+            values[NAMES.length + 4] = snapshot.value(FastpathCounter.OFFLOAD_PACKETS.label());
             return values;
         }
         catch (final RuntimeException ex)
@@ -70,7 +71,8 @@ final class ForwarderWork
      * forwarderWorkNsPerPacket, forwarderWorkUsPerUnit, packetsPerBusyCycle, xskRxDropPercent (frames the kernel dropped
      * at the sockets' rx side, as a share of the frames that arrived for the forwarders), txFullPerUnit and
      * handoffsPerUnit (frames a forwarder passed to the flow's owner: only with more than one forwarder) and
-     * handoffWakeupsPerUnit (of those, the ones that found the owner asleep in poll(2) and woke it) between two
+     * handoffWakeupsPerUnit (of those, the ones that found the owner asleep in poll(2) and woke it) and
+     * offloadedPacketsPerUnit (frames the XDP flow offload forwarded, which the per-frame figures leave out) between two
      * readings (empty when either is missing).
      */
     static Map<String, Double> perUnit(final long[] start, final long[] end, final double units)
@@ -82,7 +84,9 @@ final class ForwarderWork
         }
         final double workNs = end[0] - start[0];
         final double cycles = end[1] - start[1];
-        final double packets = (end[2] - start[2]) + (end[3] - start[3]);
+        // the forwarders' own frames: packets in and out also count the frames the XDP flow offload forwarded
+        final double offloaded = end[NAMES.length + 4] - start[NAMES.length + 4];
+        final double packets = (end[2] - start[2]) + (end[3] - start[3]) - offloaded;
         if (packets > 0)
         {
             extra.put("forwarderWorkNsPerPacket", workNs / packets);
@@ -99,6 +103,7 @@ final class ForwarderWork
         extra.put("txFullPerUnit", (end[NAMES.length + 1] - start[NAMES.length + 1]) / units);
         extra.put("handoffsPerUnit", (end[NAMES.length + 2] - start[NAMES.length + 2]) / units);
         extra.put("handoffWakeupsPerUnit", (end[NAMES.length + 3] - start[NAMES.length + 3]) / units);
+        extra.put("offloadedPacketsPerUnit", offloaded / units);
         return extra;
     }
 }

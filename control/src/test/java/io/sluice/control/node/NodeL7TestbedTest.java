@@ -1,6 +1,7 @@
 package io.sluice.control.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.testbed.AddressPlan;
 import io.sluice.testbed.Commands;
 import io.sluice.testbed.Testbed;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -26,15 +28,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Issue 7's proxy through the fastpath hand-off, in the testbed: a node in lb1 with XDP on both interfaces serves an L4
  * listener (redirected to its AF_XDP sockets) and http listeners on the same VIP, which the steering program passes to
- * the kernel where the proxy listens. Real clients in the client namespace (curl, wrk, h2load, slowhttptest) reach the
- * testbed's backends through the router: X-Forwarded-For is the client namespace's address, host and path rules, the
- * inserted sticky cookie, a redirect, a dead server skipped, every bad-request class answered without a byte reaching
- * a backend, and a normal client served while slow-header clients hold connections.
+ * the kernel where the proxy listens. Real clients in the client namespace (curl, wrk, h2load, slowhttptest, a Python
+ * WebSocket client) reach the testbed's backends through the router: X-Forwarded-For is the client namespace's address,
+ * host and path rules, the inserted sticky cookie, a redirect, a dead server skipped, every bad-request class answered
+ * without a byte reaching a backend, a WebSocket relayed to a real WebSocket server, and a normal client served while
+ * slow-header or slow-body clients hold connections.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NodeL7TestbedTest
 {
     private static final String VIP = AddressPlan.VIP_V4;
+    private static final int WS_PORT = 8090;
 
     private Testbed testbed;
     private Process node;
@@ -42,6 +46,7 @@ class NodeL7TestbedTest
     private Path log;
     private String be1;
     private String be2;
+    private Path webSocketPeer;
 
     @BeforeAll
     void start() throws Exception
@@ -68,6 +73,7 @@ class NodeL7TestbedTest
                         headerTimeoutSeconds: 2
                         maxHeaderBytes: 4096
                         maxBodyBytes: 1024
+                        minBodyRateWindowSeconds: 2
                         stickySession: {type: insert}
                         gzip: true
                         loadBalancerHeaders: true
@@ -76,12 +82,24 @@ class NodeL7TestbedTest
                         rules:
                           - {host: static.example.test, serverGroup: one}
                           - {path: /echo/api, serverGroup: two}
+                          - {path: /ws/, serverGroup: ws}
                       - {protocol: http, port: 81, redirectTo: {protocol: http, port: 80, code: 308}}
                     serverGroups:
                       - {name: all, servers: [{address: %s, port: 8080}, {address: %s, port: 8080}, {address: %s, port: 8081}]}
                       - {name: one, servers: [{address: %s, port: 8080}]}
                       - {name: two, servers: [{address: %s, port: 8080}]}
-                """.formatted(VIP, one, two, one, one, two));
+                      - {name: ws, servers: [{address: %s, port: %d}]}
+                """.formatted(VIP, one, two, one, one, two, two, WS_PORT));
+            // a real WebSocket server (Debian's python3-websockets, so Debian's python3, not whatever python3 is on PATH)
+            // on be2, up before the node's health checks look at it
+            webSocketPeer = dir.resolve("websocket_peer.py");
+            try (InputStream in = NodeL7TestbedTest.class.getResourceAsStream("websocket_peer.py"))
+            {
+                Files.copy(in, webSocketPeer);
+            }
+            testbed.spawn(Testbed.backend(2), dir.resolve("websocket-server.log"),
+                List.of("/usr/bin/python3", webSocketPeer.toString(), "server", two, String.valueOf(WS_PORT), "ws-be2"));
+            testbed.awaitTcp(Testbed.backend(2), two, WS_PORT, 10_000);
             log = dir.resolve("node.log");
             node = NodeTestSupport.startLb1(testbed, config, log, 60);
             be1 = backendName(1);
@@ -212,39 +230,82 @@ class NodeL7TestbedTest
     }
 
     @Test
+    void shouldRelayAWebSocketBetweenARealClientAndARealServer() throws Exception
+    {
+        final long upgradesBefore = sum(stat(stateDir), "l7.upgrades[");
+        // 20 text messages and one binary of 70,000 bytes each way (64-bit frame lengths), a ping, the close handshake
+        final Commands.Result out = testbed.exec(Testbed.CLIENT, "timeout", "60", "/usr/bin/python3", webSocketPeer.toString(), "client",
+            "ws://" + VIP + "/ws/chat?room=1", "20", "70000");
+        assertThat(out.exitCode()).as(out.output()).isZero();
+        final JsonNode result = new ObjectMapper().readTree(out.output().strip().lines().reduce((a, b) -> b).orElse("{}"));
+        final JsonNode hello = result.path("hello");
+        assertThat(hello.path("backend").asText()).as("%s", result).isEqualTo("ws-be2");
+        assertThat(hello.path("path").asText()).isEqualTo("/ws/chat?room=1");
+        assertThat(hello.path("xff").asText()).isEqualTo(AddressPlan.CLIENT_V4);
+        assertThat(hello.path("upgrade").asText()).isEqualToIgnoringCase("websocket");
+        assertThat(result.path("echoed").asInt()).as("%s", result).isEqualTo(20);
+        assertThat(result.path("binary").asBoolean()).as("%s", result).isTrue();
+        assertThat(result.path("pong").asBoolean()).as("%s", result).isTrue();
+        assertThat(result.path("closeCode").asInt()).as("%s", result).isEqualTo(1000);
+        awaitTrue(() -> sum(stat(stateDir), "l7.upgrades[") > upgradesBefore, 5);
+    }
+
+    @Test
     void shouldServeANormalClientWhileSlowHeaderClientsHoldConnections() throws Exception
     {
-        final Process slow = new ProcessBuilder("ip", "netns", "exec", testbed.ns(Testbed.CLIENT), "slowhttptest", "-H", "-c",
-            "200", "-r", "100", "-i", "1", "-x", "8", "-l", "8", "-p", "3", "-u", "http://" + VIP + "/slow")
-            .redirectErrorStream(true).redirectOutput(testbed.runDir().resolve("slowhttptest.log").toFile()).start();
+        // 200 connections whose heads grow by a header line a second: the 2 s header timeout ends them (408)
+        assertNormalClientServedDuring("slow-header", "l7.drop.client_timeout[", "-H", "-c", "200", "-r", "100", "-i", "1",
+            "-x", "8", "-l", "8", "-p", "3", "-u", "http://" + VIP + "/slow");
+    }
+
+    @Test
+    void shouldServeANormalClientWhileSlowBodyClientsHoldConnections() throws Exception
+    {
+        // 200 POSTs of a declared 1,000-byte body sent a few bytes a second: the body-rate floor (512 B/s over 2 s
+        // windows) ends them (408) while the backends hold their half-forwarded requests
+        assertNormalClientServedDuring("slow-body", "l7.drop.slow_body[", "-B", "-c", "200", "-r", "100", "-i", "1", "-x", "8",
+            "-s", "1000", "-l", "8", "-p", "3", "-u", "http://" + VIP + "/slow");
+    }
+
+    /**
+     * Runs slowhttptest from the client namespace with {@code attack} and requires a normal client's requests to be
+     * served while its connections are open, and the proxy to end at least 20 of them (counted under {@code dropped}).
+     */
+    private void assertNormalClientServedDuring(final String name, final String dropped, final String... attack) throws Exception
+    {
+        final long droppedBefore = sum(stat(stateDir), dropped);
+        final Path slowLog = testbed.runDir().resolve(name + ".log");
+        final List<String> command = new java.util.ArrayList<>(List.of("ip", "netns", "exec", testbed.ns(Testbed.CLIENT),
+            "slowhttptest"));
+        command.addAll(List.of(attack));
+        final Process slow = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(slowLog.toFile()).start();
         try
         {
             // the attack is under way once the proxy counts its connections
-            final Path slowLog = testbed.runDir().resolve("slowhttptest.log");
             try
             {
                 awaitTrue(() -> sum(stat(stateDir), "l7.connections.active[") >= 20, 10);
             }
             catch (final AssertionError ex)
             {
-                throw new AssertionError("slowhttptest: " + Files.readString(slowLog) + "\ncounters: " + stat(stateDir), ex);
+                throw new AssertionError(name + ": " + Files.readString(slowLog) + "\ncounters: " + stat(stateDir), ex);
             }
             for (int i = 0; i < 10; i++)
             {
                 final String out = curl(testbed, "--max-time", "3", "-o", "/dev/null", "-w", "%{http_code}", "http://" + VIP + "/");
-                assertThat(out).as("normal request %d during the attack", i).isEqualTo("200");
+                assertThat(out).as("normal request %d during the %s attack", i, name).isEqualTo("200");
             }
-            // slow heads run into the 2 s header timeout (408, counted) while new ones keep coming
+            // the proxy ends slow connections (408, counted) while new ones keep coming
             try
             {
-                awaitTrue(() -> sum(stat(stateDir), "l7.drop.client_timeout[") >= 20, 10);
+                awaitTrue(() -> sum(stat(stateDir), dropped) >= droppedBefore + 20, 10);
             }
             catch (final AssertionError ex)
             {
-                throw new AssertionError("slowhttptest: " + Files.readString(slowLog) + "\ncounters: " + stat(stateDir), ex);
+                throw new AssertionError(name + ": " + Files.readString(slowLog) + "\ncounters: " + stat(stateDir), ex);
             }
             final String out = curl(testbed, "--max-time", "3", "-o", "/dev/null", "-w", "%{http_code}", "http://" + VIP + "/");
-            assertThat(out).as("a normal request after seconds of the attack").isEqualTo("200");
+            assertThat(out).as("a normal request after seconds of the %s attack", name).isEqualTo("200");
         }
         finally
         {

@@ -164,6 +164,15 @@ final class FastpathComponent implements NodeComponent
                 steering.addLocalAddress(local, NodeSettings.DEFAULT_SNAT_PORT_MIN, NodeSettings.DEFAULT_SNAT_PORT_MAX);
             }
         }
+        // Replies to a local address:port belong to forwarder port mod N: where the NIC has n-tuple filters it delivers
+        // them to that forwarder's queue itself, so only the client direction is ever handed off.
+        for (final NodeConfig.InterfaceConfig data : node.interfaces())
+        {
+            if (data.mode() != InterfaceMode.AF_PACKET)
+            {
+                resources.add(ReplySteering.install(data.name(), forwarders, locals, ReplySteering.ETHTOOL));
+            }
+        }
         neighbours = new NeighbourCache();
         final KernelNeighbourResolver resolver = new KernelNeighbourResolver(neighbours, new Netlink(), new SystemNanoClock(),
             NEIGHBOUR_RETRY_NS, NEIGHBOUR_REFRESH_NS, ifindexes);

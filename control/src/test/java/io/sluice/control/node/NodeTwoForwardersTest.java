@@ -36,13 +36,14 @@ class NodeTwoForwardersTest
     private NodeFixture lb;
     private String net;
     private Path stateDir;
+    private String lbIf;
 
     @BeforeEach
     void start() throws Exception
     {
         lb = new NodeFixture("fq-2f", dir);
         net = lb.addPeerNetns("n");
-        final String lbIf = "fq" + ProcessHandle.current().pid() % 100000 + "l";
+        lbIf = "fq" + ProcessHandle.current().pid() % 100000 + "l";
         final String netIf = "fq" + ProcessHandle.current().pid() % 100000 + "n";
         NodeFixture.run("ip", "-n", lb.netns(), "link", "add", lbIf, "numtxqueues", "2", "numrxqueues", "2", "type", "veth",
             "peer", "name", netIf, "netns", net, "numtxqueues", "2", "numrxqueues", "2");
@@ -142,5 +143,7 @@ class NodeTwoForwardersTest
         assertThat(stat.get("fastpath.handoff.wakeups").asLong()).as("an idle owner was woken by its doorbell: " + stat).isPositive();
         assertThat(stat.get("fastpath.drop.handoff_full").asLong()).isZero();
         assertThat(stat.get("fastpath.sessions.new").asLong()).as("one session per connection: " + stat).isEqualTo(CONNECTIONS);
+        // a veth has no n-tuple filters: the node says so and relies on the hand-offs above (ReplySteering)
+        assertThat(lb.log()).contains("no n-tuple steering of replies on " + lbIf);
     }
 }

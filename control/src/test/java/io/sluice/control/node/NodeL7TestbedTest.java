@@ -97,9 +97,18 @@ class NodeL7TestbedTest
             {
                 Files.copy(in, webSocketPeer);
             }
-            testbed.spawn(Testbed.backend(2), dir.resolve("websocket-server.log"),
+            final Path webSocketLog = dir.resolve("websocket-server.log");
+            testbed.spawn(Testbed.backend(2), webSocketLog,
                 List.of("/usr/bin/python3", webSocketPeer.toString(), "server", two, String.valueOf(WS_PORT), "ws-be2"));
-            testbed.awaitTcp(Testbed.backend(2), two, WS_PORT, 10_000);
+            try
+            {
+                testbed.awaitTcp(Testbed.backend(2), two, WS_PORT, 10_000);
+            }
+            catch (final IllegalStateException ex)
+            {
+                // e.g. python3-websockets missing: its traceback says so
+                throw new IllegalStateException(ex.getMessage() + "; WebSocket server log:\n" + Files.readString(webSocketLog), ex);
+            }
             log = dir.resolve("node.log");
             node = NodeTestSupport.startLb1(testbed, config, log, 60);
             be1 = backendName(1);

@@ -24,8 +24,6 @@ import java.util.List;
 final class ReplySteering implements AutoCloseable
 {
     private static final System.Logger LOG = System.getLogger(ReplySteering.class.getName());
-    private static final int TCP = 6;
-    private static final int UDP = 17;
 
     /** What installs and deletes rules: {@link Ethtool} on a real node; tests give their own. */
     interface Rules
@@ -75,7 +73,7 @@ final class ReplySteering implements AutoCloseable
         final List<RxSteeringRule> plan = new ArrayList<>();
         for (final InetAddress local : locals)
         {
-            for (final int protocol : new int[] {TCP, UDP})
+            for (final int protocol : new int[] {RxSteeringRule.TCP, RxSteeringRule.UDP})
             {
                 for (int owner = 0; owner < forwarders; owner++)
                 {

@@ -25,12 +25,11 @@ public final class FlowOffload
     public static final long FOLD_INTERVAL_NS = 1_000_000_000L;
     /** Bytes of locked kernel memory per offloaded session (two hash entries of 40 + 88 bytes plus the map's overhead). */
     public static final int BYTES_PER_SESSION = 2 * 192;
+    private static final int GLOBAL_OFFLOAD_PACKETS = FastpathCounter.OFFLOAD_PACKETS.slot();
 
     private final XdpFlowTable table;
     private final int[] ifindexBySlot;
     private volatile int epoch;
-    private static final int GLOBAL_OFFLOAD_PACKETS = FastpathCounter.OFFLOAD_PACKETS.slot();
-
     private final long[] read = new long[4];
     private final long[] folded = new long[COUNTER_SLOTS * 4];
 

@@ -245,16 +245,7 @@ class NodeFuzzTest
 
     private static long delta(final JsonNode before, final JsonNode after, final String prefix)
     {
-        long sum = 0;
-        for (final var it = after.fields(); it.hasNext(); )
-        {
-            final var e = it.next();
-            if (e.getKey().startsWith(prefix))
-            {
-                sum += e.getValue().asLong() - before.path(e.getKey()).asLong();
-            }
-        }
-        return sum;
+        return NodeTestSupport.sum(after, prefix) - NodeTestSupport.sum(before, prefix);
     }
 
     private static long exact(final JsonNode before, final JsonNode after, final String key)

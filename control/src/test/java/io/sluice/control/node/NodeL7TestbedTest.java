@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import static io.sluice.control.node.NodeTestSupport.awaitTrue;
 import static io.sluice.control.node.NodeTestSupport.curl;
 import static io.sluice.control.node.NodeTestSupport.stat;
+import static io.sluice.control.node.NodeTestSupport.sum;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -362,19 +363,5 @@ class NodeL7TestbedTest
         final Commands.Result out = testbed.exec(Testbed.CLIENT, "bash", "-c",
             "exec 3<>/dev/tcp/" + VIP + "/80; cat " + file + " >&3; timeout 5 head -n 1 <&3");
         return out.output().strip();
-    }
-
-    private static long sum(final JsonNode counters, final String prefix)
-    {
-        long total = 0;
-        for (final var it = counters.fields(); it.hasNext(); )
-        {
-            final Map.Entry<String, JsonNode> field = it.next();
-            if (field.getKey().startsWith(prefix))
-            {
-                total += field.getValue().asLong();
-            }
-        }
-        return total;
     }
 }

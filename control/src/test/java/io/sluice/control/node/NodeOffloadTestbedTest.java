@@ -18,8 +18,6 @@ import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -101,7 +99,7 @@ class NodeOffloadTestbedTest
             .as(this::diagnostics).isEqualTo(2);
         assertThat(after.path("fastpath.offload.full").asLong()).isZero();
         // ~700 frames of the megabyte and their ACKs went through the program (its counters reach the file each second)
-        awaitTrue(() -> sum(stat(), "offload_forwarded") - sum(before, "offload_forwarded") > 600, 10);
+        awaitTrue(() -> forwarded(stat()) - forwarded(before) > 600, 10);
         // Metering: the program's bytes reach the listener's outbound counter within the fold's second.
         final String bytesOut = "fastpath.listener.bytes_out.web.tcp.80";
         final long base = before.path(bytesOut).asLong();
@@ -115,7 +113,7 @@ class NodeOffloadTestbedTest
         final String big = curl("--max-time", "8", "-o", "/dev/null", "-w", "%{size_download}",
             "http://[" + AddressPlan.VIP_V6 + "]/bytes/300000");
         assertThat(big).as(this::diagnostics).isEqualTo("300000");
-        awaitTrue(() -> sum(stat(), "offload_forwarded") - sum(before, "offload_forwarded") > 150, 10);
+        awaitTrue(() -> forwarded(stat()) - forwarded(before) > 150, 10);
     }
 
     @Test
@@ -127,7 +125,7 @@ class NodeOffloadTestbedTest
             assertThat(udp("hello " + i)).as(this::diagnostics).isEqualTo(AddressPlan.VIP_V4 + ":53 hello " + i);
         }
         // the first query made the session; its answer and the four exchanges after it went through the program
-        awaitTrue(() -> sum(stat(), "offload_forwarded") - sum(before, "offload_forwarded") >= 9, 10);
+        awaitTrue(() -> forwarded(stat()) - forwarded(before) >= 9, 10);
     }
 
     @Test
@@ -174,19 +172,10 @@ class NodeOffloadTestbedTest
         });
     }
 
-    /** The sum of the steering counter {@code name} over the data interfaces ({@code xdp.steer.NAME.IFNAME}). */
-    private static long sum(final JsonNode counters, final String name)
+    /** Frames the offload forwarded, over the data interfaces ({@code xdp.steer.offload_forwarded.IFNAME}). */
+    private static long forwarded(final JsonNode counters)
     {
-        long total = 0;
-        for (final Iterator<Map.Entry<String, JsonNode>> it = counters.fields(); it.hasNext(); )
-        {
-            final Map.Entry<String, JsonNode> e = it.next();
-            if (e.getKey().startsWith("xdp.steer." + name + "."))
-            {
-                total += e.getValue().asLong();
-            }
-        }
-        return total;
+        return NodeTestSupport.sum(counters, "xdp.steer.offload_forwarded.");
     }
 
     private String curl(final String... args)

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -77,6 +78,21 @@ final class NodeTestSupport
             }
         }
         return JSON.readTree(out.toString(StandardCharsets.UTF_8));
+    }
+
+    /** The sum of every counter whose name starts with {@code prefix} (a counter per listener, interface or server). */
+    static long sum(final JsonNode counters, final String prefix)
+    {
+        long total = 0;
+        for (final var it = counters.fields(); it.hasNext(); )
+        {
+            final Map.Entry<String, JsonNode> field = it.next();
+            if (field.getKey().startsWith(prefix))
+            {
+                total += field.getValue().asLong();
+            }
+        }
+        return total;
     }
 
     /** A log file's text for a failure message: empty if there is none yet, the exception's text if it cannot be read. */

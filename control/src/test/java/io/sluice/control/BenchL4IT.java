@@ -40,8 +40,9 @@ class BenchL4IT
     @BeforeAll
     static void runBench() throws Exception
     {
-        bench = DistributionIT.bench(dir, DistributionIT.unpack(dir), 300, "l4", "--cases", UDP + "," + TCP,
-            "--subjects", "sluice,sluice-2fw,sluice-offload", "--runs", "1", "--seconds", "2", "--warmup", "1");
+        bench = DistributionIT.bench(dir, DistributionIT.unpack(dir), 420, "l4", "--cases", UDP + "," + TCP,
+            "--subjects", "sluice,sluice-2fw,sluice-offload,sluice-generic,sluice-offload-generic",
+            "--runs", "1", "--seconds", "2", "--warmup", "1");
     }
 
     @Test
@@ -105,6 +106,29 @@ class BenchL4IT
         assertThat(udp.path("extra").path("offloadedPacketsPerUnit").asDouble()).as(udp.toString()).isPositive();
         assertThat(udp.path("extra").path("lossPercent").asDouble(-1)).isBetween(0.0, 100.0);
         assertNoHandoffs(udp.path("extra"));
+    }
+
+    /**
+     * lb1's veths in generic XDP: the steering program runs on the skb path, the forwarder's sockets are bound in copy
+     * mode to the same queues, and with the offload the program redirects skbs into veths that have no GRO (no NAPI).
+     */
+    @Test
+    void shouldForwardTcpAndUdpWithGenericXdpWithAndWithoutTheOffload()
+    {
+        final JsonNode tcp = ok(TCP, "sluice-generic");
+        assertThat(tcp.path("extra").path("failures").asDouble(-1)).as(bench.log()).isZero();
+        assertForwarderFigures(tcp.path("extra"), FRAMES_PER_CONNECTION);
+        assertThat(tcp.path("extra").path("offloadedPacketsPerUnit").asDouble(-1)).as(tcp.toString()).isZero();
+        final JsonNode udp = ok(UDP, "sluice-generic");
+        assertForwarderFigures(udp.path("extra"), FRAMES_PER_PACKET);
+        assertNoHandoffs(udp.path("extra"));
+
+        final JsonNode offloadedTcp = ok(TCP, "sluice-offload-generic");
+        assertThat(offloadedTcp.path("extra").path("failures").asDouble(-1)).as(bench.log()).isZero();
+        assertThat(offloadedTcp.path("extra").path("offloadedPacketsPerUnit").asDouble()).as(offloadedTcp.toString()).isPositive();
+        final JsonNode offloadedUdp = ok(UDP, "sluice-offload-generic");
+        assertThat(offloadedUdp.path("extra").path("offloadedPacketsPerUnit").asDouble()).as(offloadedUdp.toString()).isPositive();
+        assertThat(offloadedUdp.path("extra").path("lossPercent").asDouble(-1)).isBetween(0.0, 100.0);
     }
 
     private static JsonNode ok(final String caseName, final String subjectName)

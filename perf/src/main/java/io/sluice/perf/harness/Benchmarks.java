@@ -63,16 +63,19 @@ public final class Benchmarks
                     "sendmmsg generator in client (64 per call, 64-byte frames), delivered packets counted at the sinks", false,
                     udp(64),
                     List.of(References.generatorCeiling(), References.kernelForwarding(), NftablesDnat.forEcho(),
-                        new XdpReflector(), Sluice.udp(), Sluice.offload(false))),
+                        new XdpReflector(), Sluice.udp(), Sluice.offload(false), Sluice.generic(false, false),
+                        Sluice.generic(false, true))),
                 new BenchCase("udp-1500B", "UDP, 1500-byte frames, " + UDP_FLOWS + " flows", "packets/s", "CPU-µs/packet",
                     "sendmmsg generator in client (64 per call, 1500-byte frames), delivered packets counted at the sinks", false,
                     udp(1500),
                     List.of(References.generatorCeiling(), References.kernelForwarding(), NftablesDnat.forEcho(),
-                        new XdpReflector(), Sluice.udp(), Sluice.offload(false))),
+                        new XdpReflector(), Sluice.udp(), Sluice.offload(false), Sluice.generic(false, false),
+                        Sluice.generic(false, true))),
                 new BenchCase("tcp-connect", "TCP connections/s", "connections/s", "CPU-µs/connection",
                     TCP_CONCURRENCY + " client threads: connect, 1-byte echo, close with RST", true, tcpConnect(),
                     List.of(References.direct(BackendPorts.TCP_ECHO), NftablesDnat.forEcho(), Haproxy.tcp(),
-                        Sluice.tcp(), Sluice.tcp(2), Sluice.offload(true))));
+                        Sluice.tcp(), Sluice.tcp(2), Sluice.offload(true), Sluice.generic(true, false),
+                        Sluice.generic(true, true))));
             case "l7" -> List.of(
                 new BenchCase("http1-keepalive", "HTTP/1.1 keep-alive, 100-byte responses", "requests/s", "CPU-µs/request",
                     "wrk -t1 -c" + WRK_CONNECTIONS + " GET / (backends: nginx, 100-byte body)", false, wrk(),

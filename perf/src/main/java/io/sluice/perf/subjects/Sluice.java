@@ -115,6 +115,8 @@ public final class Sluice implements Subject
     private boolean queuesSet;
     /** L4: the node runs the XDP flow offload ({@code node.offloadSessions}); lb1's veth peers get GRO for the run. */
     private final boolean offload;
+    /** L4: lb1's veths in generic XDP ({@code mode: xdp-generic}) instead of native. */
+    private final boolean generic;
     private boolean groSet;
     private Process process;
     private Process keyServer;
@@ -137,17 +139,18 @@ public final class Sluice implements Subject
 
     private Sluice(final Mode mode, final String profile, final Certificates.KeyType tlsKey, final int forwarders)
     {
-        this(mode, profile, tlsKey, forwarders, false);
+        this(mode, profile, tlsKey, forwarders, false, false);
     }
 
     private Sluice(final Mode mode, final String profile, final Certificates.KeyType tlsKey, final int forwarders,
-        final boolean offload)
+        final boolean offload, final boolean generic)
     {
         this.mode = mode;
         this.profile = profile;
         this.tlsKey = tlsKey;
         this.forwarders = forwarders;
         this.offload = offload;
+        this.generic = generic;
     }
 
     /**
@@ -195,7 +198,18 @@ public final class Sluice implements Subject
      */
     public static Sluice offload(final boolean tcp)
     {
-        return new Sluice(tcp ? Mode.TCP : Mode.UDP, null, null, 1, true);
+        return new Sluice(tcp ? Mode.TCP : Mode.UDP, null, null, 1, true, false);
+    }
+
+    /**
+     * {@link #tcp()} or {@link #udp()} with lb1's veths in generic XDP ({@code sluice-generic}, or with the flow offload
+     * {@code sluice-offload-generic}): the program runs on the receiving veth's skb in its sender's softirq, without the
+     * NAPI hop and page-pool copy a veth takes for native XDP; an offloaded frame is redirected as an skb, so the veth
+     * peers need no GRO.
+     */
+    public static Sluice generic(final boolean tcp, final boolean offload)
+    {
+        return new Sluice(tcp ? Mode.TCP : Mode.UDP, null, null, 1, offload, true);
     }
 
     @Override
@@ -207,7 +221,11 @@ public final class Sluice implements Subject
         }
         if (offload)
         {
-            return "sluice-offload";
+            return generic ? "sluice-offload-generic" : "sluice-offload";
+        }
+        if (generic)
+        {
+            return "sluice-generic";
         }
         return profile == null ? "sluice" : "sluice-" + profile;
     }
@@ -235,11 +253,12 @@ public final class Sluice implements Subject
                 + "until the JIT compilers take ≤ " + (int)(JIT_QUIET_SHARE * 100) + " % of its CPU for "
                 + (int)(JIT_QUIET_SLICES * TLS_WARMUP_SLICE_SECONDS) + " s (≤ " + (int)TLS_MAX_EXTRA_WARMUP_SECONDS + " s more)";
             case TCP, UDP -> "sluice node: L4 " + mode.name().toLowerCase(java.util.Locale.ROOT) + " FullNAT through the AF_XDP "
-                + "fastpath (copy mode, native XDP on lb1's uplink and segment veths), local address "
+                + "fastpath (copy mode, " + (generic ? "generic" : "native") + " XDP on lb1's uplink and segment veths), local address "
                 + AddressPlan.lbLocalV4(1) + (mode == Mode.UDP ? ", maglev (5-tuple)" : ", round robin") + ", no health checks"
                 + (forwarders > 1 ? ", " + forwarders + " forwarders on " + forwarders + "-queue veths (hand-offs between them)"
                 : ", 1 forwarder")
-                + (offload ? ", XDP flow offload (established flows forwarded by the XDP program; GRO on lb1's veth peers)" : "");
+                + (offload ? ", XDP flow offload (established flows forwarded by the XDP program" + (generic ? ")"
+                : "; GRO on lb1's veth peers)") : "");
         };
     }
 
@@ -287,7 +306,7 @@ public final class Sluice implements Subject
             testbed.setLinkQueues(Testbed.LB1, Testbed.ROUTER, forwarders);
             testbed.setLinkQueues(Testbed.LB1, Testbed.SEGMENT, forwarders);
         }
-        if (offload)
+        if (offload && !generic)
         {
             groSet = true;
             testbed.setPeerGro(Testbed.LB1, Testbed.ROUTER, true);
@@ -446,8 +465,9 @@ public final class Sluice implements Subject
         {
             yaml.append("  offloadSessions: 65536\n");
         }
-        yaml.append("  interfaces: [{name: ").append(testbed.iface(Testbed.LB1, Testbed.ROUTER)).append(", mode: xdp}, {name: ")
-            .append(testbed.iface(Testbed.LB1, Testbed.SEGMENT)).append(", mode: xdp}]\n");
+        final String xdpMode = generic ? "xdp-generic" : "xdp";
+        yaml.append("  interfaces: [{name: ").append(testbed.iface(Testbed.LB1, Testbed.ROUTER)).append(", mode: ").append(xdpMode)
+            .append("}, {name: ").append(testbed.iface(Testbed.LB1, Testbed.SEGMENT)).append(", mode: ").append(xdpMode).append("}]\n");
         yaml.append("  localAddresses: [").append(AddressPlan.lbLocalV4(1)).append("]\n");
         yaml.append("loadBalancers:\n  - name: bench\n    vip: ").append(AddressPlan.VIP_V4).append("\n    listeners:\n");
         if (mode == Mode.TCP)

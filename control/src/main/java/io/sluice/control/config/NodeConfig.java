@@ -60,7 +60,8 @@ public record NodeConfig(
             StringSpec.matching("[A-Za-z0-9][-A-Za-z0-9_.@]{0,14}", "a kernel interface name (1..15 characters)"),
             "The interface name.");
         static final Field<InterfaceMode> MODE = Field.optional("mode", new EnumSpec<>(InterfaceMode.class), InterfaceMode.XDP,
-            "xdp: native XDP + AF_XDP; xdp-generic: the kernel's generic XDP (any driver, slower); af-packet: no XDP at all.");
+            "xdp: native XDP + AF_XDP; xdp-generic: the kernel's generic XDP (any driver; slower than native on a NIC, "
+                + "faster on a veth: docs/fastpath.md, \"Session 11\"); af-packet: no XDP at all.");
         public static final ObjectSpec<InterfaceConfig> SPEC = new ObjectSpec<>("interface", "A data interface.",
             v -> new InterfaceConfig(v.get(NAME), v.get(MODE)), NAME, MODE);
     }

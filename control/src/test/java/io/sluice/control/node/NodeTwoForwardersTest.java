@@ -145,5 +145,7 @@ class NodeTwoForwardersTest
         assertThat(stat.get("fastpath.sessions.new").asLong()).as("one session per connection: " + stat).isEqualTo(CONNECTIONS);
         // a veth has no n-tuple filters: the node says so and relies on the hand-offs above (ReplySteering)
         assertThat(lb.log()).contains("no n-tuple steering of replies on " + lbIf);
+        // native XDP on a veth: the node points at the faster mode for it
+        assertThat(lb.log()).contains(lbIf + " is a veth: generic XDP (mode: xdp-generic)");
     }
 }

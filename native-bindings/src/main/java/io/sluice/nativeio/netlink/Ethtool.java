@@ -37,6 +37,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class Ethtool
 {
     static final long SIOCETHTOOL = 0x8946;
+    static final int ETHTOOL_GDRVINFO = 0x03;
+    /** sizeof(struct ethtool_drvinfo): cmd, five 32-byte strings, 12 reserved bytes, five u32 counts. */
+    static final int DRVINFO_SIZE = 196;
+    /** Offset and length of ethtool_drvinfo.driver. */
+    static final int DRVINFO_DRIVER = 4;
+    static final int DRVINFO_DRIVER_LENGTH = 32;
     static final int ETHTOOL_GTXCSUM = 0x16;
     static final int ETHTOOL_STXCSUM = 0x17;
     /** sizeof(struct ifreq) on x86_64: 16-byte name + 24-byte union. */
@@ -132,6 +138,33 @@ public final class Ethtool
     public static boolean txChecksumOffload(final String ifname)
     {
         return value(ifname, ETHTOOL_GTXCSUM, 0, "ETHTOOL_GTXCSUM") != 0;
+    }
+
+    /**
+     * The name of {@code ifname}'s driver (ETHTOOL_GDRVINFO), as {@code ethtool -i} shows it: "veth", "mlx5_core", "ixgbe";
+     * "" for a device whose driver gives none (the loopback).
+     */
+    public static String driver(final String ifname)
+    {
+        final int fd = NativeException.check(Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0),
+            "socket(AF_INET)", null);
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment drvinfo = arena.allocate(DRVINFO_SIZE, 8);
+            drvinfo.set(JAVA_INT, 0, ETHTOOL_GDRVINFO);
+            ethtool(fd, arena, ifname, drvinfo, "ETHTOOL_GDRVINFO", "needs an existing interface");
+            final byte[] name = drvinfo.asSlice(DRVINFO_DRIVER, DRVINFO_DRIVER_LENGTH).toArray(JAVA_BYTE);
+            int length = 0;
+            while (length < name.length && name[length] != 0)
+            {
+                length++;
+            }
+            return new String(name, 0, length, StandardCharsets.US_ASCII);
+        }
+        finally
+        {
+            Libc.close(fd);
+        }
     }
 
     /**

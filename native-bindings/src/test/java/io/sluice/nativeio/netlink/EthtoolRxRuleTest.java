@@ -115,6 +115,10 @@ class EthtoolRxRuleTest
         java.put("tcpip4_pdst", Ethtool.IP4_PDST);
         java.put("tcpip6_ip6dst", Ethtool.IP6DST);
         java.put("tcpip6_pdst", Ethtool.IP6_PDST);
+        java.put("sizeof_ethtool_drvinfo", (long)Ethtool.DRVINFO_SIZE);
+        java.put("drvinfo_driver", (long)Ethtool.DRVINFO_DRIVER);
+        java.put("sizeof_drvinfo_driver", (long)Ethtool.DRVINFO_DRIVER_LENGTH);
+        java.put("ETHTOOL_GDRVINFO", (long)Ethtool.ETHTOOL_GDRVINFO);
         java.put("ETHTOOL_GRXCLSRLCNT", (long)Ethtool.ETHTOOL_GRXCLSRLCNT);
         java.put("ETHTOOL_GRXCLSRULE", (long)Ethtool.ETHTOOL_GRXCLSRULE);
         java.put("ETHTOOL_GRXCLSRLALL", (long)Ethtool.ETHTOOL_GRXCLSRLALL);
@@ -160,6 +164,9 @@ class EthtoolRxRuleTest
                 // The failed calls changed nothing: the ordinary ethtool calls still work on the same veth.
                 Ethtool.txChecksumOffload(ifA, false);
                 assertThat(Ethtool.txChecksumOffload(ifA)).isFalse();
+                assertThat(Ethtool.driver(ifA)).isEqualTo("veth");
+                assertThat(catchThrowableOfType(NativeException.class, () -> Ethtool.driver("nttmissing0")).errno())
+                    .isEqualTo(Errno.ENODEV);
             });
         }
     }
@@ -270,6 +277,10 @@ class EthtoolRxRuleTest
                     P("tcpip4_pdst", OFF(ethtool_tcpip4_spec, pdst));
                     P("tcpip6_ip6dst", OFF(ethtool_tcpip6_spec, ip6dst));
                     P("tcpip6_pdst", OFF(ethtool_tcpip6_spec, pdst));
+                    P("sizeof_ethtool_drvinfo", sizeof(struct ethtool_drvinfo));
+                    P("drvinfo_driver", OFF(ethtool_drvinfo, driver));
+                    P("sizeof_drvinfo_driver", sizeof(((struct ethtool_drvinfo *)0)->driver));
+                    P("ETHTOOL_GDRVINFO", ETHTOOL_GDRVINFO);
                     P("ETHTOOL_GRXCLSRLCNT", ETHTOOL_GRXCLSRLCNT);
                     P("ETHTOOL_GRXCLSRULE", ETHTOOL_GRXCLSRULE);
                     P("ETHTOOL_GRXCLSRLALL", ETHTOOL_GRXCLSRLALL);

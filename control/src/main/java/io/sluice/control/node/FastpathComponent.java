@@ -25,6 +25,7 @@ import io.sluice.fastpath.io.KernelNeighbourResolver;
 import io.sluice.fastpath.io.PacketIoPort;
 import io.sluice.fastpath.io.PollingIdleStrategy;
 import io.sluice.nativeio.NativeCounters;
+import io.sluice.nativeio.NativeException;
 import io.sluice.nativeio.netlink.Ethtool;
 import io.sluice.nativeio.netlink.Netlink;
 import io.sluice.nativeio.packet.AfPacketSocket;
@@ -316,7 +317,7 @@ final class FastpathComponent implements NodeComponent
         {
             return "veth".equals(Ethtool.driver(ifname));
         }
-        catch (final RuntimeException ex)
+        catch (final NativeException ex)
         {
             return false;
         }

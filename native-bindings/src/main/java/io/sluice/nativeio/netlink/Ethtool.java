@@ -146,25 +146,14 @@ public final class Ethtool
      */
     public static String driver(final String ifname)
     {
-        final int fd = NativeException.check(Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0),
-            "socket(AF_INET)", null);
-        try (Arena arena = Arena.ofConfined())
+        return onSocket((fd, arena) ->
         {
             final MemorySegment drvinfo = arena.allocate(DRVINFO_SIZE, 8);
             drvinfo.set(JAVA_INT, 0, ETHTOOL_GDRVINFO);
             ethtool(fd, arena, ifname, drvinfo, "ETHTOOL_GDRVINFO", "needs an existing interface");
-            final byte[] name = drvinfo.asSlice(DRVINFO_DRIVER, DRVINFO_DRIVER_LENGTH).toArray(JAVA_BYTE);
-            int length = 0;
-            while (length < name.length && name[length] != 0)
-            {
-                length++;
-            }
-            return new String(name, 0, length, StandardCharsets.US_ASCII);
-        }
-        finally
-        {
-            Libc.close(fd);
-        }
+            // the kernel NUL-terminates the field (strscpy)
+            return drvinfo.asSlice(DRVINFO_DRIVER, DRVINFO_DRIVER_LENGTH).getString(0, StandardCharsets.US_ASCII);
+        });
     }
 
     /**
@@ -181,9 +170,7 @@ public final class Ethtool
     {
         Objects.requireNonNull(rule, "rule");
         final String hint = ntupleHint(ifname);
-        final int fd = NativeException.check(Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0),
-            "socket(AF_INET)", null);
-        try (Arena arena = Arena.ofConfined())
+        return onSocket((fd, arena) ->
         {
             final MemorySegment rxnfc = arena.allocate(ETHTOOL_RXNFC);
             rxnfc.set(JAVA_INT, CMD, ETHTOOL_GRXCLSRLCNT);
@@ -201,11 +188,7 @@ public final class Ethtool
             encodeInsert(rxnfc, rule, location);
             ethtool(fd, arena, ifname, rxnfc, "ETHTOOL_SRXCLSRLINS", hint);
             return rxnfc.get(JAVA_INT, FS_LOCATION);
-        }
-        finally
-        {
-            Libc.close(fd);
-        }
+        });
     }
 
     /**
@@ -220,19 +203,14 @@ public final class Ethtool
         {
             throw new IllegalArgumentException("location: " + location + " is negative");
         }
-        final int fd = NativeException.check(Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0),
-            "socket(AF_INET)", null);
-        try (Arena arena = Arena.ofConfined())
+        onSocket((fd, arena) ->
         {
             final MemorySegment rxnfc = arena.allocate(ETHTOOL_RXNFC);
             rxnfc.set(JAVA_INT, CMD, ETHTOOL_SRXCLSRLDEL);
             rxnfc.set(JAVA_INT, FS_LOCATION, location);
             ethtool(fd, arena, ifname, rxnfc, "ETHTOOL_SRXCLSRLDEL", ntupleHint(ifname));
-        }
-        finally
-        {
-            Libc.close(fd);
-        }
+            return null;
+        });
     }
 
     /**
@@ -342,16 +320,30 @@ public final class Ethtool
 
     private static int value(final String ifname, final int command, final int data, final String what)
     {
-        final int fd = NativeException.check(Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0),
-            "socket(AF_INET)", null);
-        try (Arena arena = Arena.ofConfined())
+        return onSocket((fd, arena) ->
         {
             final MemorySegment ethtoolValue = arena.allocate(8, 8);
             ethtoolValue.set(JAVA_INT, 0, command);
             ethtoolValue.set(JAVA_INT, 4, data);
-            NativeException.check(Libc.ioctl(fd, SIOCETHTOOL, ifreq(arena, ifname, ethtoolValue)),
-                "ioctl(SIOCETHTOOL, " + what + ", " + ifname + ")", "needs CAP_NET_ADMIN and an existing interface");
+            ethtool(fd, arena, ifname, ethtoolValue, what, "needs CAP_NET_ADMIN and an existing interface");
             return ethtoolValue.get(JAVA_INT, 4);
+        });
+    }
+
+    /** One SIOCETHTOOL exchange: the request and the memory it needs. */
+    private interface Request<T>
+    {
+        T run(int fd, Arena arena);
+    }
+
+    /** Runs {@code request} with an AF_INET datagram socket (SIOCETHTOOL's handle) and a confined arena, both closed after. */
+    private static <T> T onSocket(final Request<T> request)
+    {
+        final int fd = NativeException.check(Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0),
+            "socket(AF_INET)", null);
+        try (Arena arena = Arena.ofConfined())
+        {
+            return request.run(fd, arena);
         }
         finally
         {
